@@ -1,0 +1,105 @@
+//! Command line and environment. Flags win over the environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::persistence::SqliteSync;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orderflow",
+    version,
+    about = "Metadata-driven order and payment workflows"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Load the demo data from seeds/ (what is already there is left alone).
+    Seed(DatabaseArgs),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://path?mode=rwc or postgres://user@host/db.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://orderflow.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// SQLite durability: `full` survives a power cut, `normal` is faster.
+    #[arg(
+        long,
+        env = "ORDERFLOW_SQLITE_SYNC",
+        value_enum,
+        default_value = "full"
+    )]
+    pub sqlite_sync: SqliteSync,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ORDERFLOW_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// A platform admin API key. When unset and the database has no platform admin key,
+    /// one is generated and printed once.
+    #[arg(long, env = "ORDERFLOW_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<Secret>,
+    /// Load the demo data into an empty database at start.
+    #[arg(long, env = "ORDERFLOW_SEED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed: bool,
+    /// Tracing filter, e.g. `info` or `orderflow=debug,tower_http=info`.
+    #[arg(long, env = "ORDERFLOW_LOG", default_value = "info")]
+    pub log: String,
+    /// Log line format.
+    #[arg(long, env = "ORDERFLOW_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Seconds before a request is abandoned with 503.
+    #[arg(long, env = "ORDERFLOW_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < 16 {
+            Err("must be at least 16 characters".into())
+        } else {
+            Ok(Secret(s.to_owned()))
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}

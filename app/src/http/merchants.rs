@@ -1,0 +1,226 @@
+//! Merchants and their API keys.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use domain::{MerchantId, Violation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::pagination::{List, PageParams};
+use crate::persistence::entities::merchant;
+use crate::persistence::{api_keys, merchants};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_merchant, list_merchants))
+        .routes(routes!(get_merchant))
+        .routes(routes!(create_api_key))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Merchant {
+    #[schema(example = "haidilao")]
+    pub id: String,
+    #[schema(example = "Haidilao Hot Pot")]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<merchant::Model> for Merchant {
+    fn from(m: merchant::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMerchant {
+    /// A slug: `^[a-z0-9][a-z0-9-]{1,62}$`.
+    #[schema(example = "haidilao", pattern = "^[a-z0-9][a-z0-9-]{1,62}$")]
+    pub id: String,
+    /// Display name, 1 to 200 characters.
+    #[schema(example = "Haidilao Hot Pot", min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    /// `merchant_admin` (the merchant's configuration and orders) or `storefront` (its
+    /// checkout endpoints only).
+    pub scope: KeyScope,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyCreated {
+    #[schema(example = "key_3f9a1c2b4d5e6f70")]
+    pub id: String,
+    /// The secret. It is shown only in this response; store it now.
+    #[schema(example = "ofk_Jx0b7qTt6kq2yZ1tq2rjv8n0mGf3d9sKpQmW2e5xY4c")]
+    pub key: String,
+    pub scope: KeyScope,
+    pub merchant_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Checks the caller may administer `raw_id` and that the merchant exists.
+pub async fn authorize_merchant(
+    state: &AppState,
+    principal: &Principal,
+    raw_id: &str,
+) -> ApiResult<MerchantId> {
+    let id = MerchantId::parse(raw_id)
+        .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
+    principal.require_merchant_admin(&id)?;
+    merchants::find(&state.db, id.as_str())
+        .await?
+        .ok_or_else(|| merchant_not_found(&id))?;
+    Ok(id)
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Create a merchant.
+#[utoipa::path(post, path = "/v1/merchants", tag = "merchants",
+    security(("bearer" = [])),
+    request_body = CreateMerchant,
+    responses(
+        (status = 201, description = "Created", body = Merchant),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not a platform admin key", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A merchant with this id exists", body = Problem, content_type = PROBLEM),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid id or name", body = Problem, content_type = PROBLEM),
+    ))]
+async fn create_merchant(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<CreateMerchant>,
+) -> ApiResult<(StatusCode, axum::Json<Merchant>)> {
+    principal.require_platform_admin()?;
+    let mut violations = Vec::new();
+    if let Err(e) = MerchantId::parse(&body.id) {
+        violations.push(Violation::new("/id", e.to_string()));
+    }
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        violations.push(Violation::new("/name", "name must be 1 to 200 characters"));
+    }
+    if !violations.is_empty() {
+        return Err(ApiError::invalid(violations));
+    }
+    let created = merchants::insert(&state.db, &body.id, name)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::Conflict {
+                problem: "merchant-exists",
+                detail: format!("a merchant with id '{}' already exists", body.id),
+            },
+            other => other,
+        })?;
+    Ok((StatusCode::CREATED, axum::Json(created.into())))
+}
+
+/// List merchants. A merchant admin key sees only its own merchant.
+#[utoipa::path(get, path = "/v1/merchants", tag = "merchants",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of merchants", body = List<Merchant>),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A storefront key", body = Problem, content_type = PROBLEM),
+    ))]
+async fn list_merchants(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<List<Merchant>>> {
+    principal.require_admin()?;
+    let only = (!principal.is_platform_admin())
+        .then(|| principal.merchant_id.as_ref().map(MerchantId::as_str))
+        .flatten();
+    let page = merchants::list(&state.db, only, &params.request()?).await?;
+    Ok(axum::Json(List::new(page, Merchant::from)))
+}
+
+/// Get a merchant.
+#[utoipa::path(get, path = "/v1/merchants/{merchant_id}", tag = "merchants",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    responses(
+        (status = 200, description = "The merchant", body = Merchant),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A storefront key", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such merchant, or another tenant's", body = Problem, content_type = PROBLEM),
+    ))]
+async fn get_merchant(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+) -> ApiResult<axum::Json<Merchant>> {
+    let id = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let merchant = merchants::find(&state.db, id.as_str())
+        .await?
+        .ok_or_else(|| merchant_not_found(&id))?;
+    Ok(axum::Json(merchant.into()))
+}
+
+/// Create an API key for a merchant. The key is shown only in this response.
+#[utoipa::path(post, path = "/v1/merchants/{merchant_id}/api-keys", tag = "merchants",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "Created; `key` is shown only here", body = ApiKeyCreated),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "A storefront key", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such merchant, or another tenant's", body = Problem, content_type = PROBLEM),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Unknown or disallowed scope", body = Problem, content_type = PROBLEM),
+    ))]
+async fn create_api_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+    Json(body): Json<CreateApiKey>,
+) -> ApiResult<(StatusCode, axum::Json<ApiKeyCreated>)> {
+    let id = authorize_merchant(&state, &principal, &merchant_id).await?;
+    if body.scope == KeyScope::PlatformAdmin {
+        return Err(ApiError::invalid_field(
+            "/scope",
+            "a merchant key is merchant_admin or storefront",
+        ));
+    }
+    let key = NewKey::generate();
+    let row = api_keys::insert(
+        &state.db,
+        &key.id,
+        &key.hash,
+        body.scope.as_str(),
+        Some(id.as_str()),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ApiKeyCreated {
+            id: row.id,
+            key: key.secret,
+            scope: body.scope,
+            merchant_id: id.to_string(),
+            created_at: row.created_at,
+        }),
+    ))
+}

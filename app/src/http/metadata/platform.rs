@@ -1,0 +1,199 @@
+//! Routes of platform-scope documents: the payment method catalog and the default flow.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::operations::{self, DocumentPath, KindPath, VersionPath};
+use super::views::{
+    AuditEntry, Document, DocumentSummary, Published, RollbackRequest, Version, VersionSummary,
+};
+use crate::error::ApiResult;
+use crate::http::auth::Principal;
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::pagination::{List, PageParams};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(platform_save_draft))
+        .routes(routes!(platform_get_document))
+        .routes(routes!(platform_list_documents))
+        .routes(routes!(platform_publish))
+        .routes(routes!(platform_list_versions))
+        .routes(routes!(platform_get_version))
+        .routes(routes!(platform_rollback))
+        .routes(routes!(platform_audit_log))
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Save a platform document's draft.
+///
+/// The body is the document; it is validated against the kind's JSON Schema (422 with one
+/// JSON pointer per violation). Honours `If-Match` (412 when stale).
+#[utoipa::path(put, path = "/v1/platform/metadata/{kind}/{name}/draft", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name, e.g. `alipay` or `default`"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body(content = Object, description = "The document, as the kind's JSON Schema describes it"),
+    responses(
+        (status = 200, description = "Saved", body = Document, headers(("ETag" = String, description = "The new ETag"))),
+        AuthErrors, BodyErrors, NotFoundError,
+        (status = 412, description = "If-Match names a stale ETag", body = crate::error::Problem, content_type = PROBLEM),
+    ))]
+async fn platform_save_draft(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    operations::save_draft(state, principal, path, headers, body).await
+}
+
+/// Get a platform document: its published version and its draft.
+#[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+    ),
+    responses(
+        (status = 200, description = "The document", body = Document, headers(("ETag" = String, description = "The current ETag"))),
+        AuthErrors, NotFoundError, ParameterError,
+    ))]
+async fn platform_get_document(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+) -> ApiResult<Response> {
+    operations::get_document(state, principal, path).await
+}
+
+/// List the platform documents of a kind, by name.
+#[utoipa::path(get, path = "/v1/platform/metadata/{kind}", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(("kind" = String, Path, description = "`payment-method` or `order-flow`"), PageParams),
+    responses(
+        (status = 200, description = "A page of documents", body = List<DocumentSummary>),
+        AuthErrors, NotFoundError, ParameterError,
+    ))]
+async fn platform_list_documents(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<KindPath>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<List<DocumentSummary>>> {
+    operations::list_documents(state, principal, path, params).await
+}
+
+/// Publish a platform document's draft as its next immutable version.
+///
+/// Runs the cross-document checks; failure is a 422 listing every problem.
+#[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/publish", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the publish is based on"),
+    ),
+    responses(
+        (status = 201, description = "Published", body = Published),
+        AuthErrors, NotFoundError, ParameterError,
+        (status = 409, description = "There is no draft to publish", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 412, description = "If-Match names a stale ETag", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 422, description = "The draft fails the checks; every problem is listed", body = crate::error::Problem, content_type = PROBLEM),
+    ))]
+async fn platform_publish(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    headers: HeaderMap,
+) -> ApiResult<(StatusCode, axum::Json<Published>)> {
+    operations::publish(state, principal, path, headers).await
+}
+
+/// List a platform document's published versions, newest first.
+#[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of versions", body = List<VersionSummary>),
+        AuthErrors, NotFoundError, ParameterError,
+    ))]
+async fn platform_list_versions(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<List<VersionSummary>>> {
+    operations::list_versions(state, principal, path, params).await
+}
+
+/// Get one published version of a platform document.
+#[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions/{version}", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+        ("version" = i32, Path, description = "The version number"),
+    ),
+    responses(
+        (status = 200, description = "The version", body = Version),
+        AuthErrors, NotFoundError, ParameterError,
+    ))]
+async fn platform_get_version(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<VersionPath>,
+) -> ApiResult<axum::Json<Version>> {
+    operations::get_version(state, principal, path).await
+}
+
+/// Publish an older version's body again, as a new version.
+#[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/rollback", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(
+        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+    ),
+    request_body = RollbackRequest,
+    responses(
+        (status = 201, description = "Published as a new version", body = Published),
+        AuthErrors, BodyErrors, NotFoundError,
+    ))]
+async fn platform_rollback(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    Json(request): Json<RollbackRequest>,
+) -> ApiResult<(StatusCode, axum::Json<Published>)> {
+    operations::rollback(state, principal, path, request).await
+}
+
+/// The platform scope's audit log, newest first: draft saves, publishes, rollbacks.
+#[utoipa::path(get, path = "/v1/platform/audit-log", tag = "platform metadata",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of audit entries", body = List<AuditEntry>),
+        AuthErrors, ParameterError,
+    ))]
+async fn platform_audit_log(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<List<AuditEntry>>> {
+    operations::audit_log(state, principal, None, params).await
+}

@@ -1,0 +1,103 @@
+//! Request and response bodies of the metadata endpoints.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A document: its published version and its draft.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    #[schema(example = "payment-combination")]
+    pub kind: String,
+    #[schema(example = "default")]
+    pub name: String,
+    /// `platform` or `merchants/{merchant_id}`.
+    #[schema(example = "merchants/haidilao")]
+    pub scope: String,
+    /// The newest published version; null before the first publish.
+    pub published_version: Option<i32>,
+    /// The body of the newest published version.
+    #[schema(value_type = Option<Object>)]
+    pub published: Option<Value>,
+    /// The unpublished draft, if any. Publishing consumes it.
+    #[schema(value_type = Option<Object>)]
+    pub draft: Option<Value>,
+    /// Changes on every save, publish and rollback; send it as `If-Match` to avoid
+    /// overwriting someone else's change.
+    #[schema(example = "\"r3\"")]
+    pub etag: String,
+    pub draft_updated_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A document in a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentSummary {
+    #[schema(example = "alipay-discount")]
+    pub name: String,
+    pub published_version: Option<i32>,
+    pub has_draft: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    #[schema(example = "routing-table")]
+    pub kind: String,
+    #[schema(example = "default")]
+    pub name: String,
+    /// The new version's number.
+    #[schema(example = 2)]
+    pub version: i32,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    /// The version whose body is published again.
+    #[schema(example = 1, minimum = 1)]
+    pub version: i32,
+}
+
+/// A published version in a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub version: i32,
+    pub published_at: DateTime<Utc>,
+    /// The id of the API key that published it (`seed` for the demo data).
+    pub published_by: String,
+    /// When this version is a rollback: the version whose body it republished.
+    pub rolled_back_from: Option<i32>,
+}
+
+/// A published version, with its body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Version {
+    pub kind: String,
+    pub name: String,
+    pub version: i32,
+    #[schema(value_type = Object)]
+    pub body: Value,
+    pub published_at: DateTime<Utc>,
+    pub published_by: String,
+    pub rolled_back_from: Option<i32>,
+}
+
+/// One change to a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The id of the API key that made the change.
+    pub actor: String,
+    /// `draft_saved`, `published` or `rolled_back`.
+    #[schema(example = "published")]
+    pub action: String,
+    pub kind: String,
+    pub name: String,
+    /// The published version before the change.
+    pub from_version: Option<i32>,
+    /// The published version the change made (publish, rollback).
+    pub to_version: Option<i32>,
+}

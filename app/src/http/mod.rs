@@ -1,0 +1,132 @@
+//! The HTTP edge: routers, extractors, auth, and the middleware every request passes.
+
+pub mod auth;
+pub mod docs;
+pub mod extract;
+mod merchants;
+mod metadata;
+mod ops;
+pub mod pagination;
+mod schemas;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, Response, StatusCode, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, PROBLEM_JSON, problem_response};
+use crate::state::AppState;
+use docs::ApiDoc;
+use extract::BODY_LIMIT;
+
+/// Every route, with the OpenAPI document generated from them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::router())
+        .merge(schemas::router())
+        .merge(merchants::router())
+        .merge(metadata::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as `/openapi.json` serves it and `orderflow openapi` prints it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The application: routes, docs, and the middleware that bounds and observes requests.
+pub fn app(state: AppState, request_timeout: Duration) -> Router {
+    let (routes, openapi) = api();
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let id = request
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+                    }),
+                )
+                .layer(middleware::map_response(problem_for_bare_errors))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("a request handler panicked");
+                    ApiError::internal("handler panicked").into_response()
+                }))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    request_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /docs for the API".into())
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    problem_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this route does not accept that method; see /docs".into(),
+        vec![],
+    )
+}
+
+/// Errors made by layers (timeouts, body limits) carry no body of ours; give every one a
+/// problem+json body so that clients see one error format.
+async fn problem_for_bare_errors<B>(response: Response<B>) -> Response<axum::body::Body>
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response.map(axum::body::Body::new);
+    }
+    let detail = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "the request took too long and was abandoned".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("request body is larger than the limit of {BODY_LIMIT} bytes")
+        }
+        other => other.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let slug = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase()
+        .replace(' ', "-");
+    let mut problem = problem_response(status, &slug, detail, vec![]);
+    for name in [header::WWW_AUTHENTICATE, header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = response.headers().get(&name) {
+            problem.headers_mut().insert(name, value.clone());
+        }
+    }
+    problem
+}

@@ -1,0 +1,12 @@
+//! The orderflow server: configuration, the HTTP API, persistence and the CLI.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod persistence;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::Application;

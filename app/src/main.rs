@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+
+use app::config::{Cli, Command};
+use app::services::seed;
+use app::startup::{Application, open_database};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve.clone()));
+    let log = match &command {
+        Command::Serve(args) => (args.log.clone(), args.log_format),
+        _ => (cli.serve.log.clone(), cli.serve.log_format),
+    };
+    app::telemetry::init(&log.0, log.1);
+    match run(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Openapi => {
+            let document = app::http::openapi()
+                .to_pretty_json()
+                .map_err(|e| e.to_string())?;
+            println!("{document}");
+        }
+        Command::Migrate(args) => {
+            open_database(&args).await.map_err(|e| e.to_string())?;
+            eprintln!("migrations applied");
+        }
+        Command::Seed(args) => {
+            let db = open_database(&args).await.map_err(|e| e.to_string())?;
+            let report = seed::load(&db).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "seeded: {} merchants created, {} documents published (what existed was left alone)",
+                report.merchants_created, report.documents_published
+            );
+        }
+        Command::Serve(args) => {
+            let application = Application::build(&args).await.map_err(|e| e.to_string())?;
+            let base = format!("http://{}:{}", args.addr.ip(), application.port());
+            if let Some(key) = &application.generated_admin_key {
+                println!(
+                    "A platform admin API key was generated. It is shown only now; store it:\n\n    {key}\n"
+                );
+            }
+            println!("orderflow is listening on {base}");
+            println!("API docs: {base}/docs  (OpenAPI document: {base}/openapi.json)");
+            application
+                .run_until_stopped()
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::entities::merchant::{self, Entity as Merchants};
+use super::{Page, PageRequest};
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    id: &str,
+    name: &str,
+) -> Result<merchant::Model, DbErr> {
+    let model = merchant::Model {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        created_at: Utc::now(),
+    };
+    Merchants::insert(merchant::ActiveModel {
+        id: Set(model.id.clone()),
+        name: Set(model.name.clone()),
+        created_at: Set(model.created_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(model)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<merchant::Model>, DbErr> {
+    Merchants::find_by_id(id.to_owned()).one(db).await
+}
+
+/// Merchants in id order; `only` restricts the listing to one merchant (a merchant admin's).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    only: Option<&str>,
+    page: &PageRequest<String>,
+) -> Result<Page<merchant::Model, String>, DbErr> {
+    let mut query = Merchants::find().order_by_asc(merchant::Column::Id);
+    if let Some(id) = only {
+        query = query.filter(merchant::Column::Id.eq(id));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(merchant::Column::Id.gt(after.as_str()));
+    }
+    let rows = query.limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_overfetch(rows, page.limit, |m| m.id.clone()))
+}
+
+pub async fn any_exist(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(Merchants::find().limit(1).one(db).await?.is_some())
+}

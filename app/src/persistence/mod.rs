@@ -1,0 +1,90 @@
+//! Everything that touches the database: connecting, entities, and one repository module per
+//! table family. Repository functions take `&impl ConnectionTrait`, so they run inside or
+//! outside a transaction.
+
+pub mod api_keys;
+pub mod audit;
+pub mod entities;
+pub mod merchants;
+pub mod metadata;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// How SQLite trades durability for speed (`ORDERFLOW_SQLITE_SYNC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSync {
+    /// Every commit reaches the disk before it is acknowledged: survives a power cut.
+    Full,
+    /// Faster; a power cut may lose the last commits (never corrupts the database).
+    Normal,
+}
+
+/// Connects to SQLite or PostgreSQL, as the URL says.
+pub async fn connect(url: &str, sqlite_sync: SqliteSync) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        options.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(match sqlite_sync {
+                    SqliteSync::Full => SqliteSynchronous::Full,
+                    SqliteSync::Normal => SqliteSynchronous::Normal,
+                })
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(options).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at BEGIN
+/// (IMMEDIATE), so concurrent writers queue on the busy timeout instead of failing when a
+/// read transaction tries to upgrade.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Where a keyset-paginated listing resumes, and how much it returns.
+#[derive(Debug, Clone)]
+pub struct PageRequest<K> {
+    pub after: Option<K>,
+    pub limit: u64,
+}
+
+/// One page of rows, and the key to resume after when there are more.
+#[derive(Debug, Clone)]
+pub struct Page<T, K> {
+    pub rows: Vec<T>,
+    pub next: Option<K>,
+}
+
+impl<T, K> Page<T, K> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only says there is more.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u64, key: impl Fn(&T) -> K) -> Self {
+        let next = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Page { rows, next }
+    }
+}

@@ -1,0 +1,245 @@
+//! Drafts, publishing, rollback: the lifecycle of a metadata document.
+
+use domain::checks::{PublishedContext, check_publishable};
+use domain::{DocumentName, Kind, Scope};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::persistence::audit::{self, AuditRecord};
+use crate::persistence::entities::metadata_document;
+use crate::persistence::metadata::{self, Address};
+use crate::persistence::{self, begin_write};
+
+/// A document's full address, parsed.
+#[derive(Debug, Clone)]
+pub struct DocumentRef {
+    pub scope: Scope,
+    pub kind: Kind,
+    pub name: DocumentName,
+}
+
+impl DocumentRef {
+    fn with_scope_key<'a>(&'a self, scope_key: &'a str) -> Address<'a> {
+        Address {
+            scope: scope_key,
+            kind: self.kind.as_str(),
+            name: self.name.as_str(),
+        }
+    }
+
+    pub fn not_found(&self) -> ApiError {
+        ApiError::NotFound(format!("no {} document named '{}'", self.kind, self.name))
+    }
+}
+
+/// The strong ETag of a document at a revision.
+pub fn etag(revision: i64) -> String {
+    format!("\"r{revision}\"")
+}
+
+/// An `If-Match` precondition (RFC 9110 §13.1.1): `*` or a list of entity tags.
+pub fn if_match_holds(if_match: Option<&str>, current: Option<&metadata_document::Model>) -> bool {
+    let Some(header) = if_match else { return true };
+    let Some(current) = current else { return false };
+    let current = etag(current.revision);
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current)
+}
+
+pub fn parse_body(text: &str) -> ApiResult<Value> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::internal(format!("stored JSON is corrupt: {e}")))
+}
+
+fn stale() -> ApiError {
+    ApiError::Conflict {
+        problem: "concurrent-modification",
+        detail: "the document changed while this request was applied; read it again and retry"
+            .into(),
+    }
+}
+
+pub async fn find(
+    db: &DatabaseConnection,
+    at: &DocumentRef,
+) -> ApiResult<metadata_document::Model> {
+    let scope_key = at.scope.key();
+    metadata::find(db, at.with_scope_key(&scope_key))
+        .await?
+        .ok_or_else(|| at.not_found())
+}
+
+/// Saves a draft after validating it against the kind's schema. Drafts may refer to things
+/// not yet published; the cross-document checks run at publish.
+pub async fn save_draft(
+    db: &DatabaseConnection,
+    at: &DocumentRef,
+    body: &Value,
+    if_match: Option<&str>,
+    actor: &str,
+) -> ApiResult<metadata_document::Model> {
+    domain::schema::validate(at.kind, body).map_err(ApiError::invalid)?;
+    let text = serde_json::to_string(body).map_err(|e| ApiError::internal(e.to_string()))?;
+    let scope_key = at.scope.key();
+    let address = at.with_scope_key(&scope_key);
+    let txn = begin_write(db).await?;
+    let existing = metadata::find(&txn, address).await?;
+    if !if_match_holds(if_match, existing.as_ref()) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let saved = match &existing {
+        None => metadata::insert_with_draft(&txn, address, &text).await?,
+        Some(document) => {
+            if !metadata::update_draft(&txn, document.id, document.revision, &text).await? {
+                return Err(stale());
+            }
+            metadata::find(&txn, address).await?.ok_or_else(stale)?
+        }
+    };
+    audit::record(
+        &txn,
+        AuditRecord {
+            scope: &scope_key,
+            kind: at.kind.as_str(),
+            name: at.name.as_str(),
+            action: "draft_saved",
+            actor,
+            from_version: saved.published_version,
+            to_version: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// What published documents a document of this scope may refer to.
+async fn published_context(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> ApiResult<PublishedContext> {
+    let platform = Scope::Platform.key();
+    Ok(PublishedContext {
+        catalog: metadata::published_names(db, &platform, Kind::PaymentMethod.as_str()).await?,
+        functions: metadata::published_names(db, &scope.key(), Kind::DiscountFunction.as_str())
+            .await?,
+    })
+}
+
+/// Publishes the draft as the next immutable version.
+pub async fn publish(
+    db: &DatabaseConnection,
+    at: &DocumentRef,
+    if_match: Option<&str>,
+    actor: &str,
+) -> ApiResult<i32> {
+    let scope_key = at.scope.key();
+    let txn = begin_write(db).await?;
+    let document = metadata::find(&txn, at.with_scope_key(&scope_key))
+        .await?
+        .ok_or_else(|| at.not_found())?;
+    if !if_match_holds(if_match, Some(&document)) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let draft_text = document
+        .draft
+        .as_deref()
+        .ok_or_else(|| ApiError::Conflict {
+            problem: "no-draft",
+            detail: format!(
+                "{} '{}' has no draft to publish; save one with PUT .../draft first",
+                at.kind, at.name
+            ),
+        })?;
+    let draft = parse_body(draft_text)?;
+    let context = published_context(&txn, &at.scope).await?;
+    check_publishable(at.kind, at.name.as_str(), &draft, &context).map_err(ApiError::invalid)?;
+    let version = document.published_version.unwrap_or(0) + 1;
+    metadata::insert_version(&txn, document.id, version, draft_text, actor, None).await?;
+    if !metadata::set_published_version(&txn, document.id, document.revision, version, true).await?
+    {
+        return Err(stale());
+    }
+    audit::record(
+        &txn,
+        AuditRecord {
+            scope: &scope_key,
+            kind: at.kind.as_str(),
+            name: at.name.as_str(),
+            action: "published",
+            actor,
+            from_version: document.published_version,
+            to_version: Some(version),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(version)
+}
+
+/// Publishes an older version's body again, as a new version. The draft is left alone.
+pub async fn rollback(
+    db: &DatabaseConnection,
+    at: &DocumentRef,
+    to: i32,
+    actor: &str,
+) -> ApiResult<i32> {
+    let scope_key = at.scope.key();
+    let txn = begin_write(db).await?;
+    let document = metadata::find(&txn, at.with_scope_key(&scope_key))
+        .await?
+        .ok_or_else(|| at.not_found())?;
+    let target = metadata::find_version(&txn, document.id, to)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "/version",
+                format!("{} '{}' has no version {to}", at.kind, at.name),
+            )
+        })?;
+    // What the old version referred to may be gone from the catalog's point of view, so
+    // the body must pass today's checks to be published again.
+    let body = parse_body(&target.body)?;
+    let context = published_context(&txn, &at.scope).await?;
+    check_publishable(at.kind, at.name.as_str(), &body, &context).map_err(ApiError::invalid)?;
+    let version = document.published_version.unwrap_or(0) + 1;
+    metadata::insert_version(&txn, document.id, version, &target.body, actor, Some(to)).await?;
+    if !metadata::set_published_version(&txn, document.id, document.revision, version, false)
+        .await?
+    {
+        return Err(stale());
+    }
+    audit::record(
+        &txn,
+        AuditRecord {
+            scope: &scope_key,
+            kind: at.kind.as_str(),
+            name: at.name.as_str(),
+            action: "rolled_back",
+            actor,
+            from_version: document.published_version,
+            to_version: Some(version),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(version)
+}
+
+/// Reads a published version's body, if the document has that version.
+pub async fn version_body(
+    db: &DatabaseConnection,
+    document_id: i64,
+    version: i32,
+) -> ApiResult<Option<(persistence::entities::metadata_version::Model, Value)>> {
+    match metadata::find_version(db, document_id, version).await? {
+        Some(row) => {
+            let body = parse_body(&row.body)?;
+            Ok(Some((row, body)))
+        }
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,112 @@
+//! Building and running the application: what `serve` does, and what tests start.
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::{DatabaseArgs, ServeArgs};
+use crate::http::auth::{KeyScope, NewKey, hash_key};
+use crate::persistence::{self, api_keys};
+use crate::services::seed;
+use crate::state::{App, AppState};
+
+/// A bound, ready application. Tests start one on port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    /// A platform admin key generated at this start (never stored in clear), to show once.
+    pub generated_admin_key: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("demo data: {0}")]
+    Seed(#[from] seed::SeedError),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// Connects and brings the schema up to date.
+pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let db = persistence::connect(&args.database_url, args.sqlite_sync).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(config: &ServeArgs) -> Result<Self, StartError> {
+        let db = open_database(&config.database).await?;
+        if config.seed && seed::database_is_empty(&db).await? {
+            let report = seed::load(&db).await?;
+            tracing::info!(
+                merchants = report.merchants_created,
+                documents = report.documents_published,
+                "loaded the demo data from seeds/"
+            );
+        }
+        let generated_admin_key = if config.admin_key.is_none()
+            && !api_keys::any_with_scope(&db, KeyScope::PlatformAdmin.as_str()).await?
+        {
+            let key = NewKey::generate();
+            api_keys::insert(
+                &db,
+                &key.id,
+                &key.hash,
+                KeyScope::PlatformAdmin.as_str(),
+                None,
+            )
+            .await?;
+            Some(key.secret)
+        } else {
+            None
+        };
+        let state = AppState::new(App {
+            db,
+            admin_key_hash: config.admin_key.as_ref().map(|k| hash_key(&k.0)),
+        });
+        let router = crate::http::app(state, Duration::from_secs(config.request_timeout_secs));
+        let listener = TcpListener::bind(config.addr).await?;
+        Ok(Self {
+            listener,
+            router,
+            generated_admin_key,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

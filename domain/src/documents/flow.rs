@@ -1,0 +1,178 @@
+//! Flow definitions, in the spirit of the FDL of serverless workflow engines.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FlowDefinition {
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<u64>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Step {
+    Task(TaskStep),
+    Choice(ChoiceStep),
+    Pass(PassStep),
+    Wait(WaitStep),
+    Succeed(TerminalStep),
+    Fail(TerminalStep),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TaskStep {
+    pub name: String,
+    pub action: Action,
+    pub function: Option<String>,
+    pub pattern: Option<Pattern>,
+    #[serde(rename = "timeoutSeconds")]
+    pub timeout_seconds: Option<u64>,
+    #[serde(rename = "inputMappings", default)]
+    pub input_mappings: Vec<Mapping>,
+    #[serde(rename = "outputMappings", default)]
+    pub output_mappings: Vec<Mapping>,
+    #[serde(default)]
+    pub retry: Vec<Retry>,
+    #[serde(default)]
+    pub catch: Vec<Catch>,
+    pub goto: Option<String>,
+    #[serde(default)]
+    pub end: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    ResolvePaymentCombination,
+    AwaitPayment,
+    ApplyDiscount,
+    RunFunction,
+    CompleteOrder,
+    CancelOrder,
+    AwaitCallback,
+}
+
+impl Action {
+    /// Actions that wait for an outside system and so need `pattern: waitForCallback`.
+    pub fn waits_for_callback(self) -> bool {
+        matches!(self, Action::AwaitPayment | Action::AwaitCallback)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Pattern {
+    #[serde(rename = "waitForCallback")]
+    WaitForCallback,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Mapping {
+    pub target: String,
+    pub source: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Retry {
+    pub errors: Vec<String>,
+    #[serde(rename = "maxAttempts")]
+    pub max_attempts: Option<u32>,
+    #[serde(rename = "intervalSeconds")]
+    pub interval_seconds: Option<u64>,
+    pub multiplier: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Catch {
+    pub errors: Vec<String>,
+    pub goto: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChoiceStep {
+    pub name: String,
+    pub choices: Vec<Choice>,
+    pub default: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Choice {
+    pub condition: String,
+    pub goto: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PassStep {
+    pub name: String,
+    #[serde(rename = "outputMappings", default)]
+    pub output_mappings: Vec<Mapping>,
+    pub goto: Option<String>,
+    #[serde(default)]
+    pub end: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WaitStep {
+    pub name: String,
+    pub seconds: u64,
+    pub goto: Option<String>,
+    #[serde(default)]
+    pub end: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TerminalStep {
+    pub name: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl Step {
+    pub fn name(&self) -> &str {
+        match self {
+            Step::Task(s) => &s.name,
+            Step::Choice(s) => &s.name,
+            Step::Pass(s) => &s.name,
+            Step::Wait(s) => &s.name,
+            Step::Succeed(s) | Step::Fail(s) => &s.name,
+        }
+    }
+
+    /// Where control may go from this step, each with the JSON pointer (relative to the
+    /// step) of the field that names it. `None` as target means "the next step in the list".
+    pub fn transitions(&self) -> Vec<(String, Option<&str>)> {
+        fn sequential(goto: &Option<String>, end: bool) -> Vec<(String, Option<&str>)> {
+            match (goto, end) {
+                (_, true) => vec![],
+                (Some(target), false) => vec![("/goto".to_owned(), Some(target.as_str()))],
+                (None, false) => vec![(String::new(), None)],
+            }
+        }
+        match self {
+            Step::Task(task) => {
+                let mut out = sequential(&task.goto, task.end);
+                out.extend(
+                    task.catch
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (format!("/catch/{i}/goto"), Some(c.goto.as_str()))),
+                );
+                out
+            }
+            Step::Choice(choice) => {
+                let mut out: Vec<_> = choice
+                    .choices
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (format!("/choices/{i}/goto"), Some(c.goto.as_str())))
+                    .collect();
+                out.push(("/default".to_owned(), Some(choice.default.as_str())));
+                out
+            }
+            Step::Pass(pass) => sequential(&pass.goto, pass.end),
+            Step::Wait(wait) => sequential(&wait.goto, wait.end),
+            Step::Succeed(_) | Step::Fail(_) => vec![],
+        }
+    }
+}

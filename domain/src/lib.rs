@@ -1,0 +1,15 @@
+//! The rules of orderflow, free of I/O: identifiers, metadata kinds and their JSON Schemas,
+//! the typed documents, and the checks a document must pass before it is published.
+//!
+//! `app` parses input into these types at the edge and asks this crate what is allowed.
+
+pub mod checks;
+pub mod documents;
+pub mod ids;
+pub mod kind;
+pub mod schema;
+pub mod violation;
+
+pub use ids::{DocumentName, IdError, MerchantId};
+pub use kind::{Kind, Scope};
+pub use violation::Violation;

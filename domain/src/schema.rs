@@ -1,0 +1,133 @@
+//! The JSON Schemas of the metadata kinds, compiled once, and validation against them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::kind::Kind;
+use crate::violation::Violation;
+
+/// The schema text of a kind, embedded at build time so the binary needs no files.
+pub fn schema_source(kind: Kind) -> &'static str {
+    match kind {
+        Kind::PaymentMethod => include_str!("../schemas/payment-method.schema.json"),
+        Kind::PaymentCombination => include_str!("../schemas/payment-combination.schema.json"),
+        Kind::CheckoutPage => include_str!("../schemas/checkout-page.schema.json"),
+        Kind::DiscountFunction => include_str!("../schemas/discount-function.schema.json"),
+        Kind::RoutingTable => include_str!("../schemas/routing-table.schema.json"),
+        Kind::OrderFlow => include_str!("../schemas/order-flow.schema.json"),
+    }
+}
+
+struct Compiled {
+    document: Value,
+    validator: jsonschema::Validator,
+}
+
+fn compiled() -> &'static HashMap<Kind, Compiled> {
+    static SCHEMAS: OnceLock<HashMap<Kind, Compiled>> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        Kind::ALL
+            .into_iter()
+            .map(|kind| {
+                // The schemas are part of the build and meta-validated by a unit test, so a
+                // failure here is a programming error, not an input error.
+                let document: Value = serde_json::from_str(schema_source(kind))
+                    .unwrap_or_else(|e| panic!("schema of {kind} is not JSON: {e}"));
+                let validator = jsonschema::draft202012::options()
+                    .should_validate_formats(true)
+                    .build(&document)
+                    .unwrap_or_else(|e| panic!("schema of {kind} does not compile: {e}"));
+                (
+                    kind,
+                    Compiled {
+                        document,
+                        validator,
+                    },
+                )
+            })
+            .collect()
+    })
+}
+
+/// The parsed JSON Schema of a kind.
+pub fn schema(kind: Kind) -> &'static Value {
+    &compiled()[&kind].document
+}
+
+/// Validates a document against its kind's schema, reporting every violation.
+pub fn validate(kind: Kind, document: &Value) -> Result<(), Vec<Violation>> {
+    let validator = &compiled()[&kind].validator;
+    let mut violations: Vec<Violation> = validator
+        .iter_errors(document)
+        .map(|error| Violation::new(error.instance_path().as_str(), error.to_string()))
+        .collect();
+    if violations.is_empty() {
+        return Ok(());
+    }
+    violations.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    violations.dedup();
+    Err(violations)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_schema_is_a_valid_draft_2020_12_schema() {
+        for kind in Kind::ALL {
+            let document: Value = serde_json::from_str(schema_source(kind)).unwrap();
+            assert_eq!(
+                document["$schema"], "https://json-schema.org/draft/2020-12/schema",
+                "{kind}"
+            );
+            if let Err(e) = jsonschema::draft202012::meta::validate(&document) {
+                panic!("schema of {kind} is not a valid 2020-12 schema: {e}");
+            }
+            for key in ["title", "description", "examples"] {
+                assert!(document.get(key).is_some(), "schema of {kind} lacks {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_schema_accepts_its_own_examples() {
+        for kind in Kind::ALL {
+            let examples = schema(kind)["examples"].as_array().unwrap();
+            assert!(!examples.is_empty(), "{kind} has no examples");
+            for example in examples {
+                assert_eq!(validate(kind, example), Ok(()), "{kind}: {example}");
+            }
+        }
+    }
+
+    #[test]
+    fn violations_carry_json_pointers() {
+        let doc = json!({"methods": [{"method": "alipay"}, {"method": 7}], "extra": true});
+        let violations = validate(Kind::PaymentCombination, &doc).unwrap_err();
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/methods/1/method"), "{violations:?}");
+        assert!(pointers.contains(&""), "{violations:?}");
+    }
+
+    #[test]
+    fn empty_combination_is_rejected() {
+        let violations = validate(Kind::PaymentCombination, &json!({"methods": []})).unwrap_err();
+        assert_eq!(violations[0].pointer, "/methods");
+    }
+
+    #[test]
+    fn wrong_types_are_rejected_not_coerced() {
+        assert!(validate(Kind::PaymentCombination, &json!([])).is_err());
+        assert!(validate(Kind::PaymentCombination, &json!("methods")).is_err());
+        assert!(validate(Kind::PaymentCombination, &json!(null)).is_err());
+        let negative = json!({"methods": [{"method": "alipay", "min_amount_minor": -1}]});
+        assert!(validate(Kind::PaymentCombination, &negative).is_err());
+        let float = json!({"methods": [{"method": "alipay", "min_amount_minor": 1.5}]});
+        assert!(validate(Kind::PaymentCombination, &float).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! orderflow's database schema. The only place tables are defined; `app` runs
+//! [`Migrator::up`] at start, so every binary brings its database up to date.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_merchants_and_keys;
+mod m20261127_000002_create_metadata;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_merchants_and_keys::Migration),
+            Box::new(m20261127_000002_create_metadata::Migration),
+        ]
+    }
+}
