@@ -9,13 +9,17 @@ use tokio::net::TcpListener;
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::persistence::{self, api_keys};
-use crate::services::seed;
+use crate::services::engine::FlowCache;
+use crate::services::functions::Functions;
+use crate::services::{seed, timers};
 use crate::state::{App, AppState};
+use domain::function::Limits;
 
 /// A bound, ready application. Tests start one on port 0.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    state: AppState,
     /// A platform admin key generated at this start (never stored in clear), to show once.
     pub generated_admin_key: Option<String>,
 }
@@ -40,8 +44,9 @@ pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, se
 impl Application {
     pub async fn build(config: &ServeArgs) -> Result<Self, StartError> {
         let db = open_database(&config.database).await?;
+        let functions = Functions::new(Limits::default());
         if config.seed && seed::database_is_empty(&db).await? {
-            let report = seed::load(&db).await?;
+            let report = seed::load(&db, &functions).await?;
             tracing::info!(
                 merchants = report.merchants_created,
                 documents = report.documents_published,
@@ -67,12 +72,18 @@ impl Application {
         let state = AppState::new(App {
             db,
             admin_key_hash: config.admin_key.as_ref().map(|k| hash_key(&k.0)),
+            functions,
+            flows: FlowCache::default(),
         });
-        let router = crate::http::app(state, Duration::from_secs(config.request_timeout_secs));
+        let router = crate::http::app(
+            state.clone(),
+            Duration::from_secs(config.request_timeout_secs),
+        );
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             listener,
             router,
+            state,
             generated_admin_key,
         })
     }
@@ -81,11 +92,17 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    /// Serves, and fires timers, until SIGTERM or Ctrl-C; then finishes the requests in
+    /// flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let (stop_timers, timers_stopped) = tokio::sync::watch::channel(false);
+        let timer_loop = tokio::spawn(timers::run(self.state, timers_stopped));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        let _ = stop_timers.send(true);
+        let _ = timer_loop.await;
+        served
     }
 }
 

@@ -3,6 +3,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::services::engine::FlowCache;
+use crate::services::functions::Functions;
+
 /// What every handler may reach: cheap to clone, never mutated after start.
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
@@ -11,6 +14,10 @@ pub struct App {
     pub db: DatabaseConnection,
     /// SHA-256 (hex) of `ORDERFLOW_ADMIN_KEY`, when set.
     pub admin_key_hash: Option<String>,
+    /// The script engine, its caches and its worker pool.
+    pub functions: Functions,
+    /// Published flows and their choice conditions, compiled.
+    pub flows: FlowCache,
 }
 
 impl AppState {

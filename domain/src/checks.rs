@@ -11,7 +11,9 @@ use crate::documents::payment_combination::PaymentCombination;
 use crate::documents::payment_method::PaymentMethod;
 use crate::documents::routing_table::{DefaultRoute, RoutingTable};
 use crate::documents::{self};
+use crate::function::FunctionRuntime;
 use crate::kind::Kind;
+use crate::routing::{self, CompiledRoutingTable};
 use crate::schema;
 use crate::violation::{Violation, escape_token};
 
@@ -22,6 +24,8 @@ pub struct PublishedContext {
     pub catalog: BTreeSet<String>,
     /// Names of the discount functions published in the document's scope.
     pub functions: BTreeSet<String>,
+    /// The methods the scope's published payment combination enables.
+    pub enabled_methods: Vec<String>,
 }
 
 /// Everything publishing demands of a document: its schema, then the kind's own checks.
@@ -31,6 +35,7 @@ pub fn check_publishable(
     name: &str,
     document: &Value,
     context: &PublishedContext,
+    runtime: &FunctionRuntime,
 ) -> Result<(), Vec<Violation>> {
     schema::validate(kind, document)?;
     let violations = match kind {
@@ -39,10 +44,9 @@ pub fn check_publishable(
             check_payment_combination(&documents::parse(document)?, context)
         }
         Kind::CheckoutPage => check_checkout_page(&documents::parse(document)?),
-        Kind::RoutingTable => check_routing_table(&documents::parse(document)?, context),
+        Kind::RoutingTable => check_routing_table(&documents::parse(document)?, context, runtime),
         Kind::OrderFlow => check_flow(&documents::parse(document)?),
-        // Compiling the script and running its test cases belongs to the function runtime.
-        Kind::DiscountFunction => vec![],
+        Kind::DiscountFunction => runtime.check_document(document),
     };
     if violations.is_empty() {
         Ok(())
@@ -172,8 +176,17 @@ fn check_checkout_page(page: &CheckoutPage) -> Vec<Violation> {
     violations
 }
 
-fn check_routing_table(table: &RoutingTable, context: &PublishedContext) -> Vec<Violation> {
+fn check_routing_table(
+    table: &RoutingTable,
+    context: &PublishedContext,
+    runtime: &FunctionRuntime,
+) -> Vec<Violation> {
     let mut violations = Vec::new();
+    if let Err(errors) = CompiledRoutingTable::compile(runtime, table.clone()) {
+        violations.extend(errors);
+    }
+    violations.extend(routing::shadowed_rules(table));
+    violations.extend(routing::uncovered_methods(table, &context.enabled_methods));
     let mut function_published = |pointer: String, function: &str| {
         if !context.functions.contains(function) {
             violations.push(Violation::new(
@@ -298,7 +311,18 @@ mod tests {
                 .map(String::from)
                 .into(),
             functions: ["alipay-discount"].map(String::from).into(),
+            enabled_methods: vec!["alipay".into()],
         }
+    }
+
+    fn check_publishable(
+        kind: Kind,
+        name: &str,
+        document: &Value,
+        context: &PublishedContext,
+    ) -> Result<(), Vec<Violation>> {
+        let runtime = FunctionRuntime::new(crate::function::Limits::default());
+        super::check_publishable(kind, name, document, context, &runtime)
     }
 
     /// The pointers of the violations, sorted: the order problems are found in is not part

@@ -5,10 +5,13 @@
 
 pub mod checks;
 pub mod documents;
+pub mod function;
 pub mod ids;
 pub mod kind;
+pub mod routing;
 pub mod schema;
 pub mod violation;
+pub mod workflow;
 
 pub use ids::{DocumentName, IdError, MerchantId};
 pub use kind::{Kind, Scope};

@@ -130,4 +130,34 @@ mod tests {
         let float = json!({"methods": [{"method": "alipay", "min_amount_minor": 1.5}]});
         assert!(validate(Kind::PaymentCombination, &float).is_err());
     }
+
+    /// Every seed document is valid against its kind's schema (the folder names the kind).
+    #[test]
+    fn every_seed_file_is_valid() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds");
+        let mut checked = 0;
+        let mut pending = vec![seeds];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let kind_folder = path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str());
+                let Some(kind) = kind_folder.and_then(Kind::parse) else {
+                    continue;
+                };
+                let document: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(validate(kind, &document), Ok(()), "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 18, "the demo data has 18 documents");
+    }
 }

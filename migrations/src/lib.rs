@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_merchants_and_keys;
 mod m20261127_000002_create_metadata;
+mod m20261127_000003_create_orders_and_executions;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_merchants_and_keys::Migration),
             Box::new(m20261127_000002_create_metadata::Migration),
+            Box::new(m20261127_000003_create_orders_and_executions::Migration),
         ]
     }
 }

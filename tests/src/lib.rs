@@ -15,6 +15,8 @@ use serde_json::Value;
 
 pub use serde_json::json;
 
+pub mod checkout;
+
 /// The platform admin key every test app accepts (as `ORDERFLOW_ADMIN_KEY`).
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
 
@@ -30,6 +32,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     sqlite_file: Option<PathBuf>,
+    database_url: String,
 }
 
 impl Drop for TestApp {
@@ -121,7 +124,7 @@ impl TestApp {
         let config = ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             database: DatabaseArgs {
-                database_url,
+                database_url: database_url.clone(),
                 // Tests need no power-cut safety; fsync per commit would only slow them.
                 sqlite_sync: SqliteSync::Normal,
             },
@@ -141,6 +144,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             sqlite_file,
+            database_url,
         })
     }
 
@@ -282,4 +286,203 @@ macro_rules! on_both_databases {
             }
         )*
     };
+}
+
+/// Helpers added for the metadata, auth, hostile-input and seed tests.
+impl TestApp {
+    /// Starts another app on an existing database (e.g. [`TestApp::database_url`] of a
+    /// running app), as a second start or a second instance would. The returned app does not
+    /// own the database: dropping it deletes nothing.
+    pub async fn spawn_on(backend: Backend, database_url: &str, seed: bool) -> TestApp {
+        let config = ServeArgs {
+            addr: "127.0.0.1:0".parse().expect("literal address"),
+            database: DatabaseArgs {
+                database_url: database_url.to_owned(),
+                sqlite_sync: SqliteSync::Normal,
+            },
+            admin_key: Some(Secret(ADMIN_KEY.to_owned())),
+            seed,
+            log: "warn".into(),
+            log_format: LogFormat::Text,
+            request_timeout_secs: 30,
+        };
+        let application = app::Application::build(&config)
+            .await
+            .unwrap_or_else(|e| panic!("the app did not start on {database_url}: {e}"));
+        let base = format!("http://127.0.0.1:{}", application.port());
+        tokio::spawn(application.run_until_stopped());
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            backend,
+            sqlite_file: None,
+            database_url: database_url.to_owned(),
+        }
+    }
+
+    /// The URL of the database this app runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// A request to this app, authenticated with the platform admin key, to be finished by
+    /// the caller (headers, raw bodies) and sent with [`execute`].
+    pub fn admin_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_KEY)
+    }
+
+    /// Sends a body as-is (not serialized by the client) with an optional Content-Type,
+    /// authenticated with the platform admin key.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let mut request = self.admin_request(method, path).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        execute(request).await
+    }
+
+    /// Every item of a paginated list, following `next_cursor` (200 items a page), with the
+    /// given key.
+    pub async fn list_all_as(&self, path: &str, key: &str) -> Vec<Value> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page_path = match &cursor {
+                None => format!("{path}{separator}limit=200"),
+                Some(cursor) => format!("{path}{separator}limit=200&cursor={cursor}"),
+            };
+            let page = self.send(Method::GET, &page_path, Some(key), None).await;
+            page.assert_status(200);
+            items.extend(page.body["data"].as_array().expect("data").iter().cloned());
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
+    /// Every item of a paginated list, read with the platform admin key.
+    pub async fn list_all(&self, path: &str) -> Vec<Value> {
+        self.list_all_as(path, ADMIN_KEY).await
+    }
+}
+
+/// Sends a prepared request and reads the response whole.
+pub async fn execute(request: reqwest::RequestBuilder) -> TestResponse {
+    read(request.send().await.expect("request failed")).await
+}
+
+impl TestResponse {
+    /// Asserts a 422 whose `errors[]` pointers are exactly `expected`, in any order.
+    #[track_caller]
+    pub fn assert_violations(&self, expected: &[&str]) -> &Self {
+        self.assert_problem(422, "validation-failed");
+        let mut found = self.error_pointers();
+        found.sort();
+        let mut expected: Vec<String> = expected.iter().map(|p| (*p).to_owned()).collect();
+        expected.sort();
+        assert_eq!(found, expected, "unexpected violations: {}", self.text);
+        for error in self.body["errors"].as_array().into_iter().flatten() {
+            assert!(
+                error["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "a violation without a message: {}",
+                self.text
+            );
+        }
+        self
+    }
+
+    /// Asserts a client error (4xx) reported as problem+json whose `status` matches.
+    #[track_caller]
+    pub fn assert_client_problem(&self) -> &Self {
+        assert!(
+            (400..500).contains(&self.status),
+            "expected a 4xx, got {}: {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "not problem+json ({}): {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(self.body["status"], self.status, "{}", self.text);
+        assert!(
+            self.body["type"].is_string() && self.body["title"].is_string(),
+            "{}",
+            self.text
+        );
+        self
+    }
+}
+
+/// A response read off the wire by [`TestApp::raw_request`].
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header names lower-cased, values as sent.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestApp {
+    /// Sends `method target` exactly as written (no URL normalisation, unlike an HTTP client:
+    /// `..` and `%2e%2e` reach the server as they are), with the admin key and
+    /// `Connection: close`, and reads the whole response.
+    pub async fn raw_request(&self, method: &str, target: &str) -> RawResponse {
+        use std::io::{Read, Write};
+        let address = self.base.trim_start_matches("http://").to_owned();
+        let request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {ADMIN_KEY}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let raw = tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .expect("timeout");
+            stream.write_all(request.as_bytes()).expect("write");
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).expect("read");
+            raw
+        })
+        .await
+        .expect("raw request task");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        RawResponse {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
 }

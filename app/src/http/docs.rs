@@ -27,6 +27,10 @@ Errors are RFC 9457 problem+json. Lists are paginated with `limit` and `cursor`.
         (name = "merchants", description = "Merchants and their API keys"),
         (name = "platform metadata", description = "Platform-wide documents: the payment method catalog and the default order flow"),
         (name = "merchant metadata", description = "A merchant's documents: payment combination, checkout page, discount functions, routing table, order flow"),
+        (name = "functions", description = "Discount functions and the routing table: dry-runs and evaluation"),
+        (name = "storefront", description = "Checkout: the checkout page, starting, paying and canceling orders"),
+        (name = "orders", description = "Orders and their execution history, for the merchant's admins"),
+        (name = "tasks", description = "Task callbacks: whoever holds a waiting step's token finishes it"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -20,30 +20,66 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-            let essence = content_type
-                .to_str()
-                .unwrap_or("")
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if essence != "application/json" && !essence.ends_with("+json") {
-                return Err(ApiError::UnsupportedMediaType(
-                    "request bodies must be JSON: send Content-Type: application/json".into(),
-                ));
-            }
+        if let Some(essence) = media_type(&req)
+            && essence != "application/json"
+            && !essence.ends_with("+json")
+        {
+            return Err(ApiError::UnsupportedMediaType(
+                "request bodies must be JSON: send Content-Type: application/json".into(),
+            ));
         }
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge { limit: BODY_LIMIT }
-            } else {
-                ApiError::BadRequest(format!("could not read the request body: {rejection}"))
-            }
-        })?;
+        let body = read_body(req, state).await?;
         parse_json(&body).map(Json)
     }
+}
+
+/// A metadata document body: JSON, or YAML (`Content-Type: application/yaml`, `text/yaml`)
+/// converted to JSON. A missing Content-Type is taken as JSON.
+pub struct JsonOrYaml(pub serde_json::Value);
+
+fn media_type(req: &Request) -> Option<String> {
+    req.headers().get(header::CONTENT_TYPE).map(|value| {
+        value
+            .to_str()
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+fn is_yaml(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml"
+    )
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonOrYaml {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !media_type(&req).as_deref().is_some_and(is_yaml) {
+            let Json(value) = Json::<serde_json::Value>::from_request(req, state).await?;
+            return Ok(JsonOrYaml(value));
+        }
+        let body = read_body(req, state).await?;
+        let value: serde_json::Value = yaml_serde::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("malformed YAML: {e}")))?;
+        Ok(JsonOrYaml(value))
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        } else {
+            ApiError::BadRequest(format!("could not read the request body: {rejection}"))
+        }
+    })
 }
 
 /// Parses JSON text: syntax errors are 400, shape errors 422 with the field's pointer.
@@ -51,6 +87,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so that a truncated document is reported as malformed, not mis-shaped.
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    from_value(value)
+}
+
+/// Reads a JSON value as `T`; a shape error is a 422 with the field's pointer.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = json_pointer(e.path());
         ApiError::invalid_field(&pointer, e.into_inner().to_string())

@@ -3,11 +3,16 @@
 pub mod auth;
 pub mod docs;
 pub mod extract;
+mod functions;
+mod idempotency;
 mod merchants;
 mod metadata;
 mod ops;
+mod orders;
 pub mod pagination;
+mod routing;
 mod schemas;
+mod tasks;
 
 use std::time::Duration;
 
@@ -37,6 +42,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(schemas::router())
         .merge(merchants::router())
         .merge(metadata::router())
+        .merge(functions::router())
+        .merge(routing::router())
+        .merge(orders::router())
+        .merge(tasks::router())
         .split_for_parts()
 }
 

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
@@ -17,7 +16,7 @@ pub async fn insert(
         key_hash: key_hash.to_owned(),
         scope: scope.to_owned(),
         merchant_id: merchant_id.map(str::to_owned),
-        created_at: Utc::now(),
+        created_at: super::now(),
     };
     ApiKeys::insert(api_key::ActiveModel {
         id: Set(model.id.clone()),

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -28,7 +27,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditRecord<'_>) -> Result
         actor: Set(entry.actor.to_owned()),
         from_version: Set(entry.from_version),
         to_version: Set(entry.to_version),
-        at: Set(Utc::now()),
+        at: Set(super::now()),
     })
     .exec_without_returning(db)
     .await?;

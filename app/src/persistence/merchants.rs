@@ -1,4 +1,3 @@
-use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -15,7 +14,7 @@ pub async fn insert(
     let model = merchant::Model {
         id: id.to_owned(),
         name: name.to_owned(),
-        created_at: Utc::now(),
+        created_at: super::now(),
     };
     Merchants::insert(merchant::ActiveModel {
         id: Set(model.id.clone()),

@@ -1,6 +1,5 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
@@ -37,7 +36,7 @@ pub async fn insert_with_draft(
     at: Address<'_>,
     draft: &str,
 ) -> Result<metadata_document::Model, DbErr> {
-    let now = Utc::now();
+    let now = super::now();
     let inserted = Documents::insert(metadata_document::ActiveModel {
         id: NotSet,
         scope: Set(at.scope.to_owned()),
@@ -65,7 +64,7 @@ pub async fn update_draft(
     revision: i64,
     draft: &str,
 ) -> Result<bool, DbErr> {
-    let now = Utc::now();
+    let now = super::now();
     let result = Documents::update_many()
         .col_expr(
             metadata_document::Column::Draft,
@@ -93,7 +92,7 @@ pub async fn set_published_version(
     version: i32,
     consume_draft: bool,
 ) -> Result<bool, DbErr> {
-    let now = Utc::now();
+    let now = super::now();
     let mut update = Documents::update_many()
         .col_expr(
             metadata_document::Column::PublishedVersion,
@@ -112,7 +111,7 @@ pub async fn set_published_version(
             )
             .col_expr(
                 metadata_document::Column::DraftUpdatedAt,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
             );
     }
     let result = update
@@ -135,7 +134,7 @@ pub async fn insert_version(
         document_id,
         version,
         body: body.to_owned(),
-        published_at: Utc::now(),
+        published_at: super::now(),
         published_by: published_by.to_owned(),
         rolled_back_from,
     };
@@ -194,22 +193,54 @@ pub async fn list(
     Ok(Page::from_overfetch(rows, page.limit, |d| d.name.clone()))
 }
 
-/// Names of the documents of a kind in a scope that have a published version.
-pub async fn published_names(
+/// The newest published version of each document of a kind in a scope, by name.
+pub async fn published_versions(
     db: &impl ConnectionTrait,
     scope: &str,
     kind: &str,
-) -> Result<BTreeSet<String>, DbErr> {
-    let names: Vec<String> = Documents::find()
+) -> Result<BTreeMap<String, i32>, DbErr> {
+    let rows: Vec<(String, Option<i32>)> = Documents::find()
         .select_only()
         .column(metadata_document::Column::Name)
+        .column(metadata_document::Column::PublishedVersion)
         .filter(metadata_document::Column::Scope.eq(scope))
         .filter(metadata_document::Column::Kind.eq(kind))
         .filter(metadata_document::Column::PublishedVersion.is_not_null())
         .into_tuple()
         .all(db)
         .await?;
-    Ok(names.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(name, version)| Some((name, version?)))
+        .collect())
+}
+
+/// Names of the documents of a kind in a scope that have a published version.
+pub async fn published_names(
+    db: &impl ConnectionTrait,
+    scope: &str,
+    kind: &str,
+) -> Result<BTreeSet<String>, DbErr> {
+    Ok(published_versions(db, scope, kind)
+        .await?
+        .into_keys()
+        .collect())
+}
+
+/// The newest published body of a document, with its version.
+pub async fn published_body(
+    db: &impl ConnectionTrait,
+    at: Address<'_>,
+) -> Result<Option<(i32, String)>, DbErr> {
+    let Some(document) = find(db, at).await? else {
+        return Ok(None);
+    };
+    let Some(version) = document.published_version else {
+        return Ok(None);
+    };
+    Ok(find_version(db, document.id, version)
+        .await?
+        .map(|row| (version, row.body)))
 }
 
 pub async fn any_exist(db: &impl ConnectionTrait) -> Result<bool, DbErr> {

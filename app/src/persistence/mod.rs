@@ -5,8 +5,11 @@
 pub mod api_keys;
 pub mod audit;
 pub mod entities;
+pub mod executions;
+pub mod idempotency;
 pub mod merchants;
 pub mod metadata;
+pub mod orders;
 
 use std::time::Duration;
 
@@ -32,6 +35,9 @@ pub async fn connect(url: &str, sqlite_sync: SqliteSync) -> Result<DatabaseConne
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    // Transactions read published metadata through other pooled connections while they
+    // hold their own, so the pool must never be a single connection.
+    options.max_connections(16).min_connections(1);
     if url.starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -60,6 +66,13 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         }
         _ => db.begin().await,
     }
+}
+
+/// The current time at the precision every backend stores (microseconds), so that what a
+/// write returns is exactly what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }
 
 /// Where a keyset-paginated listing resumes, and how much it returns.

@@ -1,6 +1,7 @@
 //! Drafts, publishing, rollback: the lifecycle of a metadata document.
 
 use domain::checks::{PublishedContext, check_publishable};
+use domain::documents::payment_combination::PaymentCombination;
 use domain::{DocumentName, Kind, Scope};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -10,6 +11,7 @@ use crate::persistence::audit::{self, AuditRecord};
 use crate::persistence::entities::metadata_document;
 use crate::persistence::metadata::{self, Address};
 use crate::persistence::{self, begin_write};
+use crate::services::functions::Functions;
 
 /// A document's full address, parsed.
 #[derive(Debug, Clone)]
@@ -122,23 +124,56 @@ async fn published_context(
     scope: &Scope,
 ) -> ApiResult<PublishedContext> {
     let platform = Scope::Platform.key();
+    let scope_key = scope.key();
+    let combination = Address {
+        scope: &scope_key,
+        kind: Kind::PaymentCombination.as_str(),
+        name: "default",
+    };
+    let enabled_methods = match metadata::published_body(db, combination).await? {
+        Some((_, body)) => {
+            let combination: PaymentCombination = domain::documents::parse(&parse_body(&body)?)
+                .map_err(|_| ApiError::internal("published payment combination does not parse"))?;
+            combination.methods.into_iter().map(|m| m.method).collect()
+        }
+        None => vec![],
+    };
     Ok(PublishedContext {
         catalog: metadata::published_names(db, &platform, Kind::PaymentMethod.as_str()).await?,
-        functions: metadata::published_names(db, &scope.key(), Kind::DiscountFunction.as_str())
+        functions: metadata::published_names(db, &scope_key, Kind::DiscountFunction.as_str())
             .await?,
+        enabled_methods,
     })
 }
 
-/// Publishes the draft as the next immutable version.
+/// Runs every publish check on `body`, on the function pool: a discount function's test
+/// cases run scripts.
+async fn check(
+    db: &DatabaseConnection,
+    functions: &Functions,
+    at: &DocumentRef,
+    body: Value,
+) -> ApiResult<()> {
+    let context = published_context(db, &at.scope).await?;
+    let kind = at.kind;
+    let name = at.name.to_string();
+    functions
+        .run(move |runtime| check_publishable(kind, &name, &body, &context, runtime))
+        .await?
+        .map_err(ApiError::invalid)
+}
+
+/// Publishes the draft as the next immutable version. The checks run on a snapshot of the
+/// draft; the write then succeeds only if the document has not changed meanwhile.
 pub async fn publish(
     db: &DatabaseConnection,
+    functions: &Functions,
     at: &DocumentRef,
     if_match: Option<&str>,
     actor: &str,
 ) -> ApiResult<i32> {
     let scope_key = at.scope.key();
-    let txn = begin_write(db).await?;
-    let document = metadata::find(&txn, at.with_scope_key(&scope_key))
+    let document = metadata::find(db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
     if !if_match_holds(if_match, Some(&document)) {
@@ -154,15 +189,14 @@ pub async fn publish(
                 at.kind, at.name
             ),
         })?;
-    let draft = parse_body(draft_text)?;
-    let context = published_context(&txn, &at.scope).await?;
-    check_publishable(at.kind, at.name.as_str(), &draft, &context).map_err(ApiError::invalid)?;
+    check(db, functions, at, parse_body(draft_text)?).await?;
     let version = document.published_version.unwrap_or(0) + 1;
-    metadata::insert_version(&txn, document.id, version, draft_text, actor, None).await?;
+    let txn = begin_write(db).await?;
     if !metadata::set_published_version(&txn, document.id, document.revision, version, true).await?
     {
         return Err(stale());
     }
+    metadata::insert_version(&txn, document.id, version, draft_text, actor, None).await?;
     audit::record(
         &txn,
         AuditRecord {
@@ -183,16 +217,16 @@ pub async fn publish(
 /// Publishes an older version's body again, as a new version. The draft is left alone.
 pub async fn rollback(
     db: &DatabaseConnection,
+    functions: &Functions,
     at: &DocumentRef,
     to: i32,
     actor: &str,
 ) -> ApiResult<i32> {
     let scope_key = at.scope.key();
-    let txn = begin_write(db).await?;
-    let document = metadata::find(&txn, at.with_scope_key(&scope_key))
+    let document = metadata::find(db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
-    let target = metadata::find_version(&txn, document.id, to)
+    let target = metadata::find_version(db, document.id, to)
         .await?
         .ok_or_else(|| {
             ApiError::invalid_field(
@@ -200,18 +234,16 @@ pub async fn rollback(
                 format!("{} '{}' has no version {to}", at.kind, at.name),
             )
         })?;
-    // What the old version referred to may be gone from the catalog's point of view, so
-    // the body must pass today's checks to be published again.
-    let body = parse_body(&target.body)?;
-    let context = published_context(&txn, &at.scope).await?;
-    check_publishable(at.kind, at.name.as_str(), &body, &context).map_err(ApiError::invalid)?;
+    // The old body must pass today's checks: what it refers to may have changed since.
+    check(db, functions, at, parse_body(&target.body)?).await?;
     let version = document.published_version.unwrap_or(0) + 1;
-    metadata::insert_version(&txn, document.id, version, &target.body, actor, Some(to)).await?;
+    let txn = begin_write(db).await?;
     if !metadata::set_published_version(&txn, document.id, document.revision, version, false)
         .await?
     {
         return Err(stale());
     }
+    metadata::insert_version(&txn, document.id, version, &target.body, actor, Some(to)).await?;
     audit::record(
         &txn,
         AuditRecord {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::persistence::{merchants, metadata as metadata_rows};
+use crate::services::functions::Functions;
 use crate::services::metadata::{self, DocumentRef};
 
 static SEEDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../seeds");
@@ -82,10 +83,18 @@ pub async fn database_is_empty(db: &DatabaseConnection) -> Result<bool, sea_orm:
 }
 
 /// Loads every seed that is not there yet. Running it twice changes nothing.
-pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, SeedError> {
+pub async fn load(db: &DatabaseConnection, functions: &Functions) -> Result<SeedReport, SeedError> {
     let mut report = SeedReport::default();
     if let Some(platform) = SEEDS.get_dir("platform") {
-        load_documents(db, platform, &Scope::Platform, &PLATFORM_ORDER, &mut report).await?;
+        load_documents(
+            db,
+            functions,
+            platform,
+            &Scope::Platform,
+            &PLATFORM_ORDER,
+            &mut report,
+        )
+        .await?;
     }
     let Some(merchant_dirs) = SEEDS.get_dir("merchants") else {
         return Ok(report);
@@ -110,7 +119,15 @@ pub async fn load(db: &DatabaseConnection) -> Result<SeedReport, SeedError> {
                 .map_err(|e| SeedError::new(&file_name, e.to_string()))?;
             report.merchants_created += 1;
         }
-        load_documents(db, dir, &Scope::Merchant(id), &MERCHANT_ORDER, &mut report).await?;
+        load_documents(
+            db,
+            functions,
+            dir,
+            &Scope::Merchant(id),
+            &MERCHANT_ORDER,
+            &mut report,
+        )
+        .await?;
     }
     Ok(report)
 }
@@ -125,6 +142,7 @@ fn read_json(dir: &Dir<'_>, name: &str, file_name: &str) -> Result<Value, SeedEr
 
 async fn load_documents(
     db: &DatabaseConnection,
+    functions: &Functions,
     dir: &Dir<'_>,
     scope: &Scope,
     order: &[Kind],
@@ -163,7 +181,7 @@ async fn load_documents(
             metadata::save_draft(db, &at, &body, None, SEED_ACTOR)
                 .await
                 .map_err(|e| SeedError::from_api(&file_name, e))?;
-            metadata::publish(db, &at, None, SEED_ACTOR)
+            metadata::publish(db, functions, &at, None, SEED_ACTOR)
                 .await
                 .map_err(|e| SeedError::from_api(&file_name, e))?;
             report.documents_published += 1;

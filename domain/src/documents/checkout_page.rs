@@ -66,3 +66,190 @@ pub struct SelectOption {
     pub value: String,
     pub label: String,
 }
+
+use serde_json::{Map, Value};
+
+use crate::violation::{Violation, escape_token};
+
+impl CheckoutPage {
+    /// Validates an order's `address` and `fields` against the page: fields of `address`
+    /// sections fill `address`, all others `fields`. Unknown keys are rejected so that a typo
+    /// is not silently dropped.
+    pub fn validate_order(
+        &self,
+        address: &Map<String, Value>,
+        fields: &Map<String, Value>,
+    ) -> Vec<Violation> {
+        let mut violations = Vec::new();
+        for (target, values, is_address) in
+            [("/address", address, true), ("/fields", fields, false)]
+        {
+            let defined: Vec<&Field> = self
+                .sections
+                .iter()
+                .filter(|s| (s.kind == SectionKind::Address) == is_address)
+                .flat_map(|s| &s.fields)
+                .collect();
+            for field in &defined {
+                let pointer = format!("{target}/{}", escape_token(&field.name));
+                match values.get(&field.name) {
+                    None | Some(Value::Null) if field.required => {
+                        violations.push(Violation::new(
+                            pointer,
+                            format!("{} is required", field.name),
+                        ));
+                    }
+                    None | Some(Value::Null) => {}
+                    Some(value) => {
+                        if let Err(message) = field.check(value) {
+                            violations.push(Violation::new(pointer, message));
+                        }
+                    }
+                }
+            }
+            for key in values.keys() {
+                if !defined.iter().any(|f| &f.name == key) {
+                    violations.push(Violation::new(
+                        format!("{target}/{}", escape_token(key)),
+                        format!("'{key}' is not a field of the checkout page"),
+                    ));
+                }
+            }
+        }
+        violations
+    }
+}
+
+impl Field {
+    fn check(&self, value: &Value) -> Result<(), String> {
+        let c = &self.constraints;
+        match self.field_type {
+            FieldType::Boolean => value
+                .as_bool()
+                .map(|_| ())
+                .ok_or("must be true or false".into()),
+            FieldType::Integer | FieldType::Number => {
+                let number = if self.field_type == FieldType::Integer {
+                    value
+                        .as_i64()
+                        .map(|n| n as f64)
+                        .ok_or("must be an integer")?
+                } else {
+                    value.as_f64().ok_or("must be a number")?
+                };
+                if c.minimum.is_some_and(|min| number < min)
+                    || c.maximum.is_some_and(|max| number > max)
+                {
+                    return Err(format!(
+                        "must be between {} and {}",
+                        c.minimum.map_or("-∞".into(), |m| m.to_string()),
+                        c.maximum.map_or("∞".into(), |m| m.to_string())
+                    ));
+                }
+                Ok(())
+            }
+            FieldType::Text
+            | FieldType::Textarea
+            | FieldType::Phone
+            | FieldType::Email
+            | FieldType::Select
+            | FieldType::Datetime => {
+                let text = value.as_str().ok_or("must be a string")?;
+                let length = text.chars().count() as u64;
+                if c.min_length.is_some_and(|min| length < min) {
+                    return Err(format!(
+                        "must be at least {} characters",
+                        c.min_length.unwrap_or(0)
+                    ));
+                }
+                if c.max_length.is_some_and(|max| length > max) {
+                    return Err(format!(
+                        "must be at most {} characters",
+                        c.max_length.unwrap_or(0)
+                    ));
+                }
+                if let Some(pattern) = &c.pattern {
+                    let matches = regex::Regex::new(pattern)
+                        .map(|re| re.is_match(text))
+                        .unwrap_or(false);
+                    if !matches {
+                        return Err(format!("must match the pattern {pattern}"));
+                    }
+                }
+                if self.field_type == FieldType::Email && !text.contains('@') {
+                    return Err("must be an email address".into());
+                }
+                if let Some(options) = &c.options
+                    && !options.iter().any(|o| o.value == text)
+                {
+                    let allowed: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+                    return Err(format!("must be one of: {}", allowed.join(", ")));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn page() -> CheckoutPage {
+        crate::documents::parse(&json!({"sections": [
+            {"id": "address", "kind": "address", "fields": [
+                {"name": "recipient", "type": "text", "label": "R", "required": true, "constraints": {"max_length": 5}},
+                {"name": "phone", "type": "phone", "label": "P", "required": true, "constraints": {"pattern": "^[0-9]{3,}$"}}]},
+            {"id": "when", "kind": "delivery_time", "fields": [
+                {"name": "delivery_time", "type": "select", "label": "W",
+                 "constraints": {"options": [{"value": "asap", "label": "ASAP"}]}},
+                {"name": "guests", "type": "integer", "label": "G", "constraints": {"minimum": 1, "maximum": 20}}]},
+            {"id": "items", "kind": "items_summary"}
+        ]}))
+        .unwrap()
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_complete_order_passes() {
+        let violations = page().validate_order(
+            &object(json!({"recipient": "Li", "phone": "13800"})),
+            &object(json!({"delivery_time": "asap", "guests": 2})),
+        );
+        assert_eq!(violations, vec![]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_its_pointer() {
+        let violations = page().validate_order(
+            &object(json!({"recipient": "Zhang San", "extra": 1})),
+            &object(json!({"delivery_time": "tomorrow", "guests": 0, "typo": "x"})),
+        );
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/address/recipient",
+                "/address/phone",
+                "/address/extra",
+                "/fields/delivery_time",
+                "/fields/guests",
+                "/fields/typo"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_rejected() {
+        let violations = page().validate_order(
+            &object(json!({"recipient": 5, "phone": "12a"})),
+            &object(json!({"guests": 2.5})),
+        );
+        assert_eq!(violations.len(), 3, "{violations:?}");
+    }
+}

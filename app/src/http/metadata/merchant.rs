@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{self, DocumentPath, KindPath, VersionPath};
@@ -13,7 +12,7 @@ use super::views::{
 use crate::error::ApiResult;
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
-use crate::http::extract::{Json, Path, Query};
+use crate::http::extract::{Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
 use crate::state::AppState;
 
@@ -43,7 +42,8 @@ const PROBLEM: &str = "application/problem+json";
         ("name" = String, Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
         ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
     ),
-    request_body(content = Object, description = "The document, as the kind's JSON Schema describes it"),
+    request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
+        content((Object = "application/json"), (Object = "application/yaml"))),
     responses(
         (status = 200, description = "Saved", body = Document, headers(("ETag" = String, description = "The new ETag"))),
         AuthErrors, BodyErrors, NotFoundError,
@@ -54,7 +54,7 @@ async fn merchant_save_draft(
     principal: Principal,
     Path(path): Path<DocumentPath>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    JsonOrYaml(body): JsonOrYaml,
 ) -> ApiResult<Response> {
     operations::save_draft(state, principal, path, headers, body).await
 }

@@ -200,7 +200,14 @@ pub async fn publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let version = metadata::publish(&state.db, &at, if_match(&headers)?, &principal.key_id).await?;
+    let version = metadata::publish(
+        &state.db,
+        &state.functions,
+        &at,
+        if_match(&headers)?,
+        &principal.key_id,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Published {
@@ -218,7 +225,14 @@ pub async fn rollback(
     request: RollbackRequest,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let version = metadata::rollback(&state.db, &at, request.version, &principal.key_id).await?;
+    let version = metadata::rollback(
+        &state.db,
+        &state.functions,
+        &at,
+        request.version,
+        &principal.key_id,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Published {

@@ -2,6 +2,12 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod execution;
+pub mod execution_event;
+pub mod idempotency_key;
 pub mod merchant;
 pub mod metadata_document;
 pub mod metadata_version;
+pub mod order;
+pub mod task;
+pub mod timer;

@@ -1,0 +1,145 @@
+//! `Idempotency-Key`: a retried POST replays the first response instead of acting twice.
+//! Keys are scoped to the caller's API key and the endpoint, kept 24 hours. Only successful
+//! responses are stored: a rejected request stores nothing and is safe to retry.
+
+use std::future::Future;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::persistence::entities::idempotency_key;
+use crate::persistence::idempotency;
+use crate::services::orders::fingerprint;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+const MAX_KEY_LENGTH: usize = 255;
+const REPLAY_WINDOW_HOURS: i64 = 24;
+/// A request still "in flight" after this long was abandoned (its process died); a retry
+/// may take it over.
+const ABANDONED_AFTER_SECONDS: i64 = 120;
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (status, axum::Json(body.clone())).into_response()
+}
+
+/// Runs `work` at most once per idempotency key. `endpoint` names the operation and the
+/// resource (e.g. `POST /v1/storefront/orders/{id}/payment` with the id filled in).
+pub async fn idempotent<F, Fut>(
+    state: &AppState,
+    principal: &Principal,
+    endpoint: &str,
+    headers: &HeaderMap,
+    body: &Value,
+    work: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
+{
+    let Some(key) = headers.get(&IDEMPOTENCY_KEY) else {
+        let (status, body) = work().await?;
+        return Ok(json_response(status, &body));
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"
+            ))
+        })?
+        .to_owned();
+    let request_fingerprint = fingerprint(body);
+    let now = crate::persistence::now();
+    let principal_id = principal.key_id.as_str();
+
+    if let Some(existing) = idempotency::find(&state.db, principal_id, endpoint, &key).await? {
+        let expired = existing.created_at < now - Duration::hours(REPLAY_WINDOW_HOURS);
+        let abandoned = existing.status == "in_flight"
+            && existing.created_at < now - Duration::seconds(ABANDONED_AFTER_SECONDS);
+        if expired || abandoned {
+            idempotency::delete(&state.db, principal_id, endpoint, &key).await?;
+        } else if existing.fingerprint != request_fingerprint {
+            return Err(ApiError::invalid_field(
+                "",
+                "this Idempotency-Key was used with a different request body; use a new key for a new request",
+            ));
+        } else if existing.status == "in_flight" {
+            return Err(in_flight());
+        } else {
+            return Ok(replay(&existing));
+        }
+    }
+
+    let claim = idempotency::insert(
+        &state.db,
+        idempotency_key::Model {
+            principal: principal_id.to_owned(),
+            endpoint: endpoint.to_owned(),
+            key: key.clone(),
+            fingerprint: request_fingerprint,
+            status: "in_flight".into(),
+            response_status: None,
+            response_body: None,
+            created_at: now,
+        },
+    )
+    .await;
+    if let Err(error) = claim {
+        return Err(match ApiError::from(error) {
+            ApiError::Conflict { .. } => in_flight(),
+            other => other,
+        });
+    }
+    match work().await {
+        Ok((status, response)) => {
+            idempotency::complete(
+                &state.db,
+                principal_id,
+                endpoint,
+                &key,
+                i32::from(status.as_u16()),
+                &response.to_string(),
+            )
+            .await?;
+            Ok(json_response(status, &response))
+        }
+        Err(error) => {
+            idempotency::delete(&state.db, principal_id, endpoint, &key).await?;
+            Err(error)
+        }
+    }
+}
+
+fn in_flight() -> ApiError {
+    ApiError::Conflict {
+        problem: "idempotency-key-in-flight",
+        detail: "a request with this Idempotency-Key is still being processed; retry shortly"
+            .into(),
+    }
+}
+
+fn replay(stored: &idempotency_key::Model) -> Response {
+    let status = stored
+        .response_status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let body: Value = stored
+        .response_body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    let mut response = json_response(status, &body);
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,590 @@
+//! Orders as clients see them: the storefront's checkout endpoints and the admin's views.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use domain::{MerchantId, Violation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::auth::{KeyScope, Principal};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
+use crate::http::extract::{Json, Path, Query};
+use crate::http::idempotency::idempotent;
+use crate::http::merchants::authorize_merchant;
+use crate::http::pagination::{List, PageParams};
+use crate::persistence::entities::{execution_event, order};
+use crate::persistence::{executions, orders as order_rows};
+use crate::services::engine::order_status;
+use crate::services::metadata::parse_body;
+use crate::services::orders::{self, Created, Item, NewOrder, OfferedMethod};
+use crate::state::AppState;
+
+const PROBLEM: &str = "application/problem+json";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(checkout_page))
+        .routes(routes!(create_order))
+        .routes(routes!(get_storefront_order))
+        .routes(routes!(pay_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(order_history))
+}
+
+/// The discount applied to an order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Discount {
+    #[schema(example = "alipay-discount")]
+    pub function: String,
+    pub version: i32,
+    #[schema(example = "Alipay: 20% off")]
+    pub label: Option<String>,
+}
+
+/// An order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    #[schema(example = "01936b2e-8c1a-7cc3-9a4e-5f0e2b7d9c11")]
+    pub order_id: String,
+    #[schema(example = "haidilao")]
+    pub merchant_id: String,
+    /// The client's own id for the order, when it gave one.
+    pub order_num: Option<String>,
+    /// `awaiting_payment`, `processing` (paid; the flow has more steps), `completed` or `canceled`.
+    #[schema(example = "awaiting_payment")]
+    pub status: String,
+    /// When canceled: `payment_timeout`, `flow_timeout`, `no_route`, `function_error`,
+    /// `customer_canceled` or `rejected`.
+    pub cancel_reason: Option<String>,
+    #[schema(example = "CNY")]
+    pub currency: String,
+    /// The sum of the items, in minor units.
+    #[schema(example = 10000)]
+    pub amount_minor: i64,
+    /// What the customer pays after the discount; set once priced.
+    #[schema(example = 8000)]
+    pub final_amount_minor: Option<i64>,
+    pub payment_method: Option<String>,
+    pub discount: Option<Discount>,
+    pub items: Vec<Item>,
+    #[schema(value_type = Object)]
+    pub address: Value,
+    #[schema(value_type = Object)]
+    pub fields: Value,
+    /// The methods the customer may pay with, in display order (omitted in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_methods: Option<Vec<OfferedMethod>>,
+    /// When the payment step times out, while the order awaits payment.
+    pub payment_deadline: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderView {
+    fn new(order: order::Model, payment_methods: Option<Vec<OfferedMethod>>) -> ApiResult<Self> {
+        let payment_deadline = order
+            .payment_deadline
+            .filter(|_| order.status == order_status::AWAITING_PAYMENT);
+        Ok(Self {
+            items: serde_json::from_str(&order.items)
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            address: parse_body(&order.address)?,
+            fields: parse_body(&order.fields)?,
+            discount: order
+                .discount
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            order_id: order.id,
+            merchant_id: order.merchant_id,
+            order_num: order.order_num,
+            status: order.status,
+            cancel_reason: order.cancel_reason,
+            currency: order.currency,
+            amount_minor: order.amount_minor,
+            final_amount_minor: order.final_amount_minor,
+            payment_method: order.payment_method,
+            payment_methods,
+            payment_deadline,
+            created_at: order.created_at,
+            updated_at: order.updated_at,
+        })
+    }
+
+    async fn full(state: &AppState, order: order::Model) -> ApiResult<Self> {
+        let methods = orders::order_methods(state, &order.id).await?;
+        Self::new(order, Some(methods))
+    }
+}
+
+fn to_value<T: Serialize>(value: &T) -> ApiResult<Value> {
+    serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Checkout access to a merchant: its storefront and admin keys, and platform admins.
+fn require_checkout(principal: &Principal, merchant: &MerchantId) -> ApiResult<()> {
+    match (principal.scope, &principal.merchant_id) {
+        (KeyScope::PlatformAdmin, _) => Ok(()),
+        (_, Some(own)) if own == merchant => Ok(()),
+        _ => Err(crate::http::auth::merchant_not_found(merchant)),
+    }
+}
+
+/// Loads an order the caller may see at checkout; another tenant's is a 404.
+async fn checkout_order(
+    state: &AppState,
+    principal: &Principal,
+    order_id: &str,
+) -> ApiResult<order::Model> {
+    let not_found = || ApiError::NotFound(format!("order {order_id} not found"));
+    let order = order_rows::find(&state.db, order_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let merchant = MerchantId::parse(&order.merchant_id).map_err(|_| not_found())?;
+    require_checkout(principal, &merchant).map_err(|_| not_found())?;
+    Ok(order)
+}
+
+/// Loads an order for its merchant's admins.
+async fn admin_order(
+    state: &AppState,
+    principal: &Principal,
+    order_id: &str,
+) -> ApiResult<order::Model> {
+    principal.require_admin()?;
+    let not_found = || ApiError::NotFound(format!("order {order_id} not found"));
+    let order = order_rows::find(&state.db, order_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let merchant = MerchantId::parse(&order.merchant_id).map_err(|_| not_found())?;
+    principal
+        .require_merchant_admin(&merchant)
+        .map_err(|_| not_found())?;
+    Ok(order)
+}
+
+/// A checkout page, resolved for rendering.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolvedCheckoutPage {
+    pub merchant_id: String,
+    /// The published versions this page was resolved from.
+    #[schema(value_type = Object, example = json!({"checkout_page": 1, "payment_combination": 1}))]
+    pub versions: Value,
+    #[schema(example = "Checkout · Haidilao Hot Pot")]
+    pub title: Option<String>,
+    /// The sections and fields, as the merchant's checkout-page document defines them.
+    #[schema(value_type = Vec<Object>)]
+    pub sections: Value,
+    /// The merchant's enabled methods in display order.
+    pub payment_methods: Vec<OfferedMethod>,
+}
+
+/// Get the merchant's checkout page: its sections and fields, and the payment methods it
+/// offers in display order.
+#[utoipa::path(get, path = "/v1/storefront/merchants/{merchant_id}/checkout-page", tag = "storefront",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    responses(
+        (status = 200, description = "The resolved checkout page", body = ResolvedCheckoutPage),
+        AuthErrors, NotFoundError,
+        (status = 409, description = "The merchant has no published payment combination", body = Problem, content_type = PROBLEM),
+    ))]
+async fn checkout_page(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+) -> ApiResult<axum::Json<ResolvedCheckoutPage>> {
+    let merchant = MerchantId::parse(&merchant_id)
+        .map_err(|_| ApiError::NotFound(format!("merchant '{merchant_id}' not found")))?;
+    require_checkout(&principal, &merchant)?;
+    if crate::persistence::merchants::find(&state.db, merchant.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(crate::http::auth::merchant_not_found(&merchant));
+    }
+    let resolved = orders::resolve_checkout(&state, &merchant).await?;
+    let (page_version, page) = match resolved.page {
+        Some((version, page)) => (Some(version), page),
+        None => (None, serde_json::json!({"sections": []})),
+    };
+    Ok(axum::Json(ResolvedCheckoutPage {
+        merchant_id: merchant.to_string(),
+        versions: serde_json::json!({"checkout_page": page_version, "payment_combination": resolved.combination.0}),
+        title: page["title"].as_str().map(str::to_owned),
+        sections: page["sections"].clone(),
+        payment_methods: resolved.methods,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    #[schema(example = "haidilao")]
+    pub merchant_id: String,
+    /// Your own id for the order: creating it again with the same body returns the existing
+    /// order (200); with a different body, 409.
+    #[schema(example = "table-12-0001")]
+    pub order_num: Option<String>,
+    /// ISO 4217, e.g. `CNY`.
+    #[schema(example = "CNY")]
+    pub currency: String,
+    pub items: Vec<Item>,
+    /// Validated against the checkout page's address fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub address: Map<String, Value>,
+    /// Validated against the checkout page's other fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+}
+
+fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if !(body.currency.len() == 3 && body.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+        violations.push(Violation::new(
+            "/currency",
+            "currency must be an ISO 4217 code such as CNY",
+        ));
+    }
+    if let Some(order_num) = &body.order_num
+        && !(1..=128).contains(&order_num.len())
+    {
+        violations.push(Violation::new(
+            "/order_num",
+            "order_num must be 1 to 128 characters",
+        ));
+    }
+    if body.items.is_empty() || body.items.len() > 500 {
+        violations.push(Violation::new("/items", "an order has 1 to 500 items"));
+    }
+    for (i, item) in body.items.iter().enumerate() {
+        if !(1..=100_000).contains(&item.quantity) {
+            violations.push(Violation::new(
+                format!("/items/{i}/quantity"),
+                "quantity must be 1 to 100000",
+            ));
+        }
+        if !(0..=orders::MAX_AMOUNT_MINOR).contains(&item.unit_price_minor) {
+            violations.push(Violation::new(
+                format!("/items/{i}/unit_price_minor"),
+                "unit_price_minor must be a non-negative integer in minor units",
+            ));
+        }
+        for (field, value) in [("sku", &item.sku), ("name", &item.name)] {
+            if value.trim().is_empty() || value.chars().count() > 200 {
+                violations.push(Violation::new(
+                    format!("/items/{i}/{field}"),
+                    format!("{field} must be 1 to 200 characters"),
+                ));
+            }
+        }
+    }
+    violations
+}
+
+/// Start an order.
+///
+/// Resolves and pins the merchant's published metadata (flow, payment combination, checkout
+/// page, routing table, functions), validates `address` and `fields` against the checkout
+/// page, and runs the flow up to its first waiting step. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/storefront/orders", tag = "storefront",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)")),
+    request_body = CreateOrder,
+    responses(
+        (status = 201, description = "Started; usually awaiting payment", body = OrderView),
+        (status = 200, description = "An order with this order_num and body already exists", body = OrderView),
+        AuthErrors, BodyErrors, NotFoundError,
+        (status = 409, description = "order_num names another order, the merchant is not configured, or the key is in flight", body = Problem, content_type = PROBLEM),
+    ))]
+async fn create_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Json(raw): Json<Value>,
+) -> ApiResult<Response> {
+    let body: CreateOrder = crate::http::extract::from_value(raw.clone())?;
+    let merchant = MerchantId::parse(&body.merchant_id)
+        .map_err(|_| ApiError::NotFound(format!("merchant '{}' not found", body.merchant_id)))?;
+    require_checkout(&principal, &merchant)?;
+    if crate::persistence::merchants::find(&state.db, merchant.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(crate::http::auth::merchant_not_found(&merchant));
+    }
+    let violations = validate_new_order(&body);
+    if !violations.is_empty() {
+        return Err(ApiError::invalid(violations));
+    }
+    let fingerprint = orders::fingerprint(&raw);
+    idempotent(
+        &state,
+        &principal,
+        "POST /v1/storefront/orders",
+        &headers,
+        &raw,
+        || async {
+            let created = orders::create(
+                &state,
+                NewOrder {
+                    merchant,
+                    order_num: body.order_num,
+                    currency: body.currency,
+                    items: body.items,
+                    address: body.address,
+                    fields: body.fields,
+                    fingerprint,
+                },
+            )
+            .await?;
+            let (status, order) = match created {
+                Created::New(order) => (StatusCode::CREATED, order),
+                Created::Existing(order) => (StatusCode::OK, order),
+            };
+            Ok((status, to_value(&OrderView::full(&state, order).await?)?))
+        },
+    )
+    .await
+}
+
+/// Get an order (storefront).
+#[utoipa::path(get, path = "/v1/storefront/orders/{order_id}", tag = "storefront",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order", body = OrderView), AuthErrors, NotFoundError))]
+async fn get_storefront_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let order = checkout_order(&state, &principal, &order_id).await?;
+    Ok(axum::Json(OrderView::full(&state, order).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayOrder {
+    /// One of the order's `payment_methods`.
+    #[schema(example = "alipay")]
+    pub payment_method: String,
+}
+
+/// Pay an order.
+///
+/// Completes the order's payment step and runs the flow on (discount, completion), so the
+/// answer carries the final status and amount. A method the order does not offer is a 422
+/// and the order keeps waiting. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/payment", tag = "storefront",
+    security(("bearer" = [])),
+    params(
+        ("order_id" = String, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)"),
+    ),
+    request_body = PayOrder,
+    responses(
+        (status = 200, description = "The order after its flow advanced", body = OrderView),
+        AuthErrors, BodyErrors, NotFoundError,
+        (status = 409, description = "The order is not awaiting payment", body = Problem, content_type = PROBLEM),
+    ))]
+async fn pay_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+    Json(raw): Json<Value>,
+) -> ApiResult<Response> {
+    let body: PayOrder = crate::http::extract::from_value(raw.clone())?;
+    let order = checkout_order(&state, &principal, &order_id).await?;
+    let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
+    idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
+        let paid = orders::pay(&state, order, &body.payment_method).await?;
+        Ok((
+            StatusCode::OK,
+            to_value(&OrderView::full(&state, paid).await?)?,
+        ))
+    })
+    .await
+}
+
+/// Cancel an order (the customer changed their mind).
+#[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/cancel", tag = "storefront",
+    security(("bearer" = [])),
+    params(
+        ("order_id" = String, Path, description = "The order's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)"),
+    ),
+    responses(
+        (status = 200, description = "Canceled", body = OrderView),
+        AuthErrors, NotFoundError,
+        (status = 409, description = "The order is already completed or canceled", body = Problem, content_type = PROBLEM),
+    ))]
+async fn cancel_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let order = checkout_order(&state, &principal, &order_id).await?;
+    let endpoint = format!("POST /v1/storefront/orders/{order_id}/cancel");
+    idempotent(
+        &state,
+        &principal,
+        &endpoint,
+        &headers,
+        &Value::Null,
+        || async {
+            let canceled = orders::cancel(&state, order).await?;
+            Ok((
+                StatusCode::OK,
+                to_value(&OrderView::full(&state, canceled).await?)?,
+            ))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderFilter {
+    /// Only orders with this status.
+    pub status: Option<String>,
+    /// How many items to return, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const STATUSES: [&str; 4] = [
+    order_status::AWAITING_PAYMENT,
+    order_status::PROCESSING,
+    order_status::COMPLETED,
+    order_status::CANCELED,
+];
+
+/// List a merchant's orders, newest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders", tag = "orders",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"), OrderFilter),
+    responses((status = 200, description = "A page of orders", body = List<OrderView>), AuthErrors, NotFoundError, ParameterError))]
+async fn list_orders(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+    Query(filter): Query<OrderFilter>,
+) -> ApiResult<axum::Json<List<OrderView>>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    if let Some(status) = &filter.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status must be one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let params = PageParams {
+        limit: filter.limit,
+        cursor: filter.cursor,
+    };
+    let page = order_rows::list(
+        &state.db,
+        merchant.as_str(),
+        filter.status.as_deref(),
+        &params.request()?,
+    )
+    .await?;
+    let data = page
+        .rows
+        .into_iter()
+        .map(|order| OrderView::new(order, None))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(axum::Json(List {
+        data,
+        next_cursor: page
+            .next
+            .as_ref()
+            .map(crate::http::pagination::encode_cursor),
+    }))
+}
+
+/// Get an order (admin).
+#[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order", body = OrderView), AuthErrors, NotFoundError))]
+async fn get_order(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+) -> ApiResult<axum::Json<OrderView>> {
+    let order = admin_order(&state, &principal, &order_id).await?;
+    Ok(axum::Json(OrderView::full(&state, order).await?))
+}
+
+/// One event of an execution's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEvent {
+    pub seq: i32,
+    /// `ExecutionStarted`, `StepEntered`, `TaskScheduled`, `TaskSucceeded`, `TaskFailed`,
+    /// `TaskTimedOut`, `ChoiceSelected`, `FunctionEvaluated`, `ErrorCaught`,
+    /// `ExecutionSucceeded`, `ExecutionFailed`, `ExecutionCanceled`, …
+    #[serde(rename = "type")]
+    #[schema(example = "ExecutionStarted")]
+    pub event_type: String,
+    pub step: Option<String>,
+    pub at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+impl TryFrom<execution_event::Model> for HistoryEvent {
+    type Error = ApiError;
+
+    fn try_from(event: execution_event::Model) -> ApiResult<Self> {
+        Ok(Self {
+            detail: parse_body(&event.detail)?,
+            seq: event.seq,
+            event_type: event.kind,
+            step: event.step,
+            at: event.at,
+        })
+    }
+}
+
+/// An order's execution history, in order: what it pinned, every step, which route and
+/// function ran with what input and output, and how it ended.
+#[utoipa::path(get, path = "/v1/orders/{order_id}/history", tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = String, Path, description = "The order's id"), PageParams),
+    responses((status = 200, description = "A page of events, oldest first", body = List<HistoryEvent>), AuthErrors, NotFoundError, ParameterError))]
+async fn order_history(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(order_id): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<axum::Json<List<HistoryEvent>>> {
+    let order = admin_order(&state, &principal, &order_id).await?;
+    let page = executions::list_events(&state.db, &order.id, &params.request()?).await?;
+    let data = page
+        .rows
+        .into_iter()
+        .map(HistoryEvent::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(axum::Json(List {
+        data,
+        next_cursor: page
+            .next
+            .as_ref()
+            .map(crate::http::pagination::encode_cursor),
+    }))
+}

@@ -1,0 +1,190 @@
+//! Trying the routing table: which rule a payment matches, which function it selects, and
+//! what that function charges. The same code path as the order workflow.
+
+use axum::extract::State;
+use domain::Scope;
+use domain::documents::{self, routing_table::RoutingTable};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::auth::Principal;
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::extract::{Json, Path};
+use crate::http::functions::{EvaluationResult, ScriptError};
+use crate::http::merchants::authorize_merchant;
+use crate::services::discounts::{self, Pricing, ROUTING_TABLE};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(evaluate))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    /// The order map the scripts see; `amount_minor` is required. `method` and
+    /// `merchant_id` are set from the request.
+    #[schema(value_type = Object, example = json!({"amount_minor": 10000, "currency": "CNY", "items": [], "fields": {}}))]
+    pub order: Value,
+    #[schema(example = "alipay")]
+    pub payment_method: String,
+    /// A routing table to try instead of the published one (e.g. an unpublished draft).
+    #[schema(value_type = Option<Object>)]
+    pub routing_table: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteKind {
+    /// A rule matched.
+    Rule,
+    /// No rule matched; the default names a function.
+    Default,
+    /// No rule matched; the default cancels the order (`no_route`).
+    Cancel,
+    /// No rule matched and there is no default (`Route.NotFound`).
+    NotFound,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelectedFunction {
+    #[schema(example = "alipay-discount")]
+    pub name: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluateResponse {
+    pub route: RouteKind,
+    /// The index of the matching rule, when one matched.
+    pub rule_index: Option<usize>,
+    /// The published routing table version used; null when a `routing_table` was given.
+    pub routing_table_version: Option<i32>,
+    /// The function selected, with the version that ran.
+    pub function: Option<SelectedFunction>,
+    /// The function's result, when one ran.
+    pub result: Option<EvaluationResult>,
+    /// A rule condition that failed to evaluate.
+    pub condition_error: Option<ScriptError>,
+    /// What the rule conditions printed.
+    pub routing_logs: Vec<String>,
+}
+
+/// Evaluate the routing table for a payment.
+///
+/// Returns which rule matched, which function and version it selects, and that function's
+/// output, using the same code path as the order workflow. Pass `routing_table` to try a
+/// draft before publishing it.
+#[utoipa::path(post, path = "/v1/merchants/{merchant_id}/routing/evaluate", tag = "functions",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    request_body = EvaluateRequest,
+    responses(
+        (status = 200, description = "Where the payment is routed, and its price", body = EvaluateResponse),
+        AuthErrors, BodyErrors, NotFoundError,
+    ))]
+async fn evaluate(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+    Json(request): Json<EvaluateRequest>,
+) -> ApiResult<axum::Json<EvaluateResponse>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let mut order = request.order;
+    let Some(fields) = order.as_object_mut() else {
+        return Err(ApiError::invalid_field("/order", "order must be an object"));
+    };
+    let amount = fields.get("amount_minor").and_then(Value::as_u64);
+    if amount.is_none_or(|a| i64::try_from(a).is_err()) {
+        return Err(ApiError::invalid_field(
+            "/order/amount_minor",
+            "amount_minor must be a non-negative integer (minor units)",
+        ));
+    }
+    fields.insert("method".into(), Value::String(request.payment_method));
+    fields.insert("merchant_id".into(), Value::String(merchant.to_string()));
+    let scope = Scope::Merchant(merchant);
+
+    let (table_version, table) = match request.routing_table {
+        Some(draft) => {
+            let prefixed = |violations: Vec<domain::Violation>| {
+                ApiError::invalid(
+                    violations
+                        .into_iter()
+                        .map(|v| {
+                            domain::Violation::new(
+                                format!("/routing_table{}", v.pointer),
+                                v.message,
+                            )
+                        })
+                        .collect(),
+                )
+            };
+            domain::schema::validate(domain::Kind::RoutingTable, &draft).map_err(prefixed)?;
+            let table: RoutingTable = documents::parse(&draft).map_err(prefixed)?;
+            (
+                None,
+                discounts::compile_routing_table(&state, table)
+                    .await?
+                    .map_err(prefixed)?,
+            )
+        }
+        None => {
+            let (version, table) = discounts::published_routing_table(&state, &scope, None)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "the merchant has no published routing-table '{ROUTING_TABLE}'; publish one, or pass routing_table"
+                    ))
+                })?;
+            (Some(version), table)
+        }
+    };
+
+    let outcome = discounts::price(&state, &scope, table, order, |_| None).await?;
+    let mut response = EvaluateResponse {
+        route: RouteKind::NotFound,
+        rule_index: None,
+        routing_table_version: table_version,
+        function: None,
+        result: None,
+        condition_error: None,
+        routing_logs: outcome.routing_logs,
+    };
+    match outcome.pricing {
+        Pricing::Priced {
+            rule,
+            function,
+            evaluation,
+        } => {
+            response.route = if rule.is_some() {
+                RouteKind::Rule
+            } else {
+                RouteKind::Default
+            };
+            response.rule_index = rule;
+            response.function = Some(SelectedFunction {
+                name: function.name,
+                version: function.version,
+            });
+            response.result = Some(EvaluationResult::new(evaluation));
+        }
+        Pricing::Cancel => response.route = RouteKind::Cancel,
+        Pricing::NoRoute => response.route = RouteKind::NotFound,
+        Pricing::ConditionFailed(error) => response.condition_error = Some(error.into()),
+        Pricing::FunctionNotPublished { rule, function } => {
+            let pointer = match rule {
+                Some(index) => format!("/routing_table/rules/{index}/function"),
+                None => "/routing_table/default/function".to_owned(),
+            };
+            return Err(ApiError::invalid_field(
+                &pointer,
+                format!("discount function '{function}' is not published for this merchant"),
+            ));
+        }
+    }
+    Ok(axum::Json(response))
+}

@@ -1,0 +1,179 @@
+//! Task callbacks: whoever holds a task token finishes the waiting step.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::docs::{BodyErrors, NotFoundError};
+use crate::http::extract::{Json, Path};
+use crate::persistence::{executions, orders as order_rows};
+use crate::services::engine;
+use crate::services::orders::{self, TaskResult};
+use crate::state::AppState;
+
+const PROBLEM: &str = "application/problem+json";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(task_success))
+        .routes(routes!(task_failure))
+        .routes(routes!(task_heartbeat))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSuccess {
+    /// The step's output. For a payment step: `{"payment_method": "alipay"}`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub output: Value,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFailure {
+    /// An error name the flow's `catch` and `retry` can match, e.g. `Payment.Declined`.
+    #[schema(
+        example = "Payment.Declined",
+        pattern = "^[A-Z][A-Za-z]*(\\.[A-Z][A-Za-z]*)*$"
+    )]
+    pub error: String,
+    #[serde(default)]
+    pub cause: String,
+}
+
+/// The task after the callback, and its order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskOutcome {
+    /// `succeeded`, `failed` or (heartbeat) `waiting`.
+    #[schema(example = "succeeded")]
+    pub state: &'static str,
+    pub order_id: String,
+    /// The order's status after the flow advanced.
+    #[schema(example = "completed")]
+    pub order_status: String,
+}
+
+async fn waiting_task_action(state: &AppState, token: &str) -> ApiResult<Option<String>> {
+    Ok(executions::find_task(&state.db, token)
+        .await?
+        .map(|t| t.action))
+}
+
+/// Complete a waiting task successfully.
+///
+/// The execution advances inline through every step that needs no waiting. For a payment
+/// step this is what the storefront's payment endpoint does, with the same checks.
+#[utoipa::path(post, path = "/v1/tasks/{token}/success", tag = "tasks",
+    params(("token" = String, Path, description = "The task token the waiting step issued")),
+    request_body = TaskSuccess,
+    responses(
+        (status = 200, description = "Completed", body = TaskOutcome),
+        BodyErrors, NotFoundError,
+        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+    ))]
+async fn task_success(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(body): Json<TaskSuccess>,
+) -> ApiResult<axum::Json<TaskOutcome>> {
+    let action = waiting_task_action(&state, &token)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+    let order = if action == engine::action_name(domain::documents::flow::Action::AwaitPayment) {
+        let method = body.output["payment_method"].as_str().ok_or_else(|| {
+            ApiError::invalid_field(
+                "/output/payment_method",
+                "a payment step's output names the payment_method",
+            )
+        })?;
+        let task = executions::find_task(&state.db, &token)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+        if task.state != "waiting" {
+            return Err(orders::task_conflict(&task.state));
+        }
+        let order = order_rows::find(&state.db, &task.execution_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("task without an order"))?;
+        orders::pay(&state, order, method).await?
+    } else {
+        orders::finish_task(&state, &token, TaskResult::Success(body.output), None).await?
+    };
+    Ok(axum::Json(TaskOutcome {
+        state: "succeeded",
+        order_id: order.id,
+        order_status: order.status,
+    }))
+}
+
+/// Fail a waiting task with an error the flow can catch or retry.
+#[utoipa::path(post, path = "/v1/tasks/{token}/failure", tag = "tasks",
+    params(("token" = String, Path, description = "The task token the waiting step issued")),
+    request_body = TaskFailure,
+    responses(
+        (status = 200, description = "Failed; the flow handled the error", body = TaskOutcome),
+        BodyErrors, NotFoundError,
+        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+    ))]
+async fn task_failure(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(body): Json<TaskFailure>,
+) -> ApiResult<axum::Json<TaskOutcome>> {
+    let valid_name = body.error.split('.').all(|part| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && chars.all(|c| c.is_ascii_alphabetic())
+    });
+    if !valid_name || body.error.len() > 128 {
+        return Err(ApiError::invalid_field(
+            "/error",
+            "error must be a name such as Payment.Declined (dot-separated words, each capitalised)",
+        ));
+    }
+    let order = orders::finish_task(
+        &state,
+        &token,
+        TaskResult::Failure {
+            error: body.error,
+            cause: body.cause.chars().take(2_000).collect(),
+        },
+        None,
+    )
+    .await?;
+    Ok(axum::Json(TaskOutcome {
+        state: "failed",
+        order_id: order.id,
+        order_status: order.status,
+    }))
+}
+
+/// Report that the task is still being worked on.
+#[utoipa::path(post, path = "/v1/tasks/{token}/heartbeat", tag = "tasks",
+    params(("token" = String, Path, description = "The task token the waiting step issued")),
+    responses(
+        (status = 200, description = "Recorded", body = TaskOutcome),
+        NotFoundError,
+        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+    ))]
+async fn task_heartbeat(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::Json<TaskOutcome>> {
+    orders::heartbeat(&state, &token).await?;
+    let task = executions::find_task(&state.db, &token)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+    let order = order_rows::find(&state.db, &task.execution_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("task without an order"))?;
+    Ok(axum::Json(TaskOutcome {
+        state: "waiting",
+        order_id: order.id,
+        order_status: order.status,
+    }))
+}

@@ -1,0 +1,265 @@
+//! What publishing demands beyond a well-formed body: schema violations at draft save (one
+//! pointer each), and the cross-document checks at publish, every problem listed. A rejected
+//! publish loses nothing.
+
+use serde_json::Value;
+use tests::{TestApp, json, on_both_databases};
+
+const HAIDILAO: &str = "/v1/merchants/haidilao/metadata";
+
+/// The default flow of the demo data, as DESIGN.md gives it.
+fn default_flow() -> Value {
+    json!({
+      "version": "v1", "type": "flow", "timeoutSeconds": 3600,
+      "steps": [
+        {"type": "task", "name": "generateInfo", "action": "resolve_payment_combination"},
+        {"type": "task", "name": "payment", "action": "await_payment",
+         "pattern": "waitForCallback", "timeoutSeconds": 300,
+         "catch": [{"errors": ["Task.Timeout"], "goto": "orderCanceled"}]},
+        {"type": "task", "name": "paymentCombination", "action": "apply_discount",
+         "catch": [{"errors": ["Route.NotFound", "Function.Error"], "goto": "orderCanceled"}]},
+        {"type": "task", "name": "orderCompleted", "action": "complete_order", "end": true},
+        {"type": "task", "name": "orderCanceled", "action": "cancel_order"}
+      ]
+    })
+}
+
+fn order_input(amount: i64) -> Value {
+    json!({"amount_minor": amount, "currency": "CNY", "method": "alipay",
+           "merchant_id": "haidilao", "items": [], "fields": {}})
+}
+
+/// Saves `draft`, expects its publish to be rejected with exactly `pointers`, then checks
+/// that the draft is kept and the published version did not move.
+async fn publish_is_rejected(app: &TestApp, doc: &str, draft: &Value, pointers: &[&str]) {
+    let before = app.get(doc).await;
+    let published_before = if before.status == 404 {
+        Value::Null
+    } else {
+        before.body["published_version"].clone()
+    };
+    app.put(&format!("{doc}/draft"), draft)
+        .await
+        .assert_status(200);
+    let rejected = app.post(&format!("{doc}/publish"), &json!({})).await;
+    rejected.assert_violations(pointers);
+    if pointers.len() > 1 {
+        assert!(
+            rejected.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&pointers.len().to_string()),
+            "the detail should count the problems: {}",
+            rejected.text
+        );
+    }
+    let after = app.get(doc).await;
+    after.assert_status(200);
+    assert_eq!(
+        &after.body["draft"], draft,
+        "the draft must survive a rejected publish"
+    );
+    assert_eq!(after.body["published_version"], published_before);
+    if !published_before.is_null() {
+        assert_eq!(after.body["published"], before.body["published"]);
+    }
+}
+
+on_both_databases! {
+    async fn schema_violations_at_draft_save_have_one_pointer_each(app: TestApp) {
+        let doc = format!("{HAIDILAO}/payment-combination/default");
+        let bad = json!({"methods": [{"method": 7}, {"label": "x"}]});
+        let response = app.put(&format!("{doc}/draft"), &bad).await;
+        response.assert_violations(&["/methods/0/method", "/methods/1"]);
+        assert!(response.body["detail"].as_str().unwrap().contains('2'));
+
+        app.put(&format!("{doc}/draft"), &json!({"methods": []}))
+            .await
+            .assert_violations(&["/methods"]);
+        app.put(&format!("{doc}/draft"), &json!({}))
+            .await
+            .assert_violations(&[""]);
+        app.put(&format!("{doc}/draft"), &json!({"methods": [{"method": "alipay"}], "extra": 1}))
+            .await
+            .assert_violations(&[""]);
+        app.put(&format!("{doc}/draft"), &json!({"methods": [{"method": "Ali Pay"}]}))
+            .await
+            .assert_violations(&["/methods/0/method"]);
+        app.put(&format!("{doc}/draft"), &json!({"methods": [
+                {"method": "alipay", "label": ""},
+                {"method": "wechat_pay", "min_amount_minor": -5},
+                {"method": "unionpay", "max_amount_minor": "100"},
+            ]}))
+            .await
+            .assert_violations(&["/methods/0/label", "/methods/1/min_amount_minor", "/methods/2/max_amount_minor"]);
+
+        // Other kinds point into their own shapes.
+        app.put(&format!("{HAIDILAO}/routing-table/default/draft"), &json!({"rules": [{"when": {}, "function": "BAD NAME"}]}))
+            .await
+            .assert_violations(&["/rules/0/function", "/rules/0/when"]);
+        app.put("/v1/platform/metadata/payment-method/paypal/draft", &json!({"code": "paypal", "names": {}, "online": "yes"}))
+            .await
+            .assert_violations(&["/names", "/online"]);
+        app.put(&format!("{HAIDILAO}/discount-function/nothing/draft"), &json!({"script": 42}))
+            .await
+            .assert_violations(&["", "/script"]);
+
+        // Nothing was saved by the rejected requests.
+        let doc_now = app.get(&doc).await;
+        assert!(doc_now.body["draft"].is_null());
+        app.get(&format!("{HAIDILAO}/discount-function/nothing")).await.assert_problem(404, "not-found");
+        app.get("/v1/platform/metadata/payment-method/paypal").await.assert_problem(404, "not-found");
+    }
+
+    async fn combination_methods_must_be_in_the_catalog_and_listed_once(app: TestApp) {
+        let doc = format!("{HAIDILAO}/payment-combination/default");
+        let draft = json!({"methods": [
+            {"method": "alipay"},
+            {"method": "bitcoin"},
+            {"method": "alipay"},
+            {"method": "unionpay", "min_amount_minor": 500, "max_amount_minor": 100}
+        ]});
+        publish_is_rejected(&app, &doc, &draft, &["/methods/1/method", "/methods/2/method", "/methods/3/max_amount_minor"]).await;
+        // Fixing the draft makes it publishable.
+        let fixed = json!({"methods": [{"method": "alipay"}, {"method": "unionpay", "min_amount_minor": 100, "max_amount_minor": 500}]});
+        assert_eq!(app.publish("/v1/merchants/haidilao", "payment-combination", "default", &fixed).await, 2);
+    }
+
+    async fn an_unpublished_catalog_entry_does_not_count(app: TestApp) {
+        // A payment method that is only a draft is not in the catalog.
+        app.put("/v1/platform/metadata/payment-method/paypal/draft", &json!({"code": "paypal", "names": {"en": "PayPal"}, "online": true}))
+            .await
+            .assert_status(200);
+        let doc = format!("{HAIDILAO}/payment-combination/default");
+        publish_is_rejected(&app, &doc, &json!({"methods": [{"method": "paypal"}]}), &["/methods/0/method"]).await;
+    }
+
+    async fn routing_table_functions_must_be_published_and_methods_known(app: TestApp) {
+        let doc = format!("{HAIDILAO}/routing-table/default");
+        let draft = json!({"rules": [
+            {"when": {"method": "alipay"}, "function": "ghost-discount"},
+            {"when": {"method": "paypal"}, "function": "alipay-discount"},
+            {"when": {"method": "wechat_pay"}, "function": "wechat-pay-discount"}
+        ], "default": {"function": "also-missing"}});
+        publish_is_rejected(&app, &doc, &draft, &["/rules/0/function", "/rules/1/when/method", "/default/function"]).await;
+
+        // A function that is only a draft is not published either.
+        app.put(&format!("{HAIDILAO}/discount-function/draft-only/draft"), &json!({"description": "d", "script": "order.amount_minor"}))
+            .await
+            .assert_status(200);
+        let draft = json!({"rules": [{"when": {"method": "alipay"}, "function": "draft-only"}], "default": {"action": "cancel"}});
+        publish_is_rejected(&app, &doc, &draft, &["/rules/0/function"]).await;
+    }
+
+    async fn routing_table_shadowed_rules_and_uncovered_methods(app: TestApp) {
+        let doc = format!("{HAIDILAO}/routing-table/default");
+        // No default: haidilao's combination enables wechat_pay, which no rule routes; the
+        // second alipay rule can never match; the condition does not compile.
+        let draft = json!({"rules": [
+            {"when": {"method": "alipay"}, "function": "alipay-discount"},
+            {"when": {"method": "alipay", "min_amount_minor": 100}, "function": "alipay-discount"},
+            {"when": {"method": "unionpay", "condition": "order.amount_minor >"}, "function": "unionpay-discount"}
+        ]});
+        publish_is_rejected(&app, &doc, &draft, &["/rules/1", "/default", "/rules/2/when/condition"]).await;
+    }
+
+    async fn flow_must_be_well_formed(app: TestApp) {
+        app.create_merchant("flowy").await;
+        let doc = "/v1/merchants/flowy/metadata/order-flow/default";
+        let draft = json!({"version": "v1", "type": "flow", "timeoutSeconds": 3600, "steps": [
+            {"type": "task", "name": "generateInfo", "action": "resolve_payment_combination"},
+            {"type": "task", "name": "payment", "action": "await_payment", "timeoutSeconds": 300,
+             "catch": [{"errors": ["Task.Timeout"], "goto": "nowhere"}]},
+            {"type": "task", "name": "orderCompleted", "action": "complete_order", "end": true},
+            {"type": "task", "name": "payment", "action": "cancel_order"},
+            {"type": "succeed", "name": "orphan"}
+        ]});
+        // A goto to a missing step, await_payment without its pattern, a duplicate name, and
+        // two steps nothing leads to.
+        publish_is_rejected(&app, doc, &draft, &[
+            "/steps/1/catch/0/goto",
+            "/steps/1/pattern",
+            "/steps/3/name",
+            "/steps/3",
+            "/steps/4",
+        ]).await;
+
+        // A waiting step with no timeout anywhere, and run_function without a function.
+        let mut flow = default_flow();
+        flow.as_object_mut().unwrap().remove("timeoutSeconds");
+        flow["steps"][1].as_object_mut().unwrap().remove("timeoutSeconds");
+        flow["steps"][2]["action"] = json!("run_function");
+        publish_is_rejected(&app, doc, &flow, &["/steps/1/timeoutSeconds", "/steps/2/function"]).await;
+
+        // The default flow itself is fine.
+        assert_eq!(app.publish("/v1/merchants/flowy", "order-flow", "default", &default_flow()).await, 1);
+    }
+
+    async fn platform_flow_is_checked_too(app: TestApp) {
+        let doc = "/v1/platform/metadata/order-flow/default";
+        let mut flow = default_flow();
+        flow["steps"][2]["catch"][0]["goto"] = json!("cancelled");
+        publish_is_rejected(&app, doc, &flow, &["/steps/2/catch/0/goto"]).await;
+    }
+
+    async fn payment_method_code_must_equal_its_name(app: TestApp) {
+        let doc = "/v1/platform/metadata/payment-method/paypal";
+        let draft = json!({"code": "pay_pal", "names": {"en": "PayPal"}, "online": true});
+        publish_is_rejected(&app, doc, &draft, &["/code"]).await;
+        // The catalog did not gain an entry.
+        let catalog = app.get("/v1/platform/metadata/payment-method").await;
+        let paypal = catalog.body["data"].as_array().unwrap().iter().find(|d| d["name"] == "paypal").cloned().expect("listed as a draft");
+        assert!(paypal["published_version"].is_null());
+        assert_eq!(paypal["has_draft"], true);
+        // And an existing entry cannot be republished under a different code.
+        let alipay = "/v1/platform/metadata/payment-method/alipay";
+        let renamed = json!({"code": "wechat_pay", "names": {"en": "Alipay"}, "online": true});
+        publish_is_rejected(&app, alipay, &renamed, &["/code"]).await;
+    }
+
+    async fn discount_function_must_compile_and_pass_its_tests(app: TestApp) {
+        let doc = format!("{HAIDILAO}/discount-function/half-price");
+        let failing = json!({"description": "Half price.", "script": "order.amount_minor / 2", "tests": [
+            {"input": order_input(100), "expect": 50},
+            {"input": order_input(100), "expect": 70}
+        ]});
+        publish_is_rejected(&app, &doc, &failing, &["/tests/1"]).await;
+        let broken = json!({"description": "Broken.", "script": "let x = ;", "tests": []});
+        publish_is_rejected(&app, &doc, &broken, &["/script"]).await;
+        let passing = json!({"description": "Half price.", "script": "order.amount_minor / 2", "tests": [
+            {"input": order_input(100), "expect": 50},
+            {"input": order_input(3), "expect": 1}
+        ]});
+        assert_eq!(app.publish("/v1/merchants/haidilao", "discount-function", "half-price", &passing).await, 1);
+    }
+
+    async fn rollback_is_checked_against_todays_documents(app: TestApp) {
+        app.create_merchant("rolly").await;
+        let scope = "/v1/merchants/rolly";
+        app.publish(scope, "payment-combination", "default", &json!({"methods": [{"method": "alipay"}]})).await;
+        app.publish(scope, "discount-function", "full", &json!({"description": "Full price.", "script": "order.amount_minor"})).await;
+        // Version 1 has no default: fine while alipay is the only enabled method.
+        let alipay_only = json!({"rules": [{"when": {"method": "alipay"}, "function": "full"}]});
+        assert_eq!(app.publish(scope, "routing-table", "default", &alipay_only).await, 1);
+        let both = json!({"rules": [
+            {"when": {"method": "alipay"}, "function": "full"},
+            {"when": {"method": "wechat_pay"}, "function": "full"}
+        ]});
+        assert_eq!(app.publish(scope, "routing-table", "default", &both).await, 2);
+        // Rolling back to version 1 while nothing has changed around it works ...
+        let doc = "/v1/merchants/rolly/metadata/routing-table/default";
+        let rolled = app.post(&format!("{doc}/rollback"), &json!({"version": 1})).await;
+        rolled.assert_status(201);
+        assert_eq!(rolled.body["version"], 3);
+        // ... but once the combination enables wechat_pay, version 1 would leave it unrouted.
+        app.publish(scope, "payment-combination", "default", &json!({"methods": [{"method": "alipay"}, {"method": "wechat_pay"}]})).await;
+        app.post(&format!("{doc}/rollback"), &json!({"version": 2})).await.assert_status(201);
+        let refused = app.post(&format!("{doc}/rollback"), &json!({"version": 1})).await;
+        refused.assert_violations(&["/default"]);
+        let now = app.get(doc).await;
+        assert_eq!(now.body["published_version"], 4);
+        assert_eq!(now.body["published"], both);
+        let versions = app.get(&format!("{doc}/versions")).await;
+        assert_eq!(versions.body["data"].as_array().unwrap().len(), 4);
+    }
+}
