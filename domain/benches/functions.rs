@@ -1,5 +1,5 @@
-//! Discount functions: the seed scripts run from a cached compile, a cold compile, and the
-//! same computation as native Rust, for the ratio.
+//! Discount functions: the seed scripts run from a cached compile, a cold compile, the same
+//! computation as native Rust (for the ratio), and a 20-rule routing table plus function.
 //!
 //! `cargo bench -p domain --bench functions -- --warm-up-time 1 --measurement-time 3`
 
@@ -7,7 +7,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use domain::documents;
 use domain::function::{FunctionRuntime, Limits, percent_of};
+use domain::routing::{CompiledRoutingTable, Route};
 use serde_json::{Value, json};
 
 const SEEDS: [&str; 3] = [
@@ -75,5 +77,49 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// 19 rules that do not match the order (other methods, amount bands, conditions), then
+/// the one that does: the worst case for first-match routing short of the default.
+fn twenty_rule_table() -> Value {
+    let mut rules: Vec<Value> = (0..14)
+        .map(|i| json!({"when": {"method": format!("method_{i}")}, "function": "other"}))
+        .collect();
+    rules.push(
+        json!({"when": {"method": "alipay", "min_amount_minor": 1_000_000}, "function": "big"}),
+    );
+    rules.push(json!({"when": {"method": "alipay", "max_amount_minor": 100}, "function": "small"}));
+    rules.push(json!({"when": {"method": "alipay", "condition": "order.fields.vip == true"}, "function": "vip"}));
+    rules.push(json!({"when": {"method": "alipay", "condition": "order.currency == \"USD\""}, "function": "usd"}));
+    rules.push(json!({"when": {"method": "wechat_pay"}, "function": "wechat"}));
+    rules.push(json!({"when": {"method": "alipay"}, "function": "alipay-discount"}));
+    json!({"rules": rules, "default": {"action": "cancel"}})
+}
+
+fn bench_routing(c: &mut Criterion) {
+    let runtime = FunctionRuntime::new(Limits::default());
+    let table = CompiledRoutingTable::compile(
+        &runtime,
+        documents::parse(&twenty_rule_table()).expect("a table"),
+    )
+    .expect("the table compiles");
+    let script = runtime
+        .compile(&seed_script("alipay-discount"))
+        .expect("the seed compiles");
+    let order = order();
+    c.bench_function("route_and_price/20_rules", |b| {
+        b.iter(|| {
+            let routing = table.route(&runtime, black_box(&order));
+            assert_eq!(
+                routing.outcome,
+                Ok(Route::Function {
+                    rule: Some(19),
+                    function: "alipay-discount".into()
+                })
+            );
+            let evaluation = runtime.run_discount(&script, black_box(&order));
+            assert_eq!(evaluation.outcome.map(|o| o.amount_minor), Ok(7999));
+        })
+    });
+}
+
+criterion_group!(benches, bench, bench_routing);
 criterion_main!(benches);
