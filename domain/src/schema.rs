@@ -56,19 +56,77 @@ pub fn schema(kind: Kind) -> &'static Value {
     &compiled()[&kind].document
 }
 
+/// The most violations one response lists, and the longest message: a hostile document must
+/// not turn into a huge error response.
+const MAX_VIOLATIONS: usize = 100;
+const MAX_MESSAGE_CHARS: usize = 300;
+
 /// Validates a document against its kind's schema, reporting every violation.
 pub fn validate(kind: Kind, document: &Value) -> Result<(), Vec<Violation>> {
     let validator = &compiled()[&kind].validator;
     let mut violations: Vec<Violation> = validator
         .iter_errors(document)
-        .map(|error| Violation::new(error.instance_path().as_str(), error.to_string()))
+        .map(|error| Violation::new(error.instance_path().as_str(), shorten(error.to_string())))
         .collect();
+    let mut money = Vec::new();
+    fractional_money(document, &mut String::new(), &mut money);
+    money.retain(|m| !violations.iter().any(|v| v.pointer == m.pointer));
+    violations.extend(money);
     if violations.is_empty() {
         return Ok(());
     }
     violations.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     violations.dedup();
+    if violations.len() > MAX_VIOLATIONS {
+        let more = violations.len() - MAX_VIOLATIONS;
+        violations.truncate(MAX_VIOLATIONS);
+        violations.push(Violation::new("", format!("… and {more} more violations")));
+    }
     Err(violations)
+}
+
+fn shorten(message: String) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let mut short: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    short.push('…');
+    short
+}
+
+/// Money is integer minor units: JSON Schema's `integer` also accepts `5.0` and `1e3`, so
+/// amounts (`*_minor`, and a test's `expect`) are checked to be written as integers.
+fn fractional_money(value: &Value, pointer: &mut String, violations: &mut Vec<Violation>) {
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let length = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                fractional_money(item, pointer, violations);
+                pointer.truncate(length);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&crate::violation::escape_token(key));
+                let is_money = key.ends_with("_minor") || key == "expect";
+                if is_money
+                    && let Value::Number(number) = item
+                    && number.is_f64()
+                {
+                    violations.push(Violation::new(
+                        pointer.clone(),
+                        format!("{number} is not an integer: money is integer minor units"),
+                    ));
+                }
+                fractional_money(item, pointer, violations);
+                pointer.truncate(length);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +170,30 @@ mod tests {
         let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
         assert!(pointers.contains(&"/methods/1/method"), "{violations:?}");
         assert!(pointers.contains(&""), "{violations:?}");
+    }
+
+    #[test]
+    fn money_written_as_a_float_is_rejected_even_when_whole() {
+        let doc = json!({"methods": [{"method": "alipay", "min_amount_minor": 5.0, "max_amount_minor": 1e3}]});
+        let violations = validate(Kind::PaymentCombination, &doc).unwrap_err();
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/methods/0/max_amount_minor", "/methods/0/min_amount_minor"]
+        );
+    }
+
+    #[test]
+    fn a_hostile_document_gets_a_bounded_answer() {
+        let methods: Vec<Value> = (0..10_000).map(|i| json!({"method": i})).collect();
+        let violations =
+            validate(Kind::PaymentCombination, &json!({ "methods": methods })).unwrap_err();
+        assert_eq!(violations.len(), MAX_VIOLATIONS + 1);
+        assert!(
+            violations
+                .iter()
+                .all(|v| v.message.chars().count() <= MAX_MESSAGE_CHARS + 1)
+        );
     }
 
     #[test]

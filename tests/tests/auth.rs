@@ -2,9 +2,7 @@
 
 use reqwest::Method;
 use serde_json::Value;
-use tests::{ADMIN_KEY, TestApp, TestResponse, execute, json, on_both_databases};
-
-const COMBINATION: &str = "payment-combination";
+use tests::{ADMIN_KEY, TestResponse, execute, json, on_both_databases};
 
 fn combination() -> Value {
     json!({"methods": [{"method": "alipay"}]})

@@ -2,7 +2,7 @@
 //! `POST /v1/merchants/{id}/api-keys`.
 
 use reqwest::Method;
-use tests::{ADMIN_KEY, TestApp, json, on_both_databases};
+use tests::{ADMIN_KEY, json, on_both_databases};
 
 fn ids(body: &serde_json::Value) -> Vec<String> {
     body["data"]

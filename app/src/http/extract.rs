@@ -68,6 +68,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonOrYaml {
         let body = read_body(req, state).await?;
         let value: serde_json::Value = yaml_serde::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("malformed YAML: {e}")))?;
+        check_body(&value)?;
         Ok(JsonOrYaml(value))
     }
 }
@@ -90,8 +91,54 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     from_value(value)
 }
 
+/// Every request body of this API is a JSON object, and no string in it may hold a NUL
+/// character (PostgreSQL text cannot store one).
+fn check_body(value: &serde_json::Value) -> Result<(), ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid_field(
+            "",
+            "the request body must be a JSON object",
+        ));
+    }
+    match first_nul(value, &mut String::new()) {
+        Some(pointer) => Err(ApiError::invalid_field(
+            &pointer,
+            "strings may not contain the NUL character (\\u0000)",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn first_nul(value: &serde_json::Value, pointer: &mut String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(pointer.clone()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let length = pointer.len();
+            pointer.push_str(&format!("/{i}"));
+            let found = first_nul(item, pointer);
+            pointer.truncate(length);
+            found
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let length = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&domain::violation::escape_token(key));
+            let found = if key.contains('\0') {
+                Some(pointer.clone())
+            } else {
+                first_nul(item, pointer)
+            };
+            pointer.truncate(length);
+            found
+        }),
+        _ => None,
+    }
+}
+
 /// Reads a JSON value as `T`; a shape error is a 422 with the field's pointer.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    check_body(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = json_pointer(e.path());
         ApiError::invalid_field(&pointer, e.into_inner().to_string())
@@ -116,6 +163,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Nothing this API stores has a NUL in its id, and PostgreSQL could not compare one.
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await
+            && raw.iter().any(|(_, value)| value.contains('\0'))
+        {
+            return Err(ApiError::NotFound("no such resource".into()));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))

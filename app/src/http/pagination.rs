@@ -69,6 +69,7 @@ impl PageParams {
                     .decode(cursor)
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .filter(|s| !s.contains('\0'))
                     .and_then(|s| K::decode(&s))
                     .ok_or_else(|| ApiError::BadRequest("cursor is not valid".into()))?,
             ),

@@ -194,7 +194,7 @@ async fn merchant_rollback(
     params(("merchant_id" = String, Path, description = "The merchant's id"), PageParams),
     responses(
         (status = 200, description = "A page of audit entries", body = List<AuditEntry>),
-        AuthErrors, ParameterError,
+        AuthErrors, NotFoundError, ParameterError,
     ))]
 async fn merchant_audit_log(
     State(state): State<AppState>,

@@ -1,0 +1,359 @@
+//! Malformed, oversized, mistyped and adversarial input: always a 4xx problem+json, never a
+//! 5xx, and the server keeps serving.
+
+use reqwest::Method;
+use serde_json::Value;
+use tests::{TestApp, TestResponse, execute, json, on_both_databases};
+
+const DRAFT: &str = "/v1/merchants/haidilao/metadata/payment-combination/default/draft";
+const DOC: &str = "/v1/merchants/haidilao/metadata/payment-combination/default";
+
+async fn still_serving(app: &TestApp) {
+    let health = app.send(Method::GET, "/healthz", None, None).await;
+    health.assert_status(200);
+    assert_eq!(health.body["status"], "ok");
+    app.get("/v1/merchants/haidilao").await.assert_status(200);
+}
+
+/// haidilao's combination is exactly as seeded: version 1, no draft.
+async fn combination_untouched(app: &TestApp) {
+    let doc = app.get(DOC).await;
+    doc.assert_status(200);
+    assert_eq!(doc.body["published_version"], 1);
+    assert!(doc.body["draft"].is_null(), "{}", doc.text);
+}
+
+async fn put_draft_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> TestResponse {
+    app.send_raw(Method::PUT, DRAFT, Some("application/json"), body)
+        .await
+}
+
+fn combination_with_min(amount: &str) -> String {
+    format!(r#"{{"methods":[{{"method":"alipay","min_amount_minor":{amount}}}]}}"#)
+}
+
+on_both_databases! {
+    async fn malformed_json_is_400(app: TestApp) {
+        let bodies: [&[u8]; 9] = [
+            br#"{"methods":[{"method":"alipay"}"#,
+            br#"{"methods":[{"method":"alipay"}]} trailing"#,
+            br#"{"methods":[{"method":"alipay"}]}{}"#,
+            b"",
+            b"   ",
+            br#"{'methods': []}"#,
+            br#"{"methods":[{"method":"alipay","min_amount_minor":NaN}]}"#,
+            b"{\"methods\":[{\"method\":\"ali\xff\xfepay\"}]}",
+            br#"{"methods":[{"method":"alipay",}]}"#,
+        ];
+        for body in bodies {
+            let response = put_draft_raw(&app, body.to_vec()).await;
+            response.assert_problem(400, "bad-request");
+            assert!(response.body["detail"].as_str().unwrap().contains("JSON"), "{}", response.text);
+        }
+        for (method, path) in [
+            (Method::POST, "/v1/merchants"),
+            (Method::POST, "/v1/merchants/haidilao/api-keys"),
+            (Method::POST, "/v1/merchants/haidilao/metadata/payment-combination/default/rollback"),
+        ] {
+            for body in [&br#"{"id":"trunc"#[..], b"", b"{} {}"] {
+                app.send_raw(method.clone(), path, Some("application/json"), body.to_vec())
+                    .await
+                    .assert_problem(400, "bad-request");
+            }
+        }
+        combination_untouched(&app).await;
+        assert_eq!(app.get(&format!("{DOC}/versions")).await.body["data"].as_array().unwrap().len(), 1);
+        still_serving(&app).await;
+    }
+
+    async fn wrong_json_types_for_the_body_are_422(app: TestApp) {
+        // A well-formed body that is not an object: 422 (well-formed but invalid), pointing at
+        // the whole body.
+        for body in ["[]", "\"methods\"", "42", "null", "true", r#"[{"method":"alipay"}]"#] {
+            let draft = put_draft_raw(&app, body).await;
+            draft.assert_violations(&[""]);
+            let merchant = app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), body).await;
+            merchant.assert_problem(422, "validation-failed");
+            let key = app.send_raw(Method::POST, "/v1/merchants/haidilao/api-keys", Some("application/json"), body).await;
+            key.assert_problem(422, "validation-failed");
+        }
+        for body in ["\"methods\"", "42", "null", "true", "{}"] {
+            let merchant = app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), body).await;
+            merchant.assert_violations(&[""]);
+        }
+        assert_eq!(app.get("/v1/merchants").await.body["data"].as_array().unwrap().len(), 2);
+        combination_untouched(&app).await;
+    }
+
+    async fn an_array_is_never_taken_for_an_object(app: TestApp) {
+        // The fields of an object given positionally, as an array, are still not an object.
+        let merchant = app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), r#"["from-array","From an array"]"#).await;
+        merchant.assert_violations(&[""]);
+        app.get("/v1/merchants/from-array").await.assert_problem(404, "not-found");
+
+        let key = app.send_raw(Method::POST, "/v1/merchants/haidilao/api-keys", Some("application/json"), r#"["storefront"]"#).await;
+        key.assert_violations(&[""]);
+
+        let rollback = app
+            .send_raw(Method::POST, &format!("{DOC}/rollback"), Some("application/json"), "[1]")
+            .await;
+        rollback.assert_violations(&[""]);
+        let versions = app.get(&format!("{DOC}/versions")).await;
+        assert_eq!(versions.body["data"].as_array().unwrap().len(), 1, "{}", versions.text);
+    }
+
+    async fn body_over_one_mebibyte_is_413(app: TestApp) {
+        // 1.1 MiB of valid JSON.
+        let label = "a".repeat(1_100 * 1024);
+        let big = json!({"methods": [{"method": "alipay", "label": label}]}).to_string();
+        assert!(big.len() > 1024 * 1024);
+        let response = put_draft_raw(&app, big.clone()).await;
+        response.assert_problem(413, "payload-too-large");
+        let merchant = json!({"id": "huge", "name": label}).to_string();
+        app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), merchant)
+            .await
+            .assert_problem(413, "payload-too-large");
+        // Without a Content-Type (taken as JSON) too.
+        app.send_raw(Method::PUT, DRAFT, None, big).await.assert_problem(413, "payload-too-large");
+        // Just under the limit, the body is read and judged on its content.
+        let under = json!({"methods": [{"method": "alipay", "label": "a".repeat(1_000_000)}]}).to_string();
+        assert!(under.len() < 1024 * 1024);
+        put_draft_raw(&app, under).await.assert_violations(&["/methods/0/label"]);
+        combination_untouched(&app).await;
+        app.get("/v1/merchants/huge").await.assert_problem(404, "not-found");
+        still_serving(&app).await;
+    }
+
+    async fn non_json_content_types_are_415(app: TestApp) {
+        let body = r#"{"methods":[{"method":"alipay"}]}"#;
+        for content_type in ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx"] {
+            let response = app.send_raw(Method::PUT, DRAFT, Some(content_type), body).await;
+            response.assert_problem(415, "unsupported-media-type");
+        }
+        app.send_raw(Method::POST, "/v1/merchants", Some("text/plain"), r#"{"id":"plain","name":"P"}"#)
+            .await
+            .assert_problem(415, "unsupported-media-type");
+        combination_untouched(&app).await;
+        app.get("/v1/merchants/plain").await.assert_problem(404, "not-found");
+        // JSON with parameters, any case, or without a Content-Type at all is accepted.
+        for content_type in [Some("application/json; charset=utf-8"), Some("Application/JSON"), None] {
+            app.send_raw(Method::PUT, DRAFT, content_type, body).await.assert_status(200);
+        }
+    }
+
+    async fn deeply_nested_json_is_a_client_error(app: TestApp) {
+        let arrays = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+        let inside = format!(r#"{{"methods":[{{"method":"alipay","label":{arrays}}}]}}"#);
+        let unclosed = "[".repeat(100_000);
+        for body in [arrays.clone(), objects.clone(), inside, unclosed] {
+            let draft = put_draft_raw(&app, body.clone()).await;
+            draft.assert_client_problem();
+            let merchant = app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), body).await;
+            merchant.assert_client_problem();
+        }
+        // Nesting the parser accepts is judged by the schema.
+        let nested = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        put_draft_raw(&app, format!(r#"{{"methods":{nested}}}"#)).await.assert_violations(&["/methods/0"]);
+        combination_untouched(&app).await;
+        still_serving(&app).await;
+    }
+
+    async fn money_must_be_a_non_negative_integer(app: TestApp) {
+        for amount in [
+            "-1",
+            "-9223372036854775808",
+            "1.5",
+            "0.1",
+            "9007199254740992",
+            "9223372036854775807",
+            "18446744073709551615",
+            "123456789012345678901234567890",
+            "\"100\"",
+            "null",
+            "true",
+        ] {
+            let response = put_draft_raw(&app, combination_with_min(amount)).await;
+            response.assert_violations(&["/methods/0/min_amount_minor"]);
+        }
+        // Too large to be a number at all: rejected, never a server error.
+        put_draft_raw(&app, combination_with_min("1e400")).await.assert_client_problem();
+        // Routing rules hold money too.
+        let table = json!({"rules": [{"when": {"method": "alipay", "max_amount_minor": 10.25}, "function": "alipay-discount"}]});
+        app.put("/v1/merchants/haidilao/metadata/routing-table/default/draft", &table)
+            .await
+            .assert_violations(&["/rules/0/when/max_amount_minor"]);
+        combination_untouched(&app).await;
+        // The largest safe integer is accepted.
+        put_draft_raw(&app, combination_with_min("9007199254740991")).await.assert_status(200);
+    }
+
+    async fn a_float_with_a_zero_fraction_is_still_not_money(app: TestApp) {
+        // API.md: money is an integer in minor units, never a float. `5.0` is a float literal;
+        // it must be refused when the draft is saved (with its pointer), not accepted and then
+        // refused at publish without one.
+        for amount in ["5.0", "1e3"] {
+            let response = put_draft_raw(&app, combination_with_min(amount)).await;
+            response.assert_violations(&["/methods/0/min_amount_minor"]);
+        }
+        combination_untouched(&app).await;
+    }
+
+    async fn unicode_and_long_names(app: TestApp) {
+        for (id, name) in [
+            ("u-cjk", "海底捞火锅"),
+            ("u-latin", "Café Ünïcødé 🍲🔥"),
+            ("u-rtl", "مطعم"),
+            ("u-invisible", "a\u{200B}b\u{FEFF}"),
+            ("u-zwj", "\u{1F468}\u{200D}\u{1F373} chef"),
+        ] {
+            let created = app.post("/v1/merchants", &json!({"id": id, "name": name})).await;
+            created.assert_status(201);
+            assert_eq!(created.body["name"], name);
+            assert_eq!(app.get(&format!("/v1/merchants/{id}")).await.body["name"], name);
+        }
+        // Names are limited in characters, not bytes.
+        app.post("/v1/merchants", &json!({"id": "cjk-200", "name": "海".repeat(200)})).await.assert_status(201);
+        app.post("/v1/merchants", &json!({"id": "cjk-201", "name": "海".repeat(201)}))
+            .await
+            .assert_violations(&["/name"]);
+        app.post("/v1/merchants", &json!({"id": "long-name", "name": "n".repeat(100_000)}))
+            .await
+            .assert_violations(&["/name"]);
+        app.post("/v1/merchants", &json!({"id": "海底捞", "name": "Haidilao"})).await.assert_violations(&["/id"]);
+        app.post("/v1/merchants", &json!({"id": "x".repeat(10_000), "name": "Long"})).await.assert_violations(&["/id"]);
+        // Labels in documents round-trip exactly.
+        let label = "支付宝 — 扫码 🧧";
+        let saved = app.put(DRAFT, &json!({"methods": [{"method": "alipay", "label": label}]})).await;
+        saved.assert_status(200);
+        assert_eq!(app.get(DOC).await.body["draft"]["methods"][0]["label"], label);
+        // Non-ASCII and over-long names in paths are client errors.
+        for path in [
+            "/v1/merchants/%E6%B5%B7%E5%BA%95%E6%8D%9E".to_owned(),
+            "/v1/merchants/haidilao/metadata/payment-combination/%E6%B5%B7".to_owned(),
+            format!("/v1/merchants/haidilao/metadata/payment-combination/{}", "a".repeat(10_000)),
+            format!("/v1/merchants/{}", "a".repeat(10_000)),
+            "/v1/merchants/%FF%FE".to_owned(),
+        ] {
+            app.get(&path).await.assert_client_problem();
+        }
+        still_serving(&app).await;
+    }
+
+    async fn control_characters_in_names_are_stored_or_refused_never_500(app: TestApp) {
+        // NUL cannot be stored in a PostgreSQL text column; it must be refused (422 at /name)
+        // or stored faithfully, never answered with a 500.
+        for (id, name) in [("ctl-nul", "a\u{0}b"), ("ctl-bell", "a\u{7}b\u{1b}[31m")] {
+            let response = app.post("/v1/merchants", &json!({"id": id, "name": name})).await;
+            if response.status == 201 {
+                assert_eq!(response.body["name"], name);
+                assert_eq!(app.get(&format!("/v1/merchants/{id}")).await.body["name"], name);
+            } else {
+                response.assert_violations(&["/name"]);
+            }
+        }
+        still_serving(&app).await;
+    }
+
+    async fn traversal_like_paths_are_client_errors(app: TestApp) {
+        // Sent on the wire as written: an HTTP client would normalise these away.
+        for target in [
+            "/v1/merchants/haidilao/metadata/payment-combination/..",
+            "/v1/merchants/haidilao/metadata/payment-combination/%2e%2e",
+            "/v1/merchants/haidilao/metadata/payment-combination/%2E%2E/versions",
+            "/v1/merchants/haidilao/metadata/payment-combination/..%2f..%2fplatform",
+            "/v1/merchants/haidilao/metadata/payment-combination/default%2f..%2fother",
+            "/v1/merchants/haidilao/metadata/payment-combination/%00",
+            "/v1/merchants/haidilao/metadata/..%2f..%2fplatform%2fmetadata%2fpayment-method/alipay",
+            "/v1/merchants/..",
+            "/v1/merchants/%2e%2e",
+            "/v1/merchants/..%2fhaidilao",
+            "/v1/merchants/haidilao%2f..%2fxibei",
+            "/v1/merchants/../merchants/haidilao/metadata/payment-combination/default/../..",
+            "/v1/platform/metadata/payment-method/..%5c..%5cetc%5cpasswd",
+        ] {
+            let response = app.raw_request("GET", target).await;
+            assert!(
+                (400..500).contains(&response.status),
+                "{target}: expected a 4xx, got {}: {}",
+                response.status,
+                response.body
+            );
+            assert_eq!(response.header("content-type"), Some("application/problem+json"), "{target}: {}", response.body);
+            let problem: Value = serde_json::from_str(&response.body).unwrap_or_else(|e| panic!("{target}: {e}: {}", response.body));
+            assert_eq!(problem["status"], response.status);
+        }
+        // A PUT through a traversal-like name writes nothing.
+        let response = app.raw_request("PUT", "/v1/merchants/haidilao/metadata/payment-combination/%2e%2e/draft").await;
+        assert!((400..500).contains(&response.status), "{}", response.status);
+        combination_untouched(&app).await;
+        still_serving(&app).await;
+    }
+
+    async fn ten_thousand_methods_are_refused(app: TestApp) {
+        let methods: Vec<Value> = (0..10_000).map(|_| json!({"method": "alipay"})).collect();
+        let response = app.put(DRAFT, &json!({"methods": methods})).await;
+        response.assert_violations(&["/methods"]);
+        // Ten thousand invalid entries: still a 422, located, and a bounded answer (the first
+        // 100 violations and a count of the rest).
+        let methods: Vec<Value> = (0..10_000).map(|_| json!({"method": 7})).collect();
+        let response = app.put(DRAFT, &json!({"methods": methods})).await;
+        response.assert_problem(422, "validation-failed");
+        let pointers = response.error_pointers();
+        assert!(pointers.contains(&"/methods".to_owned()));
+        assert!(pointers.contains(&"/methods/0/method".to_owned()));
+        assert_eq!(pointers.len(), 101, "100 violations and a summary");
+        assert!(response.text.contains("more violations"), "{}", response.text);
+        assert!(response.text.len() < 100_000, "the answer stays small: {} bytes", response.text.len());
+        combination_untouched(&app).await;
+        still_serving(&app).await;
+    }
+
+    async fn odd_headers_and_parameters_are_client_errors(app: TestApp) {
+        // A non-ASCII Authorization header is no key at all.
+        let response = execute(
+            app.client
+                .get(app.url("/v1/merchants"))
+                .header("authorization", reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap()),
+        )
+        .await;
+        response.assert_problem(401, "unauthorized");
+        // A non-ASCII If-Match is malformed.
+        let response = execute(
+            app.admin_request(Method::PUT, DRAFT)
+                .header("if-match", reqwest::header::HeaderValue::from_bytes(b"\"r\xff\"").unwrap())
+                .json(&json!({"methods": [{"method": "alipay"}]})),
+        )
+        .await;
+        response.assert_client_problem();
+        combination_untouched(&app).await;
+        // Absurd pagination parameters.
+        for query in ["limit=99999999999999999999999", "limit=1.5", "limit=", "cursor=", "limit=1&limit=2"] {
+            let response = app.get(&format!("/v1/merchants?{query}")).await;
+            assert!(response.status < 500, "{query}: {}", response.text);
+            if response.status != 200 {
+                response.assert_client_problem();
+            }
+        }
+        // A version that is not a 32-bit number.
+        app.get(&format!("{DOC}/versions/99999999999")).await.assert_problem(400, "bad-request");
+        app.get(&format!("{DOC}/versions/-1")).await.assert_client_problem();
+        app.send(Method::GET, "/v1/merchants", Some(&"k".repeat(8_000)), None)
+            .await
+            .assert_problem(401, "unauthorized");
+        still_serving(&app).await;
+    }
+
+    async fn a_uri_over_64_kib_is_refused_and_the_server_keeps_serving(app: TestApp) {
+        // hyper refuses request targets over 64 KiB itself (414, empty body), before any of the
+        // app's layers run, so this one answer cannot be problem+json; it is still a 4xx. (HTTP
+        // clients refuse to send such a URI, hence the raw request.)
+        let target = format!("/v1/merchants/haidilao/metadata/payment-combination/{}", "a".repeat(70_000));
+        let response = app.raw_request("GET", &target).await;
+        assert_eq!(response.status, 414, "{:?}", response.headers);
+        // Just under it, the app itself answers.
+        let path = format!("/v1/merchants/haidilao/metadata/payment-combination/{}", "a".repeat(60_000));
+        app.get(&path).await.assert_problem(400, "bad-request");
+        still_serving(&app).await;
+    }
+}
