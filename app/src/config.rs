@@ -74,6 +74,9 @@ pub struct ServeArgs {
     /// Seconds before a request is abandoned with 503.
     #[arg(long, env = "ORDERFLOW_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Requests a second allowed per API key (bursts of as many); 0 turns the limit off.
+    #[arg(long, env = "ORDERFLOW_RATE_LIMIT", default_value_t = 5_000)]
+    pub rate_limit_per_second: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -75,10 +75,11 @@ impl Application {
             functions,
             flows: FlowCache::default(),
         });
-        let router = crate::http::app(
-            state.clone(),
-            Duration::from_secs(config.request_timeout_secs),
-        );
+        let limits = crate::http::Limits {
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+            rate_per_second: config.rate_limit_per_second,
+        };
+        let router = crate::http::app(state.clone(), limits);
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             listener,

@@ -113,6 +113,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, seed: bool) -> Option<TestApp> {
+        Self::spawn_configured(backend, |config| config.seed = seed).await
+    }
+
+    /// Starts an app with the demo data, after `configure` adjusted its configuration.
+    pub async fn spawn_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Option<TestApp> {
         let (database_url, sqlite_file) = match backend {
             Backend::Sqlite => {
                 let file = std::env::temp_dir()
@@ -121,7 +129,7 @@ impl TestApp {
             }
             Backend::Postgres => (fresh_postgres_database().await?, None),
         };
-        let config = ServeArgs {
+        let mut config = ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             database: DatabaseArgs {
                 database_url: database_url.clone(),
@@ -129,11 +137,13 @@ impl TestApp {
                 sqlite_sync: SqliteSync::Normal,
             },
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
-            seed,
+            seed: true,
             log: "warn".into(),
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
+            rate_limit_per_second: 0,
         };
+        configure(&mut config);
         let application = app::Application::build(&config)
             .await
             .unwrap_or_else(|e| panic!("the app did not start on {backend:?}: {e}"));
@@ -305,6 +315,7 @@ impl TestApp {
             log: "warn".into(),
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
+            rate_limit_per_second: 0,
         };
         let application = app::Application::build(&config)
             .await

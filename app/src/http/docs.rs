@@ -74,6 +74,10 @@ impl IntoResponses for AuthErrors {
         problems(&[
             ("401", "No API key, or an unknown one"),
             ("403", "The API key lacks the scope this operation needs"),
+            (
+                "429",
+                "Too many requests for this API key; see the Retry-After header",
+            ),
         ])
     }
 }
@@ -92,6 +96,15 @@ impl IntoResponses for BodyErrors {
                 "Well-formed but invalid: one `errors[]` entry per violation, each with a JSON pointer",
             ),
         ])
+    }
+}
+
+/// 429: for operations that take no API key (all anonymous callers share one budget).
+pub struct RateLimitError;
+
+impl IntoResponses for RateLimitError {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        problems(&[("429", "Too many requests; see the Retry-After header")])
     }
 }
 

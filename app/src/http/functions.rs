@@ -151,6 +151,21 @@ async fn dry_run(
             "input must be an object: the order map",
         ));
     }
+    if request.input["amount_minor"]
+        .as_u64()
+        .is_none_or(|a| i64::try_from(a).is_err())
+    {
+        return Err(ApiError::invalid_field(
+            "/input/amount_minor",
+            "amount_minor must be a non-negative integer (minor units)",
+        ));
+    }
+    if request.script.is_some() && request.version.is_some() {
+        return Err(ApiError::invalid_field(
+            "/version",
+            "version goes with name, not with an inline script",
+        ));
+    }
     let script = match (request.script, request.name) {
         (Some(script), None) => {
             if script.chars().count() > MAX_SCRIPT_CHARS {

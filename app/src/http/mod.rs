@@ -10,6 +10,7 @@ mod metadata;
 mod ops;
 mod orders;
 pub mod pagination;
+pub mod rate_limit;
 mod routing;
 mod schemas;
 mod tasks;
@@ -18,12 +19,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, Response, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -56,18 +58,45 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// How requests are bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    /// Requests a second per API key; 0 for no limit.
+    pub rate_per_second: u32,
+}
+
 /// The application: routes, docs, and the middleware that bounds and observes requests.
-pub fn app(state: AppState, request_timeout: Duration) -> Router {
+pub fn app(state: AppState, limits: Limits) -> Router {
     let (routes, openapi) = api();
-    routes
+    let mut router = routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .layer(
+        .with_state(state);
+    if let Some(limiter) = rate_limit::RateLimit::new(limits.rate_per_second) {
+        router = router.layer(middleware::from_fn_with_state(limiter, rate_limit::limit));
+    }
+    router.layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                         let id = request
@@ -85,7 +114,7 @@ pub fn app(state: AppState, request_timeout: Duration) -> Router {
                 }))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    request_timeout,
+                    limits.request_timeout,
                 ))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )

@@ -47,6 +47,9 @@ pub enum RouteKind {
     Cancel,
     /// No rule matched and there is no default (`Route.NotFound`).
     NotFound,
+    /// A rule's condition failed to evaluate (see `condition_error`); the workflow raises
+    /// `Function.Error`.
+    ConditionFailed,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -174,7 +177,10 @@ async fn evaluate(
         }
         Pricing::Cancel => response.route = RouteKind::Cancel,
         Pricing::NoRoute => response.route = RouteKind::NotFound,
-        Pricing::ConditionFailed(error) => response.condition_error = Some(error.into()),
+        Pricing::ConditionFailed(error) => {
+            response.route = RouteKind::ConditionFailed;
+            response.condition_error = Some(error.into());
+        }
         Pricing::FunctionNotPublished { rule, function } => {
             let pointer = match rule {
                 Some(index) => format!("/routing_table/rules/{index}/function"),

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::docs::{BodyErrors, NotFoundError};
+use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
 use crate::http::extract::{Json, Path};
 use crate::persistence::{executions, orders as order_rows};
 use crate::services::engine;
@@ -72,7 +72,7 @@ async fn waiting_task_action(state: &AppState, token: &str) -> ApiResult<Option<
     request_body = TaskSuccess,
     responses(
         (status = 200, description = "Completed", body = TaskOutcome),
-        BodyErrors, NotFoundError,
+        BodyErrors, NotFoundError, RateLimitError,
         (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
     ))]
 async fn task_success(
@@ -116,7 +116,7 @@ async fn task_success(
     request_body = TaskFailure,
     responses(
         (status = 200, description = "Failed; the flow handled the error", body = TaskOutcome),
-        BodyErrors, NotFoundError,
+        BodyErrors, NotFoundError, RateLimitError,
         (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
     ))]
 async fn task_failure(
@@ -157,7 +157,7 @@ async fn task_failure(
     params(("token" = String, Path, description = "The task token the waiting step issued")),
     responses(
         (status = 200, description = "Recorded", body = TaskOutcome),
-        NotFoundError,
+        NotFoundError, RateLimitError,
         (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
     ))]
 async fn task_heartbeat(
