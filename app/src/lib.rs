@@ -3,6 +3,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod persistence;
 pub mod services;
 pub mod startup;

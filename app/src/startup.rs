@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::http::auth::{KeyScope, NewKey, hash_key};
+use crate::metrics::Metrics;
 use crate::persistence::{self, api_keys};
 use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
@@ -32,6 +33,8 @@ pub enum StartError {
     Seed(#[from] seed::SeedError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
 }
 
 /// Connects and brings the schema up to date.
@@ -74,6 +77,7 @@ impl Application {
             admin_key_hash: config.admin_key.as_ref().map(|k| hash_key(&k.0)),
             functions,
             flows: FlowCache::default(),
+            metrics: Metrics::new()?,
         });
         let limits = crate::http::Limits {
             request_timeout: Duration::from_secs(config.request_timeout_secs),

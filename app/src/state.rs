@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::metrics::Metrics;
 use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
 
@@ -18,6 +19,7 @@ pub struct App {
     pub functions: Functions,
     /// Published flows and their choice conditions, compiled.
     pub flows: FlowCache,
+    pub metrics: Metrics,
 }
 
 impl AppState {

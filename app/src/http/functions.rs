@@ -206,10 +206,7 @@ async fn dry_run(
             ));
         }
     };
-    let input = request.input;
-    let evaluation = state
-        .functions
-        .run(move |runtime| runtime.run_discount(&script, &input))
-        .await?;
+    let evaluation =
+        crate::services::discounts::run_discount(&state, script, request.input).await?;
     Ok(axum::Json(EvaluationResult::new(evaluation)))
 }

@@ -73,7 +73,8 @@ pub fn app(state: AppState, limits: Limits) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state);
+        .with_state(state.clone());
+    router = router.layer(middleware::from_fn_with_state(state, observe));
     if let Some(limiter) = rate_limit::RateLimit::new(limits.rate_per_second) {
         router = router.layer(middleware::from_fn_with_state(limiter, rate_limit::limit));
     }
@@ -118,6 +119,29 @@ pub fn app(state: AppState, limits: Limits) -> Router {
                 ))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+}
+
+/// Counts and times every request by its route template (never the raw path, whose ids
+/// would make the label set unbounded).
+async fn observe(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    state.metrics.observe_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 async fn not_found() -> ApiError {

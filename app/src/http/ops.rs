@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 /// The process is up.
@@ -44,4 +45,45 @@ async fn readyz(
         return Err(ApiError::Unavailable);
     }
     Ok((StatusCode::OK, axum::Json(Health { status: "ready" })))
+}
+
+/// Prometheus metrics: requests by route and status, orders by final status and cancel
+/// reason, function evaluations, timer lag, database pool use.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain; version=0.0.4")))]
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let lag = match crate::persistence::executions::next_due(&state.db).await {
+        Ok(Some(due)) => (crate::persistence::now() - due).num_seconds().max(0),
+        _ => 0,
+    };
+    state.metrics.timer_lag_seconds.set(lag);
+    let (size, idle) = pool_use(&state.db);
+    state.metrics.db_pool.with_label_values(&["open"]).set(size);
+    state.metrics.db_pool.with_label_values(&["idle"]).set(idle);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+}
+
+fn pool_use(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                i64::from(pool.size()),
+                i64::try_from(pool.num_idle()).unwrap_or(0),
+            )
+        }
+        _ => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                i64::from(pool.size()),
+                i64::try_from(pool.num_idle()).unwrap_or(0),
+            )
+        }
+    }
 }

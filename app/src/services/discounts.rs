@@ -154,6 +154,20 @@ pub async fn compile_routing_table(
         .await
 }
 
+/// Runs a discount function on the function pool, and counts it in the metrics.
+pub async fn run_discount(
+    state: &AppState,
+    script: CompiledScript,
+    order: Value,
+) -> ApiResult<Evaluation<DiscountOutput>> {
+    let evaluation = state
+        .functions
+        .run(move |runtime| runtime.run_discount(&script, &order))
+        .await?;
+    state.metrics.observe_function(&evaluation);
+    Ok(evaluation)
+}
+
 /// Routes the payment described by `order` (its `method` and `amount_minor` included) and
 /// runs the selected function. `function_version` picks the version of a named function;
 /// `None` means the newest published.
@@ -194,10 +208,7 @@ pub async fn price(
             function: name,
         });
     };
-    let evaluation = state
-        .functions
-        .run(move |runtime| runtime.run_discount(&script, &order))
-        .await?;
+    let evaluation = run_discount(state, script, order).await?;
     done(Pricing::Priced {
         rule,
         function,

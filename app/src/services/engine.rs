@@ -176,6 +176,8 @@ pub struct Run {
     pub pinned: Pinned,
     pub flow: Arc<Flow>,
     pub order: order::Model,
+    /// The order's status when loaded: a change to a final status is counted once, at save.
+    initial_status: String,
     events: Vec<execution_event::Model>,
     now: DateTime<Utc>,
 }
@@ -207,6 +209,7 @@ impl Run {
             state,
             pinned: pinned.clone(),
             flow,
+            initial_status: order.status.clone(),
             order,
             events: vec![],
             now,
@@ -238,6 +241,7 @@ impl Run {
             state: interpreter_state,
             pinned,
             flow,
+            initial_status: order.status.clone(),
             order,
             events: vec![],
             now: crate::persistence::now(),
@@ -268,6 +272,7 @@ impl Run {
     /// Writes everything the advance changed, if nobody else advanced the execution first.
     pub async fn save(
         mut self,
+        state: &AppState,
         txn: &DatabaseTransaction,
         is_new: bool,
     ) -> ApiResult<order::Model> {
@@ -297,6 +302,14 @@ impl Run {
             orders::update(txn, &self.order).await?;
         }
         executions::append_events(txn, std::mem::take(&mut self.events)).await?;
+        let finished = [order_status::COMPLETED, order_status::CANCELED];
+        if self.order.status != self.initial_status
+            && finished.contains(&self.order.status.as_str())
+        {
+            state
+                .metrics
+                .order_finished(&self.order.status, self.order.cancel_reason.as_deref());
+        }
         Ok(self.order)
     }
 
@@ -517,11 +530,8 @@ impl Run {
                         function: name.to_owned(),
                     },
                     Some((function, script)) => {
-                        let input = order_map.clone();
-                        let evaluation = state
-                            .functions
-                            .run(move |runtime| runtime.run_discount(&script, &input))
-                            .await?;
+                        let evaluation =
+                            discounts::run_discount(state, script, order_map.clone()).await?;
                         Pricing::Priced {
                             rule: None,
                             function,

@@ -283,7 +283,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
         executions::insert_timer(&txn, &id, timer_purpose::FLOW_TIMEOUT, None, None, due).await?;
     }
     run.advance(state, &txn, Event::Start).await?;
-    match run.save(&txn, true).await {
+    match run.save(state, &txn, true).await {
         Ok(order) => {
             txn.commit().await?;
             Ok(Created::New(order))
@@ -429,7 +429,7 @@ pub async fn finish_task(
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
     };
     run.advance(state, &txn, event).await?;
-    let order = run.save(&txn, false).await?;
+    let order = run.save(state, &txn, false).await?;
     txn.commit().await?;
     Ok(order)
 }
@@ -444,7 +444,7 @@ pub async fn heartbeat(state: &AppState, token: &str) -> ApiResult<()> {
     }
     let mut run = Run::load(state, &txn, &task.execution_id).await?;
     run.note("TaskHeartbeat", Some(&task.step), json!({}));
-    run.save(&txn, false).await?;
+    run.save(state, &txn, false).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -466,7 +466,7 @@ pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::M
         });
     }
     run.cancel_by_customer(&txn).await?;
-    let order = run.save(&txn, false).await?;
+    let order = run.save(state, &txn, false).await?;
     txn.commit().await?;
     Ok(order)
 }
@@ -482,6 +482,11 @@ pub async fn fire_due_timers(state: &AppState, batch: u64) -> ApiResult<usize> {
             Ok(()) => {
                 executions::delete_timer(&savepoint, timer.id).await?;
                 savepoint.commit().await?;
+                state
+                    .metrics
+                    .timers_fired
+                    .with_label_values(&[timer.purpose.as_str()])
+                    .inc();
                 fired += 1;
             }
             Err(error) => {
@@ -536,6 +541,6 @@ async fn fire(
             run.advance(state, txn, Event::TimerFired).await?;
         }
     }
-    run.save(txn, false).await?;
+    run.save(state, txn, false).await?;
     Ok(())
 }

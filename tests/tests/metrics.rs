@@ -1,0 +1,73 @@
+//! `/metrics` moves with the work the server does.
+
+use tests::{TestApp, json, on_both_databases};
+
+fn sample(metrics: &str, name_and_labels: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(name_and_labels))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app.send(reqwest::Method::GET, "/metrics", None, None).await;
+    response.assert_status(200);
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain")),
+        "{:?}",
+        response.header("content-type")
+    );
+    response.text
+}
+
+on_both_databases! {
+    async fn metrics_move_after_a_checkout(app: TestApp) {
+        let before = scrape(&app).await;
+        let completed = r#"orderflow_orders_finished_total{cancel_reason="",status="completed"}"#;
+        assert_eq!(sample(&before, completed), None, "no order has finished yet");
+        assert!(before.contains("orderflow_timer_lag_seconds 0"), "{before}");
+        assert!(before.contains(r#"orderflow_db_pool_connections{state="open"}"#), "{before}");
+
+        let order = app
+            .post(
+                "/v1/storefront/orders",
+                &json!({"merchant_id": "haidilao", "currency": "CNY",
+                        "items": [{"sku": "beef", "name": "Beef", "quantity": 2, "unit_price_minor": 5000}],
+                        "address": {"recipient": "Li", "phone": "13800000000", "street": "1 Road"}}),
+            )
+            .await;
+        order.assert_status(201);
+        let id = order.body["order_id"].as_str().unwrap().to_owned();
+        let paid = app
+            .post(&format!("/v1/storefront/orders/{id}/payment"), &json!({"payment_method": "alipay"}))
+            .await;
+        paid.assert_status(200);
+        assert_eq!(paid.body["final_amount_minor"], 8000);
+
+        let after = scrape(&app).await;
+        assert_eq!(sample(&after, completed), Some(1.0), "{after}");
+        let created = r#"orderflow_http_requests_total{method="POST",route="/v1/storefront/orders",status="201"}"#;
+        assert_eq!(sample(&after, created), Some(1.0), "{after}");
+        let pay_route = r#"orderflow_http_requests_total{method="POST",route="/v1/storefront/orders/{order_id}/payment",status="200"}"#;
+        assert_eq!(sample(&after, pay_route), Some(1.0), "{after}");
+        let evaluations = r#"orderflow_function_evaluation_seconds_count{outcome="ok"}"#;
+        assert_eq!(sample(&after, evaluations), Some(1.0), "{after}");
+        assert!(after.contains("orderflow_http_request_duration_seconds_bucket"), "{after}");
+        // Raw ids never become labels.
+        assert!(!after.contains(&id), "the order id leaked into a label");
+    }
+
+    async fn function_errors_are_counted_by_kind(app: TestApp) {
+        let response = app
+            .post("/v1/merchants/haidilao/functions/dry-run", &json!({"script": "loop {}", "input": {"amount_minor": 1}}))
+            .await;
+        response.assert_status(200);
+        let kind = response.body["error"]["kind"].as_str().unwrap().to_owned();
+        let after = scrape(&app).await;
+        let errors = format!(r#"orderflow_function_errors_total{{kind="{kind}"}}"#);
+        assert_eq!(sample(&after, &errors), Some(1.0), "{after}");
+    }
+}
