@@ -140,8 +140,17 @@ fn first_nul(value: &serde_json::Value, pointer: &mut String) -> Option<String> 
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     check_body(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let pointer = json_pointer(e.path());
-        ApiError::invalid_field(&pointer, e.into_inner().to_string())
+        let mut pointer = json_pointer(e.path());
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at its parent; point at the field itself.
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            pointer.push('/');
+            pointer.push_str(&domain::violation::escape_token(field));
+        }
+        ApiError::invalid_field(&pointer, message)
     })
 }
 

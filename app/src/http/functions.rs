@@ -185,7 +185,7 @@ async fn dry_run(
         }
         (None, Some(name)) => {
             let scope = Scope::Merchant(merchant);
-            published_function(&state, &scope, &name, request.version)
+            published_function(&state, &state.db, &scope, &name, request.version)
                 .await?
                 .map(|(_, script)| script)
                 .ok_or_else(|| {

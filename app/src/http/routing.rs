@@ -136,7 +136,7 @@ async fn evaluate(
             )
         }
         None => {
-            let (version, table) = discounts::published_routing_table(&state, &scope, None)
+            let (version, table) = discounts::published_routing_table(&state, &state.db, &scope, None)
                 .await?
                 .ok_or_else(|| {
                     ApiError::NotFound(format!(
@@ -147,7 +147,7 @@ async fn evaluate(
         }
     };
 
-    let outcome = discounts::price(&state, &scope, table, order, |_| None).await?;
+    let outcome = discounts::price(&state, &state.db, &scope, table, order, |_| None).await?;
     let mut response = EvaluateResponse {
         route: RouteKind::NotFound,
         rule_index: None,

@@ -7,6 +7,7 @@ use domain::documents::{self, routing_table::RoutingTable};
 use domain::function::{CompiledScript, DiscountOutput, Evaluation, FunctionError};
 use domain::routing::{CompiledRoutingTable, Route, Routing};
 use domain::{Kind, Scope};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -64,6 +65,7 @@ struct ScriptOnly {
 /// `None` when the function or that version is not published.
 pub async fn published_function(
     state: &AppState,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     name: &str,
     version: Option<i32>,
@@ -74,7 +76,7 @@ pub async fn published_function(
         kind: Kind::DiscountFunction.as_str(),
         name,
     };
-    let Some(document) = metadata::find(&state.db, address).await? else {
+    let Some(document) = metadata::find(db, address).await? else {
         return Ok(None);
     };
     let Some(version) = version.or(document.published_version) else {
@@ -88,7 +90,7 @@ pub async fn published_function(
     if let Some(script) = state.functions.cached_script(&key) {
         return Ok(Some((function, script)));
     }
-    let Some(row) = metadata::find_version(&state.db, document.id, version).await? else {
+    let Some(row) = metadata::find_version(db, document.id, version).await? else {
         return Ok(None);
     };
     let body: ScriptOnly = serde_json::from_value(parse_body(&row.body)?)
@@ -109,6 +111,7 @@ pub async fn published_function(
 /// The merchant's published routing table, compiled: the given version, or the newest.
 pub async fn published_routing_table(
     state: &AppState,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     version: Option<i32>,
 ) -> ApiResult<Option<(i32, Arc<CompiledRoutingTable>)>> {
@@ -118,7 +121,7 @@ pub async fn published_routing_table(
         kind: Kind::RoutingTable.as_str(),
         name: ROUTING_TABLE,
     };
-    let Some(document) = metadata::find(&state.db, address).await? else {
+    let Some(document) = metadata::find(db, address).await? else {
         return Ok(None);
     };
     let Some(version) = version.or(document.published_version) else {
@@ -128,7 +131,7 @@ pub async fn published_routing_table(
     if let Some(table) = state.functions.cached_table(&key) {
         return Ok(Some((version, table)));
     }
-    let Some(row) = metadata::find_version(&state.db, document.id, version).await? else {
+    let Some(row) = metadata::find_version(db, document.id, version).await? else {
         return Ok(None);
     };
     let table: RoutingTable = documents::parse(&parse_body(&row.body)?).map_err(|_| {
@@ -173,6 +176,7 @@ pub async fn run_discount(
 /// `None` means the newest published.
 pub async fn price(
     state: &AppState,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     table: Arc<CompiledRoutingTable>,
     order: Value,
@@ -201,7 +205,7 @@ pub async fn price(
         Ok(Route::Function { rule, function }) => (rule, function),
     };
     let Some((function, script)) =
-        published_function(state, scope, &name, function_version(&name)).await?
+        published_function(state, db, scope, &name, function_version(&name)).await?
     else {
         return done(Pricing::FunctionNotPublished {
             rule,

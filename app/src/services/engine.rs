@@ -12,7 +12,7 @@ use domain::function::{CompiledScript, FunctionErrorKind, FunctionRuntime};
 use domain::workflow::{self, Command, Environment, Event, ExecutionState, Flow, Outcome, Status};
 use domain::{Kind, Scope};
 use rand::RngCore;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -78,6 +78,7 @@ pub struct FlowCache {
 /// Loads the pinned flow, compiled and cached.
 pub async fn pinned_flow(
     state: &AppState,
+    db: &impl ConnectionTrait,
     merchant: &str,
     pinned: &PinnedDocument,
 ) -> ApiResult<Arc<Flow>> {
@@ -101,10 +102,10 @@ pub async fn pinned_flow(
         kind: Kind::OrderFlow.as_str(),
         name: &pinned.name,
     };
-    let document = metadata_rows::find(&state.db, address)
+    let document = metadata_rows::find(db, address)
         .await?
         .ok_or_else(|| ApiError::internal("pinned flow document is gone"))?;
-    let row = metadata_rows::find_version(&state.db, document.id, pinned.version)
+    let row = metadata_rows::find_version(db, document.id, pinned.version)
         .await?
         .ok_or_else(|| ApiError::internal("pinned flow version is gone"))?;
     let definition = domain::documents::parse(&parse_body(&row.body)?)
@@ -234,7 +235,7 @@ impl Run {
             .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
         let pinned: Pinned = serde_json::from_str(&execution.pinned)
             .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
-        let flow = pinned_flow(state, &order.merchant_id, &pinned.flow).await?;
+        let flow = pinned_flow(state, txn, &order.merchant_id, &pinned.flow).await?;
         Ok(Self {
             expected_version: execution.version,
             execution,
@@ -345,7 +346,7 @@ impl Run {
                         input,
                     } => {
                         next = Some(
-                            self.run_action(state, &step, action, function.as_deref(), input)
+                            self.run_action(state, txn, &step, action, function.as_deref(), input)
                                 .await?,
                         )
                     }
@@ -459,6 +460,7 @@ impl Run {
     async fn run_action(
         &mut self,
         state: &AppState,
+        txn: &DatabaseTransaction,
         step: &str,
         action: Action,
         function: Option<&str>,
@@ -469,8 +471,8 @@ impl Run {
                 output: json!({"payment_combination": self.pinned.payment_combination.version,
                                "methods": input.get("payment_methods").cloned().unwrap_or(Value::Null)}),
             },
-            Action::ApplyDiscount => self.apply_discount(state, step, None).await?,
-            Action::RunFunction => self.apply_discount(state, step, function).await?,
+            Action::ApplyDiscount => self.apply_discount(state, txn, step, None).await?,
+            Action::RunFunction => self.apply_discount(state, txn, step, function).await?,
             Action::CompleteOrder => {
                 self.order.status = order_status::COMPLETED.into();
                 self.order.cancel_reason = None;
@@ -511,6 +513,7 @@ impl Run {
     async fn apply_discount(
         &mut self,
         state: &AppState,
+        txn: &DatabaseTransaction,
         step: &str,
         named: Option<&str>,
     ) -> ApiResult<Event> {
@@ -522,8 +525,14 @@ impl Run {
         let pins = self.pinned.functions.clone();
         let pricing = match named {
             Some(name) => {
-                match discounts::published_function(state, &scope, name, pins.get(name).copied())
-                    .await?
+                match discounts::published_function(
+                    state,
+                    txn,
+                    &scope,
+                    name,
+                    pins.get(name).copied(),
+                )
+                .await?
                 {
                     None => Pricing::FunctionNotPublished {
                         rule: None,
@@ -543,14 +552,15 @@ impl Run {
             None => {
                 let table = match &self.pinned.routing_table {
                     Some(pin) => {
-                        discounts::published_routing_table(state, &scope, Some(pin.version)).await?
+                        discounts::published_routing_table(state, txn, &scope, Some(pin.version))
+                            .await?
                     }
                     None => None,
                 };
                 match table {
                     None => Pricing::NoRoute,
                     Some((_, table)) => {
-                        discounts::price(state, &scope, table, order_map.clone(), |name| {
+                        discounts::price(state, txn, &scope, table, order_map.clone(), |name| {
                             pins.get(name).copied()
                         })
                         .await?

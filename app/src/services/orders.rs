@@ -242,7 +242,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
         }),
         functions,
     };
-    let flow = engine::pinned_flow(state, new.merchant.as_str(), &pinned.flow).await?;
+    let flow = engine::pinned_flow(state, &state.db, new.merchant.as_str(), &pinned.flow).await?;
     let now = crate::persistence::now();
     let id = uuid::Uuid::now_v7().to_string();
     let items = serde_json::to_value(&new.items).map_err(|e| ApiError::internal(e.to_string()))?;

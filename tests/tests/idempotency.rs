@@ -1,0 +1,215 @@
+//! `Idempotency-Key` on the storefront's POSTs: replays, conflicting reuse, rejected requests
+//! storing nothing, key length, and scoping per API key and endpoint.
+
+use reqwest::Method;
+use serde_json::Value;
+use tests::checkout::{events, order_body};
+use tests::{TestApp, TestResponse, json, on_both_databases};
+
+const ORDERS: &str = "/v1/storefront/orders";
+
+async fn create_with_key(
+    app: &TestApp,
+    key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> TestResponse {
+    app.send_with_idempotency(Method::POST, ORDERS, key, Some(idempotency_key), Some(body))
+        .await
+}
+
+async fn pay_with_key(
+    app: &TestApp,
+    key: &str,
+    idempotency_key: &str,
+    order_id: &str,
+    method: &str,
+) -> TestResponse {
+    app.send_with_idempotency(
+        Method::POST,
+        &format!("/v1/storefront/orders/{order_id}/payment"),
+        key,
+        Some(idempotency_key),
+        Some(&json!({"payment_method": method})),
+    )
+    .await
+}
+
+async fn order_ids(app: &TestApp) -> Vec<String> {
+    app.list_all("/v1/merchants/haidilao/orders")
+        .await
+        .iter()
+        .map(|o| o["order_id"].as_str().expect("order_id").to_owned())
+        .collect()
+}
+
+on_both_databases! {
+    async fn a_retried_order_creation_is_replayed(app: TestApp) {
+        let key = app.create_key("haidilao", "storefront").await;
+        let body = order_body("haidilao");
+        let first = create_with_key(&app, &key, "k1", &body).await;
+        first.assert_status(201);
+        assert_eq!(first.header("idempotent-replayed"), None);
+        assert_eq!(first.body["status"], "awaiting_payment");
+
+        let second = create_with_key(&app, &key, "k1", &body).await;
+        second.assert_status(201);
+        assert_eq!(second.header("idempotent-replayed"), Some("true"));
+        assert_eq!(second.body, first.body, "the replay must be the original response");
+        assert_eq!(
+            second.header("content-type"),
+            Some("application/json"),
+            "{}",
+            second.text
+        );
+        assert_eq!(order_ids(&app).await, [first.body["order_id"].as_str().expect("id")]);
+
+        // The same key with another body is refused and creates nothing.
+        let mut other = body.clone();
+        other["items"][0]["quantity"] = json!(3);
+        let misuse = create_with_key(&app, &key, "k1", &other).await;
+        misuse.assert_problem(422, "validation-failed");
+        assert_eq!(order_ids(&app).await.len(), 1);
+
+        // …and the original is still replayed afterwards.
+        let third = create_with_key(&app, &key, "k1", &body).await;
+        third.assert_status(201);
+        assert_eq!(third.header("idempotent-replayed"), Some("true"));
+        assert_eq!(third.body, first.body);
+
+        // Without a key, every request creates an order.
+        app.create_order_as(&key, &body).await.assert_status(201);
+        app.create_order_as(&key, &body).await.assert_status(201);
+        assert_eq!(order_ids(&app).await.len(), 3);
+    }
+
+    async fn a_retried_payment_is_replayed_without_paying_twice(app: TestApp) {
+        let key = app.create_key("haidilao", "storefront").await;
+        let created = create_with_key(&app, &key, "k1", &order_body("haidilao")).await;
+        created.assert_status(201);
+        let id = created.body["order_id"].as_str().expect("order_id").to_owned();
+
+        // The key is scoped to the endpoint: "k1" is free for the payment.
+        let paid = pay_with_key(&app, &key, "k1", &id, "alipay").await;
+        paid.assert_status(200);
+        assert_eq!(paid.header("idempotent-replayed"), None);
+        assert_eq!(paid.body["status"], "completed", "{}", paid.text);
+        assert_eq!(paid.body["final_amount_minor"], 8000);
+
+        let replay = pay_with_key(&app, &key, "k1", &id, "alipay").await;
+        replay.assert_status(200);
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.body, paid.body);
+
+        // Another method under the same key is misuse; a fresh key meets the paid order.
+        pay_with_key(&app, &key, "k1", &id, "wechat_pay")
+            .await
+            .assert_problem(422, "validation-failed");
+        pay_with_key(&app, &key, "k2", &id, "alipay")
+            .await
+            .assert_problem(409, "order-not-awaiting-payment");
+
+        let history = app.history(&id).await;
+        assert_eq!(events(&history, "FunctionEvaluated").len(), 1, "{history:?}");
+        assert_eq!(events(&history, "ExecutionSucceeded").len(), 1);
+        let order = app.order(&id).await;
+        assert_eq!(order["final_amount_minor"], 8000);
+        assert_eq!(order["payment_method"], "alipay");
+
+        // A payment key is per order: the same key pays another order.
+        let other = app.create_order_as(&key, &order_body("haidilao")).await;
+        other.assert_status(201);
+        let other_id = other.body["order_id"].as_str().expect("order_id");
+        let paid_other = pay_with_key(&app, &key, "k1", other_id, "wechat_pay").await;
+        paid_other.assert_status(200);
+        assert_eq!(paid_other.header("idempotent-replayed"), None);
+        assert_eq!(paid_other.body["order_id"], other_id);
+        assert_eq!(paid_other.body["final_amount_minor"], 5000);
+    }
+
+    async fn rejected_requests_store_nothing(app: TestApp) {
+        let key = app.create_key("haidilao", "storefront").await;
+
+        // Rejected by the checkout page (inside the idempotent section).
+        let mut bad_phone = order_body("haidilao");
+        bad_phone["address"]["phone"] = json!("call me");
+        create_with_key(&app, &key, "retry-me", &bad_phone)
+            .await
+            .assert_violations(&["/address/phone"]);
+        // Rejected by the body's own checks.
+        let mut bad_quantity = order_body("haidilao");
+        bad_quantity["items"][0]["quantity"] = json!(0);
+        create_with_key(&app, &key, "retry-me", &bad_quantity)
+            .await
+            .assert_violations(&["/items/0/quantity"]);
+        assert!(order_ids(&app).await.is_empty());
+
+        let fixed = create_with_key(&app, &key, "retry-me", &order_body("haidilao")).await;
+        fixed.assert_status(201);
+        assert_eq!(fixed.header("idempotent-replayed"), None);
+        let replay = create_with_key(&app, &key, "retry-me", &order_body("haidilao")).await;
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.body, fixed.body);
+        assert_eq!(order_ids(&app).await.len(), 1);
+
+        // A rejected payment (a method the order does not offer) stores nothing either.
+        let id = fixed.body["order_id"].as_str().expect("order_id");
+        pay_with_key(&app, &key, "pay", id, "unionpay")
+            .await
+            .assert_violations(&["/payment_method"]);
+        let paid = pay_with_key(&app, &key, "pay", id, "alipay").await;
+        paid.assert_status(200);
+        assert_eq!(paid.header("idempotent-replayed"), None);
+        assert_eq!(paid.body["final_amount_minor"], 8000);
+    }
+
+    async fn keys_longer_than_255_characters_are_refused(app: TestApp) {
+        let key = app.create_key("haidilao", "storefront").await;
+        let too_long = "k".repeat(256);
+        create_with_key(&app, &key, &too_long, &order_body("haidilao"))
+            .await
+            .assert_problem(400, "bad-request");
+        assert!(order_ids(&app).await.is_empty());
+
+        let longest = "k".repeat(255);
+        let created = create_with_key(&app, &key, &longest, &order_body("haidilao")).await;
+        created.assert_status(201);
+        let replay = create_with_key(&app, &key, &longest, &order_body("haidilao")).await;
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.body, created.body);
+        assert_eq!(order_ids(&app).await.len(), 1);
+
+        let id = created.body["order_id"].as_str().expect("order_id");
+        pay_with_key(&app, &key, &too_long, id, "alipay")
+            .await
+            .assert_problem(400, "bad-request");
+        assert_eq!(app.order(id).await["status"], "awaiting_payment");
+    }
+
+    async fn keys_are_scoped_per_api_key(app: TestApp) {
+        let first_key = app.create_key("haidilao", "storefront").await;
+        let second_key = app.create_key("haidilao", "storefront").await;
+        let body = order_body("haidilao");
+        let first = create_with_key(&app, &first_key, "shared", &body).await;
+        first.assert_status(201);
+        let second = create_with_key(&app, &second_key, "shared", &body).await;
+        second.assert_status(201);
+        assert_eq!(second.header("idempotent-replayed"), None);
+        assert_ne!(second.body["order_id"], first.body["order_id"]);
+
+        let mut ids = order_ids(&app).await;
+        ids.sort();
+        let mut expected = vec![
+            first.body["order_id"].as_str().expect("id").to_owned(),
+            second.body["order_id"].as_str().expect("id").to_owned(),
+        ];
+        expected.sort();
+        assert_eq!(ids, expected);
+
+        // Each key still replays its own response.
+        let replay = create_with_key(&app, &second_key, "shared", &body).await;
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.body, second.body);
+        assert_eq!(order_ids(&app).await.len(), 2);
+    }
+}
