@@ -56,6 +56,28 @@ fn audit_trail(entries: &[Value], kind: &str, name: &str) -> Vec<(String, Value,
 }
 
 on_both_databases! {
+    async fn a_flow_draft_may_be_written_in_yaml(app: TestApp) {
+        let yaml = "version: v1\ntype: flow\ntimeoutSeconds: 600\nsteps:\n  - type: task\n    name: generateInfo\n    action: resolve_payment_combination\n  - type: task\n    name: payment\n    action: await_payment\n    pattern: waitForCallback\n    timeoutSeconds: 120\n    catch:\n      - errors: [Task.Timeout]\n        goto: orderCanceled\n  - type: task\n    name: paymentCombination\n    action: apply_discount\n  - type: task\n    name: orderCompleted\n    action: complete_order\n    end: true\n  - type: task\n    name: orderCanceled\n    action: cancel_order\n";
+        let path = "/v1/merchants/haidilao/metadata/order-flow/default";
+        let saved = app
+            .send_raw(reqwest::Method::PUT, &format!("{path}/draft"), Some("application/yaml"), yaml)
+            .await;
+        saved.assert_status(200);
+        // Stored and answered as JSON.
+        assert_eq!(saved.body["draft"]["steps"][1]["timeoutSeconds"], 120, "{}", saved.text);
+        assert_eq!(saved.body["draft"]["steps"][1]["catch"][0]["errors"][0], "Task.Timeout");
+        app.post(&format!("{path}/publish"), &json!({})).await.assert_status(201);
+        // Malformed YAML is a 400; YAML that is not a valid flow a 422 with pointers.
+        app.send_raw(reqwest::Method::PUT, &format!("{path}/draft"), Some("text/yaml"), "steps: [unclosed")
+            .await
+            .assert_problem(400, "bad-request");
+        let invalid = app
+            .send_raw(reqwest::Method::PUT, &format!("{path}/draft"), Some("application/yaml"), "version: v1\ntype: flow\nsteps: []\n")
+            .await;
+        invalid.assert_problem(422, "validation-failed");
+        assert_eq!(invalid.error_pointers(), ["/steps"]);
+    }
+
     async fn draft_save_get_and_etags(app: TestApp) {
         app.create_merchant("life").await;
         let first = json!({"methods": [{"method": "wechat_pay", "label": "WeChat"}, {"method": "alipay"}]});
