@@ -299,7 +299,7 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
 /// page, and runs the flow up to its first waiting step. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/storefront/orders", tag = "storefront",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)")),
     request_body = CreateOrder,
     responses(
         (status = 201, description = "Started; usually awaiting payment", body = OrderView),
@@ -389,7 +389,7 @@ pub struct PayOrder {
     security(("bearer" = [])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)"),
     ),
     request_body = PayOrder,
     responses(
@@ -422,11 +422,11 @@ async fn pay_order(
     security(("bearer" = [])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h (≤ 255 characters)"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)"),
     ),
     responses(
         (status = 200, description = "Canceled", body = OrderView),
-        AuthErrors, NotFoundError,
+        AuthErrors, NotFoundError, ParameterError,
         (status = 409, description = "The order is already completed or canceled", body = Problem, content_type = PROBLEM),
     ))]
 async fn cancel_order(

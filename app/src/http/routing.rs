@@ -19,7 +19,7 @@ use crate::services::discounts::{self, Pricing, ROUTING_TABLE};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(evaluate))
+    OpenApiRouter::new().routes(routes!(evaluate_routing))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,7 +89,7 @@ pub struct EvaluateResponse {
         (status = 200, description = "Where the payment is routed, and its price", body = EvaluateResponse),
         AuthErrors, BodyErrors, NotFoundError,
     ))]
-async fn evaluate(
+async fn evaluate_routing(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,

@@ -40,7 +40,7 @@ const PROBLEM: &str = "application/problem+json";
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = String, Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
         content((Object = "application/json"), (Object = "application/yaml"))),
@@ -105,7 +105,7 @@ async fn merchant_list_documents(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = String, Path, description = "The document's name"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the publish is based on"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
     responses(
         (status = 201, description = "Published", body = Published),

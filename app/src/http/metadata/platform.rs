@@ -39,7 +39,7 @@ const PROBLEM: &str = "application/problem+json";
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = String, Path, description = "The document's name, e.g. `alipay` or `default`"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
         content((Object = "application/json"), (Object = "application/yaml"))),
@@ -102,7 +102,7 @@ async fn platform_list_documents(
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = String, Path, description = "The document's name"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the publish is based on"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
     responses(
         (status = 201, description = "Published", body = Published),

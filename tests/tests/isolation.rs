@@ -1,0 +1,490 @@
+//! The tenant isolation matrix, built from the router's own route list (the `paths` of the
+//! served OpenAPI document). Every operation is classified in [`ROUTES`]; an operation missing
+//! from the table fails the test, so a new route cannot ship without its authorization being
+//! checked here.
+//!
+//! For every operation: no key → 401 and an unknown key → 401 (public routes: neither is
+//! refused). Platform-admin-only routes → 403 for merchant keys; platform reads → 403 for
+//! storefront keys; a merchant's admin routes → 404 for another merchant's admin key and 403
+//! for storefront keys; checkout routes → 404 for another merchant's keys. Each refusal is
+//! paired with a positive control (the right key is let through), so that a 404 cannot pass
+//! merely because the path names nothing.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::Value;
+use tests::checkout::order_body;
+use tests::{ADMIN_KEY, TestApp, TestResponse, json, on_both_databases};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// No key: operations probes, and task callbacks (which authenticate by their token).
+    Public,
+    /// Platform admin keys only; every merchant key gets 403.
+    PlatformAdmin,
+    /// Platform-wide configuration any admin may read; storefront keys get 403.
+    AdminRead,
+    /// One merchant's configuration and orders: its admins (another merchant's admin gets
+    /// 404, storefront keys 403).
+    MerchantAdmin,
+    /// One merchant's checkout: its storefront and admin keys (another merchant's get 404).
+    Storefront,
+    /// Any valid key.
+    AnyKey,
+}
+
+use Access::*;
+
+/// Every operation of the API, as `(method, path template, access)`.
+///
+/// A test failure saying an operation is not classified means a route was added: decide who
+/// may call it and add it here.
+const ROUTES: &[(&str, &str, Access)] = &[
+    // Operations.
+    ("GET", "/healthz", Public),
+    ("GET", "/readyz", Public),
+    ("GET", "/metrics", Public),
+    // Schemas.
+    ("GET", "/v1/schemas", AnyKey),
+    ("GET", "/v1/schemas/{kind}", AnyKey),
+    // Merchants.
+    ("GET", "/v1/merchants", AdminRead),
+    ("POST", "/v1/merchants", PlatformAdmin),
+    ("GET", "/v1/merchants/{merchant_id}", MerchantAdmin),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/api-keys",
+        MerchantAdmin,
+    ),
+    // Platform metadata.
+    (
+        "PUT",
+        "/v1/platform/metadata/{kind}/{name}/draft",
+        PlatformAdmin,
+    ),
+    ("GET", "/v1/platform/metadata/{kind}/{name}", AdminRead),
+    ("GET", "/v1/platform/metadata/{kind}", AdminRead),
+    (
+        "POST",
+        "/v1/platform/metadata/{kind}/{name}/publish",
+        PlatformAdmin,
+    ),
+    (
+        "GET",
+        "/v1/platform/metadata/{kind}/{name}/versions",
+        AdminRead,
+    ),
+    (
+        "GET",
+        "/v1/platform/metadata/{kind}/{name}/versions/{version}",
+        AdminRead,
+    ),
+    (
+        "POST",
+        "/v1/platform/metadata/{kind}/{name}/rollback",
+        PlatformAdmin,
+    ),
+    ("GET", "/v1/platform/audit-log", AdminRead),
+    // Merchant metadata.
+    (
+        "PUT",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/metadata/{kind}",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/publish",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions/{version}",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollback",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/audit-log",
+        MerchantAdmin,
+    ),
+    // Functions and routing.
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/functions/dry-run",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/routing/evaluate",
+        MerchantAdmin,
+    ),
+    // Storefront.
+    (
+        "GET",
+        "/v1/storefront/merchants/{merchant_id}/checkout-page",
+        Storefront,
+    ),
+    ("POST", "/v1/storefront/orders", Storefront),
+    ("GET", "/v1/storefront/orders/{order_id}", Storefront),
+    (
+        "POST",
+        "/v1/storefront/orders/{order_id}/payment",
+        Storefront,
+    ),
+    (
+        "POST",
+        "/v1/storefront/orders/{order_id}/cancel",
+        Storefront,
+    ),
+    // Orders (admin).
+    ("GET", "/v1/merchants/{merchant_id}/orders", MerchantAdmin),
+    ("GET", "/v1/orders/{order_id}", MerchantAdmin),
+    ("GET", "/v1/orders/{order_id}/history", MerchantAdmin),
+    // Task callbacks.
+    ("POST", "/v1/tasks/{token}/success", Public),
+    ("POST", "/v1/tasks/{token}/failure", Public),
+    ("POST", "/v1/tasks/{token}/heartbeat", Public),
+];
+
+/// Public routes served outside the document's `paths`.
+const OUTSIDE_THE_DOCUMENT: &[(&str, &str)] = &[("GET", "/openapi.json"), ("GET", "/docs/")];
+
+/// A well-formed key that no one was ever given.
+const UNKNOWN_KEY: &str = "ofk_isolationMatrixUnknownKey0000000000000000";
+
+const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
+
+/// The merchant whose resources the paths name.
+const OWNER: &str = "haidilao";
+/// The other tenant.
+const OTHER: &str = "xibei";
+
+/// A request body valid enough to get past shape validation, for the routes that validate
+/// their body before authorizing (typed JSON extractors run before the handler).
+fn body_for(method: &str, template: &str) -> Option<Value> {
+    let body = match (method, template) {
+        ("GET", _) => return None,
+        ("POST", "/v1/merchants") => json!({"id": "matrix-merchant", "name": "Matrix"}),
+        (_, t) if t.ends_with("/api-keys") => json!({"scope": "storefront"}),
+        (_, t) if t.starts_with("/v1/platform/") && t.ends_with("/draft") => json!({
+            "code": "alipay", "names": {"en": "Alipay"}, "online": true
+        }),
+        (_, t) if t.ends_with("/draft") => json!({"methods": [{"method": "alipay"}]}),
+        (_, t) if t.ends_with("/rollback") => json!({"version": 1}),
+        (_, t) if t.ends_with("/functions/dry-run") => json!({
+            "name": "alipay-discount",
+            "input": {"amount_minor": 10000, "currency": "CNY", "method": "alipay",
+                      "merchant_id": OWNER, "items": [], "fields": {}},
+        }),
+        (_, t) if t.ends_with("/routing/evaluate") => json!({
+            "order": {"amount_minor": 10000, "currency": "CNY", "items": [], "fields": {}},
+            "payment_method": "alipay",
+        }),
+        ("POST", "/v1/storefront/orders") => order_body(OWNER),
+        (_, t) if t.ends_with("/payment") => json!({"payment_method": "alipay"}),
+        (_, t) if t.ends_with("/success") => json!({"output": {}}),
+        (_, t) if t.ends_with("/failure") => {
+            json!({"error": "Payment.Declined", "cause": "matrix"})
+        }
+        _ => json!({}),
+    };
+    Some(body)
+}
+
+/// The path with its parameters filled in with real resources of [`OWNER`].
+fn fill(template: &str, order_id: &str) -> Result<String, String> {
+    let platform = template.starts_with("/v1/platform/");
+    let mut path = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|i| open + i)
+            .ok_or_else(|| format!("unbalanced braces in {template}"))?;
+        path.push_str(&rest[..open]);
+        let value = match &rest[open + 1..close] {
+            "merchant_id" => OWNER,
+            "order_id" => order_id,
+            "kind" if platform => "payment-method",
+            "name" if platform => "alipay",
+            "kind" => "payment-combination",
+            "name" => "default",
+            "version" => "1",
+            "token" => "no-such-task-token",
+            other => {
+                return Err(format!(
+                    "{template}: no value for the path parameter {{{other}}}; teach fill() one"
+                ));
+            }
+        };
+        path.push_str(value);
+        rest = &rest[close + 1..];
+    }
+    path.push_str(rest);
+    Ok(path)
+}
+
+/// One operation, concrete.
+struct Route {
+    method: Method,
+    template: String,
+    path: String,
+    body: Option<Value>,
+    access: Access,
+}
+
+/// What a cell expects.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Status(u16),
+    /// Let through: anything but 401, 403, 404 or a 5xx.
+    Allowed,
+    /// Not refused for want of a key: anything but 401, 403 or a 5xx.
+    NotRefused,
+}
+
+struct Matrix<'a> {
+    app: &'a TestApp,
+    cells: usize,
+    failures: Vec<String>,
+}
+
+impl Matrix<'_> {
+    async fn check(&mut self, route: &Route, who: &str, key: Option<&str>, expect: Expect) {
+        let response = self
+            .app
+            .send(route.method.clone(), &route.path, key, route.body.as_ref())
+            .await;
+        self.cells += 1;
+        if let Some(problem) = mismatch(&response, expect) {
+            self.failures.push(format!(
+                "{} {} ({}, {:?}) as {who}: {problem}; body: {}",
+                route.method,
+                route.path,
+                route.template,
+                route.access,
+                truncate(&response.text)
+            ));
+        }
+    }
+}
+
+fn mismatch(response: &TestResponse, expect: Expect) -> Option<String> {
+    let status = response.status;
+    match expect {
+        Expect::Status(expected) if status != expected => {
+            Some(format!("expected {expected}, got {status}"))
+        }
+        Expect::Status(expected) => {
+            let content_type = response.header("content-type").unwrap_or_default();
+            if expected >= 400 && content_type != "application/problem+json" {
+                return Some(format!(
+                    "a {expected} that is not problem+json ({content_type:?})"
+                ));
+            }
+            if expected == 401 && response.header("www-authenticate") != Some("Bearer") {
+                return Some("a 401 without `WWW-Authenticate: Bearer`".into());
+            }
+            None
+        }
+        Expect::Allowed if matches!(status, 401 | 403 | 404) || status >= 500 => {
+            Some(format!("expected to be let through, got {status}"))
+        }
+        Expect::NotRefused if matches!(status, 401 | 403) || status >= 500 => {
+            Some(format!("a public route answered {status}"))
+        }
+        _ => None,
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(300).collect()
+}
+
+on_both_databases! {
+    async fn every_route_refuses_other_tenants_and_missing_keys(app: TestApp) {
+        // The route list, from the router itself.
+        let document = app.send(Method::GET, "/openapi.json", None, None).await;
+        document.assert_status(200);
+        let paths = document.body["paths"].as_object().expect("paths in /openapi.json");
+        let mut served = Vec::new();
+        for (template, item) in paths {
+            for method in HTTP_METHODS {
+                if item.get(method).is_some() {
+                    served.push((method.to_ascii_uppercase(), template.clone()));
+                }
+            }
+        }
+        let unclassified: Vec<String> = served
+            .iter()
+            .filter(|(m, t)| !ROUTES.iter().any(|(rm, rt, _)| rm == m && rt == t))
+            .map(|(m, t)| format!("{m} {t}"))
+            .collect();
+        assert!(
+            unclassified.is_empty(),
+            "these operations are not in the isolation matrix: {unclassified:#?}\n\
+             Classify each new route in ROUTES in tests/tests/isolation.rs (who may call it?)."
+        );
+        let served_set: BTreeSet<(&str, &str)> =
+            served.iter().map(|(m, t)| (m.as_str(), t.as_str())).collect();
+        let stale: Vec<String> = ROUTES
+            .iter()
+            .filter(|(m, t, _)| !served_set.contains(&(*m, *t)))
+            .map(|(m, t, _)| format!("{m} {t}"))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "ROUTES in tests/tests/isolation.rs lists operations the router no longer has: \
+             {stale:#?}; remove them"
+        );
+
+        // Keys of both tenants, and an order of the owner's.
+        let owner_admin = app.create_key(OWNER, "merchant_admin").await;
+        let owner_storefront = app.create_key(OWNER, "storefront").await;
+        let other_admin = app.create_key(OTHER, "merchant_admin").await;
+        let other_storefront = app.create_key(OTHER, "storefront").await;
+        let created = app
+            .send(Method::POST, "/v1/storefront/orders", Some(&owner_storefront), Some(&order_body(OWNER)))
+            .await;
+        created.assert_status(201);
+        let order_id = created.body["order_id"].as_str().expect("order_id").to_owned();
+
+        let mut routes: Vec<Route> = served
+            .iter()
+            .map(|(method, template)| {
+                let access = ROUTES
+                    .iter()
+                    .find(|(m, t, _)| m == method && t == template)
+                    .map(|(_, _, access)| *access)
+                    .expect("classified above");
+                Route {
+                    method: Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
+                    path: fill(template, &order_id).unwrap_or_else(|e| panic!("{e}")),
+                    body: body_for(method, template),
+                    template: template.clone(),
+                    access,
+                }
+            })
+            .collect();
+        for (method, path) in OUTSIDE_THE_DOCUMENT {
+            routes.push(Route {
+                method: Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
+                template: (*path).to_owned(),
+                path: (*path).to_owned(),
+                body: None,
+                access: Public,
+            });
+        }
+
+        let mut matrix = Matrix { app: &app, cells: 0, failures: Vec::new() };
+        // Refusals first: they change nothing, so every one sees the seeded state.
+        for route in &routes {
+            if route.access == Public {
+                matrix.check(route, "no key", None, Expect::NotRefused).await;
+                matrix.check(route, "an unknown key", Some(UNKNOWN_KEY), Expect::NotRefused).await;
+                continue;
+            }
+            matrix.check(route, "no key", None, Expect::Status(401)).await;
+            matrix.check(route, "an unknown key", Some(UNKNOWN_KEY), Expect::Status(401)).await;
+            match route.access {
+                Public => unreachable!(),
+                PlatformAdmin => {
+                    matrix.check(route, "the owner's merchant_admin key", Some(&owner_admin), Expect::Status(403)).await;
+                    matrix.check(route, "the other merchant's merchant_admin key", Some(&other_admin), Expect::Status(403)).await;
+                    matrix.check(route, "the owner's storefront key", Some(&owner_storefront), Expect::Status(403)).await;
+                }
+                AdminRead => {
+                    matrix.check(route, "the owner's storefront key", Some(&owner_storefront), Expect::Status(403)).await;
+                    matrix.check(route, "the other merchant's storefront key", Some(&other_storefront), Expect::Status(403)).await;
+                }
+                MerchantAdmin => {
+                    matrix.check(route, "the other merchant's merchant_admin key", Some(&other_admin), Expect::Status(404)).await;
+                    matrix.check(route, "the owner's storefront key", Some(&owner_storefront), Expect::Status(403)).await;
+                    matrix.check(route, "the other merchant's storefront key", Some(&other_storefront), Expect::Status(403)).await;
+                }
+                Storefront => {
+                    matrix.check(route, "the other merchant's storefront key", Some(&other_storefront), Expect::Status(404)).await;
+                    matrix.check(route, "the other merchant's merchant_admin key", Some(&other_admin), Expect::Status(404)).await;
+                }
+                AnyKey => {}
+            }
+        }
+        // Positive controls: the right keys are let through, so the refusals above were
+        // about the key, not about a path that names nothing. Some of these write (a draft,
+        // a publish, a payment); later ones may then answer 409, which still lets them in.
+        for route in &routes {
+            match route.access {
+                Public => {}
+                PlatformAdmin => {
+                    matrix.check(route, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
+                }
+                AdminRead => {
+                    matrix.check(route, "the owner's merchant_admin key", Some(&owner_admin), Expect::Allowed).await;
+                    matrix.check(route, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
+                }
+                MerchantAdmin => {
+                    matrix.check(route, "the owner's merchant_admin key", Some(&owner_admin), Expect::Allowed).await;
+                    matrix.check(route, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
+                }
+                Storefront => {
+                    matrix.check(route, "the owner's storefront key", Some(&owner_storefront), Expect::Allowed).await;
+                    matrix.check(route, "the owner's merchant_admin key", Some(&owner_admin), Expect::Allowed).await;
+                    matrix.check(route, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
+                }
+                AnyKey => {
+                    for (who, key) in [
+                        ("the owner's storefront key", owner_storefront.as_str()),
+                        ("the other merchant's merchant_admin key", other_admin.as_str()),
+                        ("the platform admin key", ADMIN_KEY),
+                    ] {
+                        matrix.check(route, who, Some(key), Expect::Status(200)).await;
+                    }
+                }
+            }
+        }
+
+        println!(
+            "isolation matrix ({:?}): {} operations ({} in the document), {} cells",
+            app.backend,
+            routes.len(),
+            served.len(),
+            matrix.cells
+        );
+        assert!(
+            matrix.failures.is_empty(),
+            "{} of {} cells failed:\n{}",
+            matrix.failures.len(),
+            matrix.cells,
+            matrix.failures.join("\n")
+        );
+        assert!(
+            matrix.cells >= routes.len() * 2,
+            "only {} cells for {} operations",
+            matrix.cells,
+            routes.len()
+        );
+    }
+}
