@@ -214,7 +214,7 @@ on_both_databases! {
             .assert_violations(&["/version"]);
         app.post(&format!("{DOC}/rollback"), &json!({}))
             .await
-            .assert_violations(&[""]);
+            .assert_violations(&["/version"]);
         assert_eq!(app.get(DOC).await.body["published_version"], 3);
 
         // Rollback leaves a pending draft alone.
