@@ -11,6 +11,7 @@ use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
 use crate::persistence::{self, api_keys};
 use crate::services::engine::FlowCache;
+use crate::services::published::VersionBodies;
 use crate::services::functions::Functions;
 use crate::services::{seed, timers};
 use crate::state::{App, AppState};
@@ -77,6 +78,7 @@ impl Application {
             admin_key_hash: config.admin_key.as_ref().map(|k| hash_key(&k.0)),
             functions,
             flows: FlowCache::default(),
+            bodies: VersionBodies::default(),
             metrics: Metrics::new()?,
         });
         let limits = crate::http::Limits {

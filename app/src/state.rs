@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::metrics::Metrics;
 use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
+use crate::services::published::VersionBodies;
 
 /// What every handler may reach: cheap to clone, never mutated after start.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct App {
     pub functions: Functions,
     /// Published flows and their choice conditions, compiled.
     pub flows: FlowCache,
+    /// Bodies of published versions (immutable, so cached for good).
+    pub bodies: VersionBodies,
     pub metrics: Metrics,
 }
 

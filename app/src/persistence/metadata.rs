@@ -246,3 +246,27 @@ pub async fn published_body(
 pub async fn any_exist(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(Documents::find().limit(1).one(db).await?.is_some())
 }
+
+/// Every published document in the given scopes: (scope, kind, name, document id, newest
+/// version), in one query.
+pub async fn published_in_scopes(
+    db: &impl ConnectionTrait,
+    scopes: &[String],
+) -> Result<Vec<(String, String, String, i64, i32)>, DbErr> {
+    let rows: Vec<(String, String, String, i64, Option<i32>)> = Documents::find()
+        .select_only()
+        .column(metadata_document::Column::Scope)
+        .column(metadata_document::Column::Kind)
+        .column(metadata_document::Column::Name)
+        .column(metadata_document::Column::Id)
+        .column(metadata_document::Column::PublishedVersion)
+        .filter(metadata_document::Column::Scope.is_in(scopes.iter().cloned()))
+        .filter(metadata_document::Column::PublishedVersion.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(scope, kind, name, id, version)| Some((scope, kind, name, id, version?)))
+        .collect())
+}

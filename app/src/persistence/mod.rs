@@ -52,19 +52,35 @@ pub async fn connect(url: &str, sqlite_sync: SqliteSync) -> Result<DatabaseConne
     Database::connect(options).await
 }
 
+/// A turn at writing: on SQLite, write transactions of this process take turns in a fair
+/// async queue instead of spinning on SQLite's busy handler, whose sleeps (up to 100 ms)
+/// would dominate latency under load. Dropping it ends the turn.
+pub struct WriterTurn {
+    _guard: Option<tokio::sync::MutexGuard<'static, ()>>,
+}
+
+static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Begins a transaction that will write. On SQLite it takes the write lock at BEGIN
-/// (IMMEDIATE), so concurrent writers queue on the busy timeout instead of failing when a
-/// read transaction tries to upgrade.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// (IMMEDIATE), after waiting for this process's turn; hold the returned turn until the
+/// transaction has committed or rolled back.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<(WriterTurn, DatabaseTransaction), DbErr> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
-            db.begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
+            let turn = WriterTurn {
+                _guard: Some(SQLITE_WRITER.lock().await),
+            };
+            let txn = db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?;
+            Ok((turn, txn))
         }
-        _ => db.begin().await,
+        _ => Ok((WriterTurn { _guard: None }, db.begin().await?)),
     }
 }
 

@@ -71,6 +71,19 @@ pub async fn published_function(
     version: Option<i32>,
 ) -> ApiResult<Option<(FunctionVersion, CompiledScript)>> {
     let scope_key = scope.key();
+    // A pinned version that was compiled before needs no query at all.
+    if let Some(version) = version
+        && let Some(script) =
+            state
+                .functions
+                .cached_script(&(scope_key.clone(), name.to_owned(), version))
+    {
+        let function = FunctionVersion {
+            name: name.to_owned(),
+            version,
+        };
+        return Ok(Some((function, script)));
+    }
     let address = Address {
         scope: &scope_key,
         kind: Kind::DiscountFunction.as_str(),
@@ -116,6 +129,14 @@ pub async fn published_routing_table(
     version: Option<i32>,
 ) -> ApiResult<Option<(i32, Arc<CompiledRoutingTable>)>> {
     let scope_key = scope.key();
+    if let Some(version) = version
+        && let Some(table) =
+            state
+                .functions
+                .cached_table(&(scope_key.clone(), ROUTING_TABLE.to_owned(), version))
+    {
+        return Ok(Some((version, table)));
+    }
     let address = Address {
         scope: &scope_key,
         kind: Kind::RoutingTable.as_str(),

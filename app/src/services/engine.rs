@@ -387,6 +387,19 @@ impl Run {
         state: &AppState,
         event: Event,
     ) -> ApiResult<workflow::Transition> {
+        if !self.flow.runs_scripts() {
+            // Nothing to sandbox: stay on this thread rather than hop to the blocking pool.
+            let mut env = AppEnvironment {
+                runtime: state.functions.runtime(),
+                conditions: &state.flows.conditions,
+            };
+            return workflow::advance(&self.flow, &mut self.state, event, &mut env).map_err(|e| {
+                ApiError::Conflict {
+                    problem: "invalid-state",
+                    detail: e.to_string(),
+                }
+            });
+        }
         let flow = self.flow.clone();
         let mut interpreter_state = self.state.clone();
         let conditions = state.flows.conditions.clone();

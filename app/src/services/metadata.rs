@@ -87,7 +87,7 @@ pub async fn save_draft(
     let text = serde_json::to_string(body).map_err(|e| ApiError::internal(e.to_string()))?;
     let scope_key = at.scope.key();
     let address = at.with_scope_key(&scope_key);
-    let txn = begin_write(db).await?;
+    let (_turn, txn) = begin_write(db).await?;
     let existing = metadata::find(&txn, address).await?;
     if !if_match_holds(if_match, existing.as_ref()) {
         return Err(ApiError::PreconditionFailed);
@@ -191,7 +191,7 @@ pub async fn publish(
         })?;
     check(db, functions, at, parse_body(draft_text)?).await?;
     let version = document.published_version.unwrap_or(0) + 1;
-    let txn = begin_write(db).await?;
+    let (_turn, txn) = begin_write(db).await?;
     if !metadata::set_published_version(&txn, document.id, document.revision, version, true).await?
     {
         return Err(stale());
@@ -237,7 +237,7 @@ pub async fn rollback(
     // The old body must pass today's checks: what it refers to may have changed since.
     check(db, functions, at, parse_body(&target.body)?).await?;
     let version = document.published_version.unwrap_or(0) + 1;
-    let txn = begin_write(db).await?;
+    let (_turn, txn) = begin_write(db).await?;
     if !metadata::set_published_version(&txn, document.id, document.revision, version, false)
         .await?
     {

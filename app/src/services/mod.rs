@@ -5,5 +5,6 @@ pub mod engine;
 pub mod functions;
 pub mod metadata;
 pub mod orders;
+pub mod published;
 pub mod seed;
 pub mod timers;

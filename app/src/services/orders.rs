@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 use crate::persistence::entities::{order, timer};
-use crate::persistence::metadata::{self as metadata_rows, Address};
+
 use crate::persistence::{begin_write, executions, orders};
 use crate::services::discounts::ROUTING_TABLE;
 use crate::services::engine::{self, Pinned, PinnedDocument, Run, order_status, timer_purpose};
-use crate::services::metadata::parse_body;
+use crate::services::published::Snapshot;
 use crate::state::AppState;
 
 /// The name of the documents an order resolves: every merchant has one of each.
@@ -85,29 +85,6 @@ pub enum Created {
     Existing(order::Model),
 }
 
-async fn published<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    scope: &Scope,
-    kind: Kind,
-    name: &str,
-) -> ApiResult<Option<(i32, T)>> {
-    let scope_key = scope.key();
-    let address = Address {
-        scope: &scope_key,
-        kind: kind.as_str(),
-        name,
-    };
-    match metadata_rows::published_body(&state.db, address).await? {
-        None => Ok(None),
-        Some((version, body)) => {
-            let parsed = domain::documents::parse(&parse_body(&body)?).map_err(|_| {
-                ApiError::internal(format!("published {kind} '{name}' does not parse"))
-            })?;
-            Ok(Some((version, parsed)))
-        }
-    }
-}
-
 fn not_configured(what: &str) -> ApiError {
     ApiError::Conflict {
         problem: "merchant-not-configured",
@@ -118,9 +95,11 @@ fn not_configured(what: &str) -> ApiError {
 /// The merchant's enabled methods that accept `amount`, in display order, with their labels.
 pub async fn offered_methods(
     state: &AppState,
+    snapshot: &Snapshot,
     combination: &PaymentCombination,
     amount: Option<i64>,
 ) -> ApiResult<Vec<OfferedMethod>> {
+    let platform = Scope::Platform.key();
     let mut offered = Vec::new();
     for enabled in &combination.methods {
         if let Some(amount) = amount
@@ -129,13 +108,9 @@ pub async fn offered_methods(
         {
             continue;
         }
-        let catalog: Option<(i32, PaymentMethod)> = published(
-            state,
-            &Scope::Platform,
-            Kind::PaymentMethod,
-            &enabled.method,
-        )
-        .await?;
+        let catalog: Option<(i32, PaymentMethod)> = snapshot
+            .body(state, &platform, Kind::PaymentMethod, &enabled.method)
+            .await?;
         let catalog = catalog.map(|(_, m)| m);
         let label = enabled
             .label
@@ -151,6 +126,13 @@ pub async fn offered_methods(
     Ok(offered)
 }
 
+/// The published documents an order of `merchant` may use: its own and the platform's.
+async fn snapshot(state: &AppState, merchant: &MerchantId) -> ApiResult<(Snapshot, String)> {
+    let merchant_key = Scope::Merchant(merchant.clone()).key();
+    let snapshot = Snapshot::load(state, &[Scope::Platform.key(), merchant_key.clone()]).await?;
+    Ok((snapshot, merchant_key))
+}
+
 /// The merchant's published checkout page with the versions it was resolved from.
 pub struct ResolvedCheckout {
     pub page: Option<(i32, Value)>,
@@ -162,12 +144,15 @@ pub async fn resolve_checkout(
     state: &AppState,
     merchant: &MerchantId,
 ) -> ApiResult<ResolvedCheckout> {
-    let scope = Scope::Merchant(merchant.clone());
-    let combination = published(state, &scope, Kind::PaymentCombination, DEFAULT)
+    let (snapshot, merchant_key) = snapshot(state, merchant).await?;
+    let combination = snapshot
+        .body(state, &merchant_key, Kind::PaymentCombination, DEFAULT)
         .await?
         .ok_or_else(|| not_configured("payment-combination 'default'"))?;
-    let page: Option<(i32, Value)> = published(state, &scope, Kind::CheckoutPage, DEFAULT).await?;
-    let methods = offered_methods(state, &combination.1, None).await?;
+    let page: Option<(i32, Value)> = snapshot
+        .body(state, &merchant_key, Kind::CheckoutPage, DEFAULT)
+        .await?;
+    let methods = offered_methods(state, &snapshot, &combination.1, None).await?;
     Ok(ResolvedCheckout {
         page,
         combination,
@@ -185,40 +170,34 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
     {
         return same_order(existing, &new.fingerprint);
     }
-    let scope = Scope::Merchant(new.merchant.clone());
-    let merchant_key = scope.key();
-
-    let (flow_scope, flow_version) = match published_version(state, &merchant_key, Kind::OrderFlow)
-        .await?
+    let (snapshot, merchant_key) = snapshot(state, &new.merchant).await?;
+    let platform_key = Scope::Platform.key();
+    let (flow_scope, flow_version) = match snapshot.version(&merchant_key, Kind::OrderFlow, DEFAULT)
     {
         Some(version) => ("merchant", version),
         None => (
             "platform",
-            published_version(state, &Scope::Platform.key(), Kind::OrderFlow)
-                .await?
+            snapshot
+                .version(&platform_key, Kind::OrderFlow, DEFAULT)
                 .ok_or_else(|| not_configured("order-flow 'default' (nor does the platform)"))?,
         ),
     };
-    let (combination_version, combination): (i32, PaymentCombination) =
-        published(state, &scope, Kind::PaymentCombination, DEFAULT)
-            .await?
-            .ok_or_else(|| not_configured("payment-combination 'default'"))?;
-    let page: Option<(i32, CheckoutPage)> =
-        published(state, &scope, Kind::CheckoutPage, DEFAULT).await?;
+    let (combination_version, combination): (i32, PaymentCombination) = snapshot
+        .body(state, &merchant_key, Kind::PaymentCombination, DEFAULT)
+        .await?
+        .ok_or_else(|| not_configured("payment-combination 'default'"))?;
+    let page: Option<(i32, CheckoutPage)> = snapshot
+        .body(state, &merchant_key, Kind::CheckoutPage, DEFAULT)
+        .await?;
     if let Some((_, page)) = &page {
         let violations = page.validate_order(&new.address, &new.fields);
         if !violations.is_empty() {
             return Err(ApiError::invalid(violations));
         }
     }
-    let routing_table = published_version(state, &merchant_key, Kind::RoutingTable).await?;
-    let functions = metadata_rows::published_versions(
-        &state.db,
-        &merchant_key,
-        Kind::DiscountFunction.as_str(),
-    )
-    .await?;
-    let methods = offered_methods(state, &combination, Some(amount)).await?;
+    let routing_table = snapshot.version(&merchant_key, Kind::RoutingTable, ROUTING_TABLE);
+    let functions = snapshot.versions_of(&merchant_key, Kind::DiscountFunction);
+    let methods = offered_methods(state, &snapshot, &combination, Some(amount)).await?;
     if methods.is_empty() {
         return Err(ApiError::invalid_field(
             "/items",
@@ -277,7 +256,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
     };
     let timeout = flow.timeout_seconds();
     let mut run = Run::start(order, pinned, flow, input, now)?;
-    let txn = begin_write(&state.db).await?;
+    let (_turn, txn) = begin_write(&state.db).await?;
     if let Some(seconds) = timeout {
         let due = now + Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2_000_000));
         executions::insert_timer(&txn, &id, timer_purpose::FLOW_TIMEOUT, None, None, due).await?;
@@ -314,21 +293,6 @@ fn same_order(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
             ),
         })
     }
-}
-
-async fn published_version(
-    state: &AppState,
-    scope_key: &str,
-    kind: Kind,
-) -> ApiResult<Option<i32>> {
-    let address = Address {
-        scope: scope_key,
-        kind: kind.as_str(),
-        name: DEFAULT,
-    };
-    Ok(metadata_rows::find(&state.db, address)
-        .await?
-        .and_then(|d| d.published_version))
 }
 
 /// The methods an order offers (pinned in its execution input at start).
@@ -407,7 +371,7 @@ pub async fn finish_task(
     result: TaskResult,
     payment_method: Option<&str>,
 ) -> ApiResult<order::Model> {
-    let txn = begin_write(&state.db).await?;
+    let (_turn, txn) = begin_write(&state.db).await?;
     let task = executions::find_task(&txn, token)
         .await?
         .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
@@ -435,7 +399,7 @@ pub async fn finish_task(
 }
 
 pub async fn heartbeat(state: &AppState, token: &str) -> ApiResult<()> {
-    let txn = begin_write(&state.db).await?;
+    let (_turn, txn) = begin_write(&state.db).await?;
     let task = executions::find_task(&txn, token)
         .await?
         .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
@@ -457,7 +421,7 @@ pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::M
             detail: format!("the order is already {}", order.status),
         });
     }
-    let txn = begin_write(&state.db).await?;
+    let (_turn, txn) = begin_write(&state.db).await?;
     let mut run = Run::load(state, &txn, &order.id).await?;
     if run.is_final() {
         return Err(ApiError::Conflict {
@@ -473,7 +437,7 @@ pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::M
 
 /// Fires the timers that are due, a batch per transaction; returns how many fired.
 pub async fn fire_due_timers(state: &AppState, batch: u64) -> ApiResult<usize> {
-    let txn = begin_write(&state.db).await?;
+    let (_turn, txn) = begin_write(&state.db).await?;
     let due = executions::claim_due_timers(&txn, crate::persistence::now(), batch).await?;
     let mut fired = 0;
     for timer in due {

@@ -49,6 +49,14 @@ impl Flow {
         &self.definition.steps
     }
 
+    /// Whether advancing may evaluate scripts (choice conditions).
+    pub fn runs_scripts(&self) -> bool {
+        self.definition
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Choice(_)))
+    }
+
     fn step(&self, name: &str) -> Result<(usize, &Step), FlowError> {
         self.index
             .get(name)
