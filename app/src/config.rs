@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// Requests a second allowed per API key (bursts of as many); 0 turns the limit off.
     #[arg(long, env = "ORDERFLOW_RATE_LIMIT", default_value_t = 5_000)]
     pub rate_limit_per_second: u32,
+    /// The most events one execution's history may hold; reaching it fails the execution
+    /// with `Execution.HistoryLimit` and cancels its order.
+    #[arg(long, env = "ORDERFLOW_HISTORY_LIMIT", default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(100..))]
+    pub history_limit: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

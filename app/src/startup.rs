@@ -11,8 +11,8 @@ use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
 use crate::persistence::{self, api_keys};
 use crate::services::engine::FlowCache;
-use crate::services::published::VersionBodies;
 use crate::services::functions::Functions;
+use crate::services::published::VersionBodies;
 use crate::services::{seed, timers};
 use crate::state::{App, AppState};
 use domain::function::Limits;
@@ -80,6 +80,7 @@ impl Application {
             flows: FlowCache::default(),
             bodies: VersionBodies::default(),
             metrics: Metrics::new()?,
+            history_limit: config.history_limit,
         });
         let limits = crate::http::Limits {
             request_timeout: Duration::from_secs(config.request_timeout_secs),

@@ -23,6 +23,8 @@ pub struct App {
     /// Bodies of published versions (immutable, so cached for good).
     pub bodies: VersionBodies,
     pub metrics: Metrics,
+    /// The most events an execution's history may hold.
+    pub history_limit: i32,
 }
 
 impl AppState {

@@ -142,6 +142,7 @@ impl TestApp {
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
+            history_limit: 10_000,
         };
         configure(&mut config);
         let application = app::Application::build(&config)
@@ -316,6 +317,7 @@ impl TestApp {
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
+            history_limit: 10_000,
         };
         let application = app::Application::build(&config)
             .await

@@ -25,8 +25,8 @@ use crate::services::discounts::{self, Pricing};
 use crate::services::metadata::parse_body;
 use crate::state::AppState;
 
-/// An execution's history is capped; reaching the cap fails it.
-pub const HISTORY_LIMIT: i32 = 10_000;
+/// An execution's history is capped (`ORDERFLOW_HISTORY_LIMIT`, 10,000 by default);
+/// reaching the cap fails the execution with this error.
 pub const HISTORY_LIMIT_ERROR: &str = "Execution.HistoryLimit";
 pub const FLOW_TIMEOUT_ERROR: &str = "States.Timeout";
 
@@ -277,6 +277,10 @@ impl Run {
         txn: &DatabaseTransaction,
         is_new: bool,
     ) -> ApiResult<order::Model> {
+        // Events recorded outside the interpreter (heartbeats) count towards the cap too.
+        if self.at_history_limit(state) {
+            self.fail_at_history_limit(state, txn).await?;
+        }
         self.execution.status = match self.state.status {
             Status::Running | Status::Waiting => "running".into(),
             Status::Succeeded => "succeeded".into(),
@@ -324,14 +328,8 @@ impl Run {
     ) -> ApiResult<()> {
         let mut next = Some(event);
         while let Some(event) = next.take() {
-            if self.execution.event_count >= HISTORY_LIMIT {
-                self.fail_now(
-                    txn,
-                    HISTORY_LIMIT_ERROR,
-                    "the execution's history reached its cap of 10,000 events",
-                )
-                .await?;
-                return Ok(());
+            if self.at_history_limit(state) {
+                return self.fail_at_history_limit(state, txn).await;
             }
             let transition = self.interpret(state, event).await?;
             for record in &transition.history {
@@ -688,6 +686,22 @@ impl Run {
         Ok(())
     }
 
+    fn at_history_limit(&self, state: &AppState) -> bool {
+        self.execution.event_count >= state.history_limit && !self.is_final()
+    }
+
+    async fn fail_at_history_limit(
+        &mut self,
+        state: &AppState,
+        txn: &DatabaseTransaction,
+    ) -> ApiResult<()> {
+        let cause = format!(
+            "the execution's history reached its cap of {} events",
+            state.history_limit
+        );
+        self.fail_now(txn, HISTORY_LIMIT_ERROR, &cause).await
+    }
+
     /// Ends the execution now, from outside the flow (history cap, flow timeout, customer).
     pub async fn fail_now(
         &mut self,
@@ -733,6 +747,7 @@ pub fn cancel_reason(error: &str, at_action: Option<Action>) -> &'static str {
     match error {
         workflow::TASK_TIMEOUT if at_action == Some(Action::AwaitPayment) => "payment_timeout",
         FLOW_TIMEOUT_ERROR => "flow_timeout",
+        HISTORY_LIMIT_ERROR => "rejected",
         "Route.NotFound" => "no_route",
         e if e.starts_with("Function.") => "function_error",
         _ => "rejected",
