@@ -348,11 +348,13 @@ async fn create_order(
                 },
             )
             .await?;
-            let (status, order) = match created {
-                Created::New(order) => (StatusCode::CREATED, order),
-                Created::Existing(order) => (StatusCode::OK, order),
+            let (status, view) = match created {
+                Created::New(order, methods) => {
+                    (StatusCode::CREATED, OrderView::new(order, Some(methods))?)
+                }
+                Created::Existing(order) => (StatusCode::OK, OrderView::full(&state, order).await?),
             };
-            Ok((status, to_value(&OrderView::full(&state, order).await?)?))
+            Ok((status, to_value(&view)?))
         },
     )
     .await
@@ -408,10 +410,10 @@ async fn pay_order(
     let order = checkout_order(&state, &principal, &order_id).await?;
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
-        let paid = orders::pay(&state, order, &body.payment_method).await?;
+        let (paid, methods) = orders::pay(&state, order, &body.payment_method).await?;
         Ok((
             StatusCode::OK,
-            to_value(&OrderView::full(&state, paid).await?)?,
+            to_value(&OrderView::new(paid, Some(methods))?)?,
         ))
     })
     .await

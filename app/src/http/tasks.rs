@@ -99,9 +99,9 @@ async fn task_success(
         let order = order_rows::find(&state.db, &task.execution_id)
             .await?
             .ok_or_else(|| ApiError::internal("task without an order"))?;
-        orders::pay(&state, order, method).await?
+        orders::pay(&state, order, method).await?.0
     } else {
-        orders::finish_task(&state, &token, TaskResult::Success(body.output), None).await?
+        orders::finish_task(&state, &token, TaskResult::Success(body.output)).await?
     };
     Ok(axum::Json(TaskOutcome {
         state: "succeeded",
@@ -142,7 +142,6 @@ async fn task_failure(
             error: body.error,
             cause: body.cause.chars().take(2_000).collect(),
         },
-        None,
     )
     .await?;
     Ok(axum::Json(TaskOutcome {

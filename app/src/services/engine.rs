@@ -253,6 +253,11 @@ impl Run {
         self.state.is_final()
     }
 
+    /// The payment methods the order offers, pinned in the execution's input.
+    pub fn offered_methods(&self) -> ApiResult<Vec<crate::services::orders::OfferedMethod>> {
+        crate::services::orders::methods_from_input(&self.state.input)
+    }
+
     fn record(&mut self, kind: &str, step: Option<&str>, detail: Value) {
         self.execution.event_count += 1;
         self.events.push(execution_event::Model {

@@ -81,7 +81,7 @@ pub const MAX_AMOUNT_MINOR: i64 = 9_007_199_254_740_991;
 
 /// The outcome of a create: a new order, or the one an earlier identical request made.
 pub enum Created {
-    New(order::Model),
+    New(order::Model, Vec<OfferedMethod>),
     Existing(order::Model),
 }
 
@@ -265,7 +265,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
     match run.save(state, &txn, true).await {
         Ok(order) => {
             txn.commit().await?;
-            Ok(Created::New(order))
+            Ok(Created::New(order, methods))
         }
         // A concurrent request with the same order_num won the race.
         Err(ApiError::Conflict { .. }) if new.order_num.is_some() => {
@@ -302,7 +302,12 @@ pub async fn order_methods(state: &AppState, order_id: &str) -> ApiResult<Vec<Of
         .ok_or_else(|| ApiError::internal(format!("order {order_id} has no execution")))?;
     let execution_state: domain::workflow::ExecutionState = serde_json::from_str(&execution.state)
         .map_err(|e| ApiError::internal(format!("execution state: {e}")))?;
-    serde_json::from_value(execution_state.input["payment_methods"].clone())
+    methods_from_input(&execution_state.input)
+}
+
+/// The methods an order offers, as pinned in its execution's input at start.
+pub fn methods_from_input(input: &Value) -> ApiResult<Vec<OfferedMethod>> {
+    serde_json::from_value(input["payment_methods"].clone())
         .map_err(|e| ApiError::internal(format!("execution input: {e}")))
 }
 
@@ -321,17 +326,26 @@ pub fn task_conflict(state: &str) -> ApiError {
 
 /// Pays an order awaiting payment: completes its payment task and runs the flow on to its
 /// end (or next wait), so the answer carries the final status.
-pub async fn pay(state: &AppState, order: order::Model, method: &str) -> ApiResult<order::Model> {
+pub async fn pay(
+    state: &AppState,
+    order: order::Model,
+    method: &str,
+) -> ApiResult<(order::Model, Vec<OfferedMethod>)> {
+    let not_awaiting = |status: &str| ApiError::Conflict {
+        problem: "order-not-awaiting-payment",
+        detail: format!("the order is {status}; only an order awaiting payment can be paid"),
+    };
     if order.status != order_status::AWAITING_PAYMENT {
-        return Err(ApiError::Conflict {
-            problem: "order-not-awaiting-payment",
-            detail: format!(
-                "the order is {}; only an order awaiting payment can be paid",
-                order.status
-            ),
-        });
+        return Err(not_awaiting(&order.status));
     }
-    let offered = order_methods(state, &order.id).await?;
+    // Everything from here reads and writes through one transaction: one connection, and a
+    // rejected payment (422, 409) rolls back to an order that still waits.
+    let (_turn, txn) = begin_write(&state.db).await?;
+    let mut run = Run::load(state, &txn, &order.id).await?;
+    if run.order.status != order_status::AWAITING_PAYMENT {
+        return Err(not_awaiting(&run.order.status));
+    }
+    let offered = run.offered_methods()?;
     if !offered.iter().any(|m| m.code == method) {
         let codes: Vec<&str> = offered.iter().map(|m| m.code.as_str()).collect();
         return Err(ApiError::invalid_field(
@@ -342,20 +356,27 @@ pub async fn pay(state: &AppState, order: order::Model, method: &str) -> ApiResu
             ),
         ));
     }
-    let task = executions::waiting_task(&state.db, &order.id)
+    let task = executions::waiting_task(&txn, &order.id)
         .await?
         .filter(|t| t.action == engine::action_name(domain::documents::flow::Action::AwaitPayment))
-        .ok_or_else(|| ApiError::Conflict {
-            problem: "order-not-awaiting-payment",
-            detail: "the order is not waiting for a payment".into(),
-        })?;
-    finish_task(
+        .ok_or_else(|| not_awaiting("not waiting for a payment"))?;
+    if !executions::finish_task(&txn, &task.token, "succeeded", crate::persistence::now()).await? {
+        return Err(task_conflict(&task.state));
+    }
+    executions::delete_timers_for_token(&txn, &task.token).await?;
+    run.order.payment_method = Some(method.to_owned());
+    run.order.status = order_status::PROCESSING.into();
+    run.advance(
         state,
-        &task.token,
-        TaskResult::Success(json!({"payment_method": method})),
-        Some(method),
+        &txn,
+        Event::TaskSucceeded {
+            output: json!({"payment_method": method}),
+        },
     )
-    .await
+    .await?;
+    let order = run.save(state, &txn, false).await?;
+    txn.commit().await?;
+    Ok((order, offered))
 }
 
 pub enum TaskResult {
@@ -369,7 +390,6 @@ pub async fn finish_task(
     state: &AppState,
     token: &str,
     result: TaskResult,
-    payment_method: Option<&str>,
 ) -> ApiResult<order::Model> {
     let (_turn, txn) = begin_write(&state.db).await?;
     let task = executions::find_task(&txn, token)
@@ -384,10 +404,6 @@ pub async fn finish_task(
     }
     executions::delete_timers_for_token(&txn, token).await?;
     let mut run = Run::load(state, &txn, &task.execution_id).await?;
-    if let Some(method) = payment_method {
-        run.order.payment_method = Some(method.to_owned());
-        run.order.status = order_status::PROCESSING.into();
-    }
     let event = match result {
         TaskResult::Success(output) => Event::TaskSucceeded { output },
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
