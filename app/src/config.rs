@@ -49,6 +49,9 @@ pub struct DatabaseArgs {
         default_value = "full"
     )]
     pub sqlite_sync: SqliteSync,
+    /// Database connections in the pool (at least 2; default 16).
+    #[arg(long, env = "ORDERFLOW_DB_POOL")]
+    pub pool_size: Option<u32>,
 }
 
 #[derive(Debug, Clone, Args)]

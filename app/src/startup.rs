@@ -40,7 +40,7 @@ pub enum StartError {
 
 /// Connects and brings the schema up to date.
 pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, sea_orm::DbErr> {
-    let db = persistence::connect(&args.database_url, args.sqlite_sync).await?;
+    let db = persistence::connect(&args.database_url, args.sqlite_sync, args.pool_size).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
 }

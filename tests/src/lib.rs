@@ -135,6 +135,7 @@ impl TestApp {
                 database_url: database_url.clone(),
                 // Tests need no power-cut safety; fsync per commit would only slow them.
                 sqlite_sync: SqliteSync::Normal,
+                pool_size: None,
             },
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
             seed: true,
@@ -310,6 +311,7 @@ impl TestApp {
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),
                 sqlite_sync: SqliteSync::Normal,
+                pool_size: None,
             },
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
             seed,
