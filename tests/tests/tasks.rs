@@ -201,9 +201,9 @@ on_both_databases! {
     }
 
     async fn the_payment_task_token_in_the_default_flow(app: TestApp) {
-        // The default flow gives its payment step no input mappings: the history shows the
-        // order the step received, not its token (the storefront's payment endpoint is the
-        // way to finish it).
+        // The default flow gives its payment step no input mappings: the step receives the
+        // execution's input, which ExecutionStarted records once, and the history shows no
+        // token (the storefront's payment endpoint is the way to finish it).
         let id = order_id(&app.create_order("haidilao").await);
         let history = app.history(&id).await;
         let scheduled = events(&history, "TaskScheduled")
@@ -211,7 +211,8 @@ on_both_databases! {
             .find(|e| e["step"] == "payment")
             .expect("the payment step was scheduled");
         assert_eq!(scheduled["detail"]["action"], "await_payment");
-        let input = &scheduled["detail"]["input"];
+        assert!(scheduled["detail"].get("input").is_none(), "{scheduled}");
+        let input = &events(&history, "ExecutionStarted")[0]["detail"]["input"];
         assert_eq!(input["order_id"], id.as_str());
         assert_eq!(input["amount_minor"], 10000);
         assert_eq!(input["merchant_id"], "haidilao");

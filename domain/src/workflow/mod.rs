@@ -471,11 +471,14 @@ impl Run<'_> {
             });
         }
         let input = self.task_input(name, task);
-        self.record(
-            "TaskScheduled",
-            Some(name),
-            json!({"action": task.action, "attempt": self.state.attempt, "input": input}),
-        );
+        // Without mappings the input is the execution's, already in ExecutionStarted:
+        // recording it again for every task would only grow the history.
+        let detail = if task.input_mappings.is_empty() {
+            json!({"action": task.action, "attempt": self.state.attempt})
+        } else {
+            json!({"action": task.action, "attempt": self.state.attempt, "input": input})
+        };
+        self.record("TaskScheduled", Some(name), detail);
         match token {
             Some(token) => {
                 self.state.status = Status::Waiting;
