@@ -145,21 +145,7 @@ async fn dry_run(
     Json(request): Json<DryRunRequest>,
 ) -> ApiResult<axum::Json<EvaluationResult>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
-    if !request.input.is_object() {
-        return Err(ApiError::invalid_field(
-            "/input",
-            "input must be an object: the order map",
-        ));
-    }
-    if request.input["amount_minor"]
-        .as_u64()
-        .is_none_or(|a| i64::try_from(a).is_err())
-    {
-        return Err(ApiError::invalid_field(
-            "/input/amount_minor",
-            "amount_minor must be a non-negative integer (minor units)",
-        ));
-    }
+    crate::services::discounts::require_order_map(&request.input, "/input")?;
     if request.script.is_some() && request.version.is_some() {
         return Err(ApiError::invalid_field(
             "/version",

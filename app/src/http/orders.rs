@@ -138,6 +138,24 @@ fn require_checkout(principal: &Principal, merchant: &MerchantId) -> ApiResult<(
     }
 }
 
+/// A merchant the caller may check out with, that exists; otherwise a 404.
+async fn checkout_merchant(
+    state: &AppState,
+    principal: &Principal,
+    raw_id: &str,
+) -> ApiResult<MerchantId> {
+    let merchant = MerchantId::parse(raw_id)
+        .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
+    require_checkout(principal, &merchant)?;
+    if crate::persistence::merchants::find(&state.db, merchant.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(crate::http::auth::merchant_not_found(&merchant));
+    }
+    Ok(merchant)
+}
+
 /// Loads an order the caller may see at checkout; another tenant's is a 404.
 async fn checkout_order(
     state: &AppState,
@@ -202,15 +220,7 @@ async fn checkout_page(
     principal: Principal,
     Path(merchant_id): Path<String>,
 ) -> ApiResult<axum::Json<ResolvedCheckoutPage>> {
-    let merchant = MerchantId::parse(&merchant_id)
-        .map_err(|_| ApiError::NotFound(format!("merchant '{merchant_id}' not found")))?;
-    require_checkout(&principal, &merchant)?;
-    if crate::persistence::merchants::find(&state.db, merchant.as_str())
-        .await?
-        .is_none()
-    {
-        return Err(crate::http::auth::merchant_not_found(&merchant));
-    }
+    let merchant = checkout_merchant(&state, &principal, &merchant_id).await?;
     let resolved = orders::resolve_checkout(&state, &merchant).await?;
     let (page_version, page) = match resolved.page {
         Some((version, page)) => (Some(version), page),
@@ -314,15 +324,7 @@ async fn create_order(
     Json(raw): Json<Value>,
 ) -> ApiResult<Response> {
     let body: CreateOrder = crate::http::extract::from_value(raw.clone())?;
-    let merchant = MerchantId::parse(&body.merchant_id)
-        .map_err(|_| ApiError::NotFound(format!("merchant '{}' not found", body.merchant_id)))?;
-    require_checkout(&principal, &merchant)?;
-    if crate::persistence::merchants::find(&state.db, merchant.as_str())
-        .await?
-        .is_none()
-    {
-        return Err(crate::http::auth::merchant_not_found(&merchant));
-    }
+    let merchant = checkout_merchant(&state, &principal, &body.merchant_id).await?;
     let violations = validate_new_order(&body);
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));

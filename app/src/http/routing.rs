@@ -96,19 +96,12 @@ async fn evaluate_routing(
     Json(request): Json<EvaluateRequest>,
 ) -> ApiResult<axum::Json<EvaluateResponse>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    discounts::require_order_map(&request.order, "/order")?;
     let mut order = request.order;
-    let Some(fields) = order.as_object_mut() else {
-        return Err(ApiError::invalid_field("/order", "order must be an object"));
-    };
-    let amount = fields.get("amount_minor").and_then(Value::as_u64);
-    if amount.is_none_or(|a| i64::try_from(a).is_err()) {
-        return Err(ApiError::invalid_field(
-            "/order/amount_minor",
-            "amount_minor must be a non-negative integer (minor units)",
-        ));
+    if let Value::Object(fields) = &mut order {
+        fields.insert("method".into(), Value::String(request.payment_method));
+        fields.insert("merchant_id".into(), Value::String(merchant.to_string()));
     }
-    fields.insert("method".into(), Value::String(request.payment_method));
-    fields.insert("merchant_id".into(), Value::String(merchant.to_string()));
     let scope = Scope::Merchant(merchant);
 
     let (table_version, table) = match request.routing_table {

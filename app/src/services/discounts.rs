@@ -178,6 +178,27 @@ pub async fn compile_routing_table(
         .await
 }
 
+/// The order map the scripts see is an object whose `amount_minor` is a non-negative
+/// integer; `pointer` locates the map in the request.
+pub fn require_order_map(order: &Value, pointer: &str) -> ApiResult<()> {
+    if !order.is_object() {
+        return Err(ApiError::invalid_field(
+            pointer,
+            "must be an object: the order map the scripts see",
+        ));
+    }
+    if order["amount_minor"]
+        .as_u64()
+        .is_none_or(|a| i64::try_from(a).is_err())
+    {
+        return Err(ApiError::invalid_field(
+            &format!("{pointer}/amount_minor"),
+            "amount_minor must be a non-negative integer (minor units)",
+        ));
+    }
+    Ok(())
+}
+
 /// Runs a discount function on the function pool, and counts it in the metrics.
 pub async fn run_discount(
     state: &AppState,

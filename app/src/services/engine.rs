@@ -396,12 +396,8 @@ impl Run {
                 runtime: state.functions.runtime(),
                 conditions: &state.flows.conditions,
             };
-            return workflow::advance(&self.flow, &mut self.state, event, &mut env).map_err(|e| {
-                ApiError::Conflict {
-                    problem: "invalid-state",
-                    detail: e.to_string(),
-                }
-            });
+            return workflow::advance(&self.flow, &mut self.state, event, &mut env)
+                .map_err(invalid_state);
         }
         let flow = self.flow.clone();
         let mut interpreter_state = self.state.clone();
@@ -417,10 +413,7 @@ impl Run {
                 (interpreter_state, transition)
             })
             .await?;
-        let transition = transition.map_err(|e| ApiError::Conflict {
-            problem: "invalid-state",
-            detail: e.to_string(),
-        })?;
+        let transition = transition.map_err(invalid_state)?;
         self.state = interpreter_state;
         Ok(transition)
     }
@@ -744,6 +737,14 @@ impl Run {
         executions::delete_timers(txn, &self.execution.id, None).await?;
         executions::expire_tasks(txn, &self.execution.id, self.now).await?;
         Ok(())
+    }
+}
+
+/// An event the execution cannot take in its state (e.g. a late duplicate).
+fn invalid_state(error: workflow::FlowError) -> ApiError {
+    ApiError::Conflict {
+        problem: "invalid-state",
+        detail: error.to_string(),
     }
 }
 
