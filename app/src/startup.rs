@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::persistence::{self, api_keys};
 use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
+use crate::services::merchants::KnownMerchants;
 use crate::services::published::VersionBodies;
 use crate::services::{seed, timers};
 use crate::state::{App, AppState};
@@ -79,6 +80,7 @@ impl Application {
             functions,
             flows: FlowCache::default(),
             bodies: VersionBodies::default(),
+            merchants: KnownMerchants::default(),
             metrics: Metrics::new()?,
             history_limit: config.history_limit,
         });

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::metrics::Metrics;
 use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
+use crate::services::merchants::KnownMerchants;
 use crate::services::published::VersionBodies;
 
 /// What every handler may reach: cheap to clone, never mutated after start.
@@ -22,6 +23,8 @@ pub struct App {
     pub flows: FlowCache,
     /// Bodies of published versions (immutable, so cached for good).
     pub bodies: VersionBodies,
+    /// Merchants known to exist.
+    pub merchants: KnownMerchants,
     pub metrics: Metrics,
     /// The most events an execution's history may hold.
     pub history_limit: i32,

@@ -147,10 +147,7 @@ async fn checkout_merchant(
     let merchant = MerchantId::parse(raw_id)
         .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
     require_checkout(principal, &merchant)?;
-    if crate::persistence::merchants::find(&state.db, merchant.as_str())
-        .await?
-        .is_none()
-    {
+    if !state.merchants.exists(&state.db, &merchant).await? {
         return Err(crate::http::auth::merchant_not_found(&merchant));
     }
     Ok(merchant)
@@ -162,13 +159,23 @@ async fn checkout_order(
     principal: &Principal,
     order_id: &str,
 ) -> ApiResult<order::Model> {
-    let not_found = || ApiError::NotFound(format!("order {order_id} not found"));
     let order = order_rows::find(&state.db, order_id)
         .await?
-        .ok_or_else(not_found)?;
-    let merchant = MerchantId::parse(&order.merchant_id).map_err(|_| not_found())?;
-    require_checkout(principal, &merchant).map_err(|_| not_found())?;
+        .ok_or_else(|| order_not_found(order_id))?;
+    may_checkout(principal, &order)?;
     Ok(order)
+}
+
+/// Whether the caller may see the order at checkout; another tenant's is a 404.
+fn may_checkout(principal: &Principal, order: &order::Model) -> ApiResult<()> {
+    MerchantId::parse(&order.merchant_id)
+        .ok()
+        .and_then(|merchant| require_checkout(principal, &merchant).ok())
+        .ok_or_else(|| order_not_found(&order.id))
+}
+
+fn order_not_found(order_id: &str) -> ApiError {
+    ApiError::NotFound(format!("order {order_id} not found"))
 }
 
 /// Loads an order for its merchant's admins.
@@ -409,10 +416,11 @@ async fn pay_order(
     Json(raw): Json<Value>,
 ) -> ApiResult<Response> {
     let body: PayOrder = crate::http::extract::from_value(raw.clone())?;
-    let order = checkout_order(&state, &principal, &order_id).await?;
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
-        let (paid, methods) = orders::pay(&state, order, &body.payment_method).await?;
+        let authorize = |order: &order::Model| may_checkout(&principal, order);
+        let (paid, methods) =
+            orders::pay(&state, &order_id, &body.payment_method, authorize).await?;
         Ok((
             StatusCode::OK,
             to_value(&OrderView::new(paid, Some(methods))?)?,

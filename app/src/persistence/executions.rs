@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::entities::execution::{self, Entity as Executions};
 use super::entities::execution_event::{self, Entity as Events};
+use super::entities::order::{self, Entity as Orders};
 use super::entities::task::{self, Entity as Tasks};
 use super::entities::timer::{self, Entity as Timers};
 use super::{Page, PageRequest};
@@ -23,6 +24,17 @@ pub async fn insert(db: &impl ConnectionTrait, model: execution::Model) -> Resul
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<execution::Model>, DbErr> {
     Executions::find_by_id(id.to_owned()).one(db).await
+}
+
+/// An execution with its order, in one query.
+pub async fn find_with_order(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<(execution::Model, Option<order::Model>)>, DbErr> {
+    Executions::find_by_id(id.to_owned())
+        .find_also_related(Orders)
+        .one(db)
+        .await
 }
 
 /// Saves an execution if it is still at `expected_version`; false when another writer won.
@@ -79,8 +91,11 @@ pub async fn list_events(
     Ok(Page::from_overfetch(rows, page.limit, |e| e.seq))
 }
 
-pub async fn insert_task(db: &impl ConnectionTrait, model: task::Model) -> Result<(), DbErr> {
-    Tasks::insert(model.into_active_model())
+pub async fn insert_tasks(db: &impl ConnectionTrait, tasks: Vec<task::Model>) -> Result<(), DbErr> {
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    Tasks::insert_many(tasks.into_iter().map(IntoActiveModel::into_active_model))
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -91,18 +106,6 @@ pub async fn find_task(
     token: &str,
 ) -> Result<Option<task::Model>, DbErr> {
     Tasks::find_by_id(token.to_owned()).one(db).await
-}
-
-/// The execution's task still waiting for a callback, if any.
-pub async fn waiting_task(
-    db: &impl ConnectionTrait,
-    execution_id: &str,
-) -> Result<Option<task::Model>, DbErr> {
-    Tasks::find()
-        .filter(task::Column::ExecutionId.eq(execution_id))
-        .filter(task::Column::State.eq("waiting"))
-        .one(db)
-        .await
 }
 
 /// Moves a task out of `waiting`; exactly one of any racing callers (callback, timeout)
@@ -153,22 +156,31 @@ pub async fn expire_tasks(
     Ok(())
 }
 
-pub async fn insert_timer(
+/// A timer to schedule; the database numbers it.
+#[derive(Debug, Clone)]
+pub struct NewTimer {
+    pub purpose: &'static str,
+    pub step: Option<String>,
+    pub token: Option<String>,
+    pub due_at: DateTime<Utc>,
+}
+
+pub async fn insert_timers(
     db: &impl ConnectionTrait,
     execution_id: &str,
-    purpose: &str,
-    step: Option<&str>,
-    token: Option<&str>,
-    due_at: DateTime<Utc>,
+    timers: Vec<NewTimer>,
 ) -> Result<(), DbErr> {
-    Timers::insert(timer::ActiveModel {
+    if timers.is_empty() {
+        return Ok(());
+    }
+    Timers::insert_many(timers.into_iter().map(|t| timer::ActiveModel {
         id: NotSet,
         execution_id: Set(execution_id.to_owned()),
-        purpose: Set(purpose.to_owned()),
-        step: Set(step.map(str::to_owned)),
-        token: Set(token.map(str::to_owned)),
-        due_at: Set(due_at),
-    })
+        purpose: Set(t.purpose.to_owned()),
+        step: Set(t.step),
+        token: Set(t.token),
+        due_at: Set(t.due_at),
+    }))
     .exec_without_returning(db)
     .await?;
     Ok(())
@@ -197,17 +209,12 @@ pub async fn delete_timer(db: &impl ConnectionTrait, id: i64) -> Result<(), DbEr
     Ok(())
 }
 
-/// Deletes the timers of an execution: of one purpose, or all of them.
-pub async fn delete_timers(
-    db: &impl ConnectionTrait,
-    execution_id: &str,
-    purpose: Option<&str>,
-) -> Result<(), DbErr> {
-    let mut query = Timers::delete_many().filter(timer::Column::ExecutionId.eq(execution_id));
-    if let Some(purpose) = purpose {
-        query = query.filter(timer::Column::Purpose.eq(purpose));
-    }
-    query.exec(db).await?;
+/// Deletes every timer of an execution (it ended).
+pub async fn delete_timers(db: &impl ConnectionTrait, execution_id: &str) -> Result<(), DbErr> {
+    Timers::delete_many()
+        .filter(timer::Column::ExecutionId.eq(execution_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -220,10 +227,16 @@ pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>
         .map(|t| t.due_at))
 }
 
-/// Deletes the timeout timer of a task that finished.
-pub async fn delete_timers_for_token(db: &impl ConnectionTrait, token: &str) -> Result<(), DbErr> {
+/// Deletes the timeout timers of tasks that finished.
+pub async fn delete_timers_for_tokens(
+    db: &impl ConnectionTrait,
+    tokens: &[String],
+) -> Result<(), DbErr> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
     Timers::delete_many()
-        .filter(timer::Column::Token.eq(token))
+        .filter(timer::Column::Token.is_in(tokens.iter().cloned()))
         .exec(db)
         .await?;
     Ok(())

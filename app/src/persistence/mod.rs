@@ -46,6 +46,9 @@ pub async fn connect(
         .max_connections(pool_size.unwrap_or(16).max(2))
         .min_connections(1);
     if sqlite {
+        // A file cannot drop a connection: a ping before each use would only cost a round
+        // trip to the connection's worker thread.
+        options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(match sqlite_sync {

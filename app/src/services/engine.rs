@@ -180,7 +180,23 @@ pub struct Run {
     /// The order's status when loaded: a change to a final status is counted once, at save.
     initial_status: String,
     events: Vec<execution_event::Model>,
+    writes: Writes,
     now: DateTime<Utc>,
+}
+
+/// What an advance decided to write besides the execution, the order and the history: made
+/// at save, a statement per kind of change, whatever the number of rows.
+#[derive(Default)]
+struct Writes {
+    tasks: Vec<task::Model>,
+    timers: Vec<executions::NewTimer>,
+    /// Tasks that finished: their timeout timers go.
+    settled_tokens: Vec<String>,
+    /// The task stored as waiting when the execution was loaded: the one its state awaits
+    /// (an execution waits on at most one callback at a time).
+    stored_waiting: Option<String>,
+    /// The execution ended: its stored timers go and its waiting tasks expire.
+    ended: bool,
 }
 
 impl Run {
@@ -213,6 +229,7 @@ impl Run {
             initial_status: order.status.clone(),
             order,
             events: vec![],
+            writes: Writes::default(),
             now,
         };
         run.record(
@@ -225,17 +242,20 @@ impl Run {
 
     /// Loads an execution and its order inside `txn`.
     pub async fn load(state: &AppState, txn: &DatabaseTransaction, id: &str) -> ApiResult<Self> {
-        let execution = executions::find(txn, id)
+        let (execution, order) = executions::find_with_order(txn, id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("execution {id} not found")))?;
-        let order = orders::find(txn, id)
-            .await?
-            .ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
+            .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
+        let order =
+            order.ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
         let interpreter_state: ExecutionState = serde_json::from_str(&execution.state)
             .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
         let pinned: Pinned = serde_json::from_str(&execution.pinned)
             .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
         let flow = pinned_flow(state, txn, &order.merchant_id, &pinned.flow).await?;
+        let stored_waiting = match &interpreter_state.pending {
+            Some(workflow::Pending::Callback { token }) => Some(token.clone()),
+            _ => None,
+        };
         Ok(Self {
             expected_version: execution.version,
             execution,
@@ -245,12 +265,29 @@ impl Run {
             initial_status: order.status.clone(),
             order,
             events: vec![],
+            writes: Writes {
+                stored_waiting,
+                ..Writes::default()
+            },
             now: crate::persistence::now(),
         })
     }
 
     pub fn is_final(&self) -> bool {
         self.state.is_final()
+    }
+
+    /// The token of the payment task the execution waits on, if it waits for a payment.
+    pub fn awaited_payment(&self) -> Option<&str> {
+        match &self.state.pending {
+            Some(workflow::Pending::Callback { token })
+                if self.state.step.as_deref().and_then(|s| self.step_action(s))
+                    == Some(Action::AwaitPayment) =>
+            {
+                Some(token)
+            }
+            _ => None,
+        }
     }
 
     /// The payment methods the order offers, pinned in the execution's input.
@@ -270,6 +307,28 @@ impl Run {
         });
     }
 
+    /// Schedules a timer for this execution, written at save.
+    pub fn schedule_timer(
+        &mut self,
+        purpose: &'static str,
+        step: Option<&str>,
+        token: Option<&str>,
+        due_at: DateTime<Utc>,
+    ) {
+        self.writes.timers.push(executions::NewTimer {
+            purpose,
+            step: step.map(str::to_owned),
+            token: token.map(str::to_owned),
+            due_at,
+        });
+    }
+
+    /// A task of this execution finished (its compare-and-set already won): its timeout
+    /// timer goes at save.
+    pub fn settle_task(&mut self, token: &str) {
+        self.writes.settled_tokens.push(token.to_owned());
+    }
+
     /// Records an event from outside the interpreter (e.g. a heartbeat, a cancel request).
     pub fn note(&mut self, kind: &str, step: Option<&str>, detail: Value) {
         self.record(kind, step, detail);
@@ -284,7 +343,7 @@ impl Run {
     ) -> ApiResult<order::Model> {
         // Events recorded outside the interpreter (heartbeats) count towards the cap too.
         if self.at_history_limit(state) {
-            self.fail_at_history_limit(state, txn).await?;
+            self.fail_at_history_limit(state);
         }
         self.execution.status = match self.state.status {
             Status::Running | Status::Waiting => "running".into(),
@@ -311,6 +370,23 @@ impl Run {
             }
             orders::update(txn, &self.order).await?;
         }
+        let writes = std::mem::take(&mut self.writes);
+        if writes.ended {
+            // A new execution has nothing stored yet.
+            if !is_new {
+                executions::delete_timers(txn, &self.execution.id).await?;
+                let still_waiting = writes
+                    .stored_waiting
+                    .is_some_and(|token| !writes.settled_tokens.contains(&token));
+                if still_waiting {
+                    executions::expire_tasks(txn, &self.execution.id, self.now).await?;
+                }
+            }
+        } else {
+            executions::delete_timers_for_tokens(txn, &writes.settled_tokens).await?;
+        }
+        executions::insert_tasks(txn, writes.tasks).await?;
+        executions::insert_timers(txn, &self.execution.id, writes.timers).await?;
         executions::append_events(txn, std::mem::take(&mut self.events)).await?;
         let finished = [order_status::COMPLETED, order_status::CANCELED];
         if self.order.status != self.initial_status
@@ -334,7 +410,8 @@ impl Run {
         let mut next = Some(event);
         while let Some(event) = next.take() {
             if self.at_history_limit(state) {
-                return self.fail_at_history_limit(state, txn).await;
+                self.fail_at_history_limit(state);
+                return Ok(());
             }
             let transition = self.interpret(state, event).await?;
             for record in &transition.history {
@@ -359,26 +436,15 @@ impl Run {
                         token,
                         timeout_seconds,
                         ..
-                    } => {
-                        self.await_callback(txn, &step, action, &token, timeout_seconds)
-                            .await?
-                    }
+                    } => self.await_callback(&step, action, &token, timeout_seconds),
                     Command::StartTimer { step, seconds } => {
                         let purpose = match self.state.pending {
                             Some(workflow::Pending::Retry) => timer_purpose::RETRY,
                             _ => timer_purpose::WAIT,
                         };
-                        executions::insert_timer(
-                            txn,
-                            &self.execution.id,
-                            purpose,
-                            Some(&step),
-                            None,
-                            self.after(seconds),
-                        )
-                        .await?;
+                        self.schedule_timer(purpose, Some(&step), None, self.after(seconds));
                     }
-                    Command::Finish(outcome) => self.finish(txn, &outcome).await?,
+                    Command::Finish(outcome) => self.finish(&outcome),
                 }
             }
         }
@@ -427,42 +493,22 @@ impl Run {
             )
     }
 
-    async fn await_callback(
-        &mut self,
-        txn: &DatabaseTransaction,
-        step: &str,
-        action: Action,
-        token: &str,
-        timeout_seconds: u64,
-    ) -> ApiResult<()> {
+    fn await_callback(&mut self, step: &str, action: Action, token: &str, timeout_seconds: u64) {
         let due = self.after(timeout_seconds);
-        executions::insert_task(
-            txn,
-            task::Model {
-                token: token.to_owned(),
-                execution_id: self.execution.id.clone(),
-                step: step.to_owned(),
-                action: action_name(action).to_owned(),
-                state: "waiting".into(),
-                created_at: self.now,
-                heartbeat_at: None,
-                finished_at: None,
-            },
-        )
-        .await?;
-        executions::insert_timer(
-            txn,
-            &self.execution.id,
-            timer_purpose::STEP_TIMEOUT,
-            Some(step),
-            Some(token),
-            due,
-        )
-        .await?;
+        self.writes.tasks.push(task::Model {
+            token: token.to_owned(),
+            execution_id: self.execution.id.clone(),
+            step: step.to_owned(),
+            action: action_name(action).to_owned(),
+            state: "waiting".into(),
+            created_at: self.now,
+            heartbeat_at: None,
+            finished_at: None,
+        });
+        self.schedule_timer(timer_purpose::STEP_TIMEOUT, Some(step), Some(token), due);
         if action == Action::AwaitPayment {
             self.order.payment_deadline = Some(due);
         }
-        Ok(())
     }
 
     /// Runs a synchronous action and turns its result into the interpreter's next event.
@@ -666,9 +712,8 @@ impl Run {
         }
     }
 
-    async fn finish(&mut self, txn: &DatabaseTransaction, outcome: &Outcome) -> ApiResult<()> {
-        executions::delete_timers(txn, &self.execution.id, None).await?;
-        executions::expire_tasks(txn, &self.execution.id, self.now).await?;
+    fn finish(&mut self, outcome: &Outcome) {
+        self.end_waits();
         if let Outcome::Failed { error, .. } = outcome {
             let action = self.state.step.as_deref().and_then(|s| self.step_action(s));
             let reason = cancel_reason(error, action);
@@ -681,32 +726,32 @@ impl Run {
             // The flow ended without deciding the order: nothing was charged.
             self.cancel_order("rejected");
         }
-        Ok(())
+    }
+
+    /// The execution ended: no timer of it may fire and no task of it may be completed.
+    fn end_waits(&mut self) {
+        self.writes.ended = true;
+        self.writes.timers.clear();
+        for task in &mut self.writes.tasks {
+            task.state = "timed_out".into();
+            task.finished_at = Some(self.now);
+        }
     }
 
     fn at_history_limit(&self, state: &AppState) -> bool {
         self.execution.event_count >= state.history_limit && !self.is_final()
     }
 
-    async fn fail_at_history_limit(
-        &mut self,
-        state: &AppState,
-        txn: &DatabaseTransaction,
-    ) -> ApiResult<()> {
+    fn fail_at_history_limit(&mut self, state: &AppState) {
         let cause = format!(
             "the execution's history reached its cap of {} events",
             state.history_limit
         );
-        self.fail_now(txn, HISTORY_LIMIT_ERROR, &cause).await
+        self.fail_now(HISTORY_LIMIT_ERROR, &cause);
     }
 
     /// Ends the execution now, from outside the flow (history cap, flow timeout, customer).
-    pub async fn fail_now(
-        &mut self,
-        txn: &DatabaseTransaction,
-        error: &str,
-        cause: &str,
-    ) -> ApiResult<()> {
+    pub fn fail_now(&mut self, error: &str, cause: &str) {
         self.state.status = Status::Failed;
         self.state.pending = None;
         self.record(
@@ -714,18 +759,14 @@ impl Run {
             None,
             json!({"error": error, "cause": cause}),
         );
-        self.finish(
-            txn,
-            &Outcome::Failed {
-                error: error.to_owned(),
-                cause: cause.to_owned(),
-            },
-        )
-        .await
+        self.finish(&Outcome::Failed {
+            error: error.to_owned(),
+            cause: cause.to_owned(),
+        });
     }
 
     /// Cancels the order on the customer's request.
-    pub async fn cancel_by_customer(&mut self, txn: &DatabaseTransaction) -> ApiResult<()> {
+    pub fn cancel_by_customer(&mut self) {
         self.cancel_order("customer_canceled");
         self.state.status = Status::Failed;
         self.state.pending = None;
@@ -734,9 +775,7 @@ impl Run {
             None,
             json!({"reason": "customer_canceled"}),
         );
-        executions::delete_timers(txn, &self.execution.id, None).await?;
-        executions::expire_tasks(txn, &self.execution.id, self.now).await?;
-        Ok(())
+        self.end_waits();
     }
 }
 

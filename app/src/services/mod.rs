@@ -3,6 +3,7 @@
 pub mod discounts;
 pub mod engine;
 pub mod functions;
+pub mod merchants;
 pub mod metadata;
 pub mod orders;
 pub mod published;

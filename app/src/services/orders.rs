@@ -256,11 +256,11 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
     };
     let timeout = flow.timeout_seconds();
     let mut run = Run::start(order, pinned, flow, input, now)?;
-    let (_turn, txn) = begin_write(&state.db).await?;
     if let Some(seconds) = timeout {
         let due = now + Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2_000_000));
-        executions::insert_timer(&txn, &id, timer_purpose::FLOW_TIMEOUT, None, None, due).await?;
+        run.schedule_timer(timer_purpose::FLOW_TIMEOUT, None, None, due);
     }
+    let (_turn, txn) = begin_write(&state.db).await?;
     run.advance(state, &txn, Event::Start).await?;
     match run.save(state, &txn, true).await {
         Ok(order) => {
@@ -325,25 +325,28 @@ pub fn task_conflict(state: &str) -> ApiError {
 }
 
 /// Pays an order awaiting payment: completes its payment task and runs the flow on to its
-/// end (or next wait), so the answer carries the final status.
+/// end (or next wait), so the answer carries the final status. `authorize` decides whether
+/// the caller may see the order; it runs on the order as read inside the transaction, so the
+/// check and the payment need one read.
 pub async fn pay(
     state: &AppState,
-    order: order::Model,
+    order_id: &str,
     method: &str,
+    authorize: impl FnOnce(&order::Model) -> ApiResult<()>,
 ) -> ApiResult<(order::Model, Vec<OfferedMethod>)> {
-    let not_awaiting = |status: &str| ApiError::Conflict {
-        problem: "order-not-awaiting-payment",
-        detail: format!("the order is {status}; only an order awaiting payment can be paid"),
-    };
-    if order.status != order_status::AWAITING_PAYMENT {
-        return Err(not_awaiting(&order.status));
-    }
     // Everything from here reads and writes through one transaction: one connection, and a
     // rejected payment (422, 409) rolls back to an order that still waits.
     let (_turn, txn) = begin_write(&state.db).await?;
-    let mut run = Run::load(state, &txn, &order.id).await?;
+    let mut run = Run::load(state, &txn, order_id).await?;
+    authorize(&run.order)?;
     if run.order.status != order_status::AWAITING_PAYMENT {
-        return Err(not_awaiting(&run.order.status));
+        return Err(ApiError::Conflict {
+            problem: "order-not-awaiting-payment",
+            detail: format!(
+                "the order is {}; only an order awaiting payment can be paid",
+                run.order.status
+            ),
+        });
     }
     let offered = run.offered_methods()?;
     if !offered.iter().any(|m| m.code == method) {
@@ -356,14 +359,18 @@ pub async fn pay(
             ),
         ));
     }
-    let task = executions::waiting_task(&txn, &order.id)
-        .await?
-        .filter(|t| t.action == engine::action_name(domain::documents::flow::Action::AwaitPayment))
-        .ok_or_else(|| not_awaiting("not waiting for a payment"))?;
-    if !executions::finish_task(&txn, &task.token, "succeeded", crate::persistence::now()).await? {
-        return Err(task_conflict(&task.state));
+    let token = run
+        .awaited_payment()
+        .ok_or_else(|| ApiError::Conflict {
+            problem: "order-not-awaiting-payment",
+            detail: "the order's flow is not waiting for a payment".into(),
+        })?
+        .to_owned();
+    if !executions::finish_task(&txn, &token, "succeeded", crate::persistence::now()).await? {
+        let task = executions::find_task(&txn, &token).await?;
+        return Err(task_conflict(task.as_ref().map_or("unknown", |t| &t.state)));
     }
-    executions::delete_timers_for_token(&txn, &task.token).await?;
+    run.settle_task(&token);
     run.order.payment_method = Some(method.to_owned());
     run.order.status = order_status::PROCESSING.into();
     run.advance(
@@ -402,8 +409,8 @@ pub async fn finish_task(
     if !executions::finish_task(&txn, token, new_state, crate::persistence::now()).await? {
         return Err(task_conflict(&task.state));
     }
-    executions::delete_timers_for_token(&txn, token).await?;
     let mut run = Run::load(state, &txn, &task.execution_id).await?;
+    run.settle_task(token);
     let event = match result {
         TaskResult::Success(output) => Event::TaskSucceeded { output },
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
@@ -445,7 +452,7 @@ pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::M
             detail: "the order's flow has already ended".into(),
         });
     }
-    run.cancel_by_customer(&txn).await?;
+    run.cancel_by_customer();
     let order = run.save(state, &txn, false).await?;
     txn.commit().await?;
     Ok(order)
@@ -504,11 +511,9 @@ async fn fire(
         }
         timer_purpose::FLOW_TIMEOUT => {
             run.fail_now(
-                txn,
                 engine::FLOW_TIMEOUT_ERROR,
                 "the flow's timeoutSeconds passed",
-            )
-            .await?;
+            );
         }
         _ => {
             let expected = match timer.purpose.as_str() {
