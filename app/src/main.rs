@@ -58,6 +58,7 @@ async fn run(command: Command) -> Result<(), String> {
             }
             println!("orderflow is listening on {base}");
             println!("API docs: {base}/docs  (OpenAPI document: {base}/openapi.json)");
+            println!("Admin console: {base}/admin/  (sign in with an admin API key)");
             application
                 .run_until_stopped()
                 .await

@@ -49,7 +49,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     // Schemas.
     ("GET", "/v1/schemas", AnyKey),
     ("GET", "/v1/schemas/{kind}", AnyKey),
-    // Merchants.
+    // Merchants and keys.
+    ("GET", "/v1/me", AnyKey),
     ("GET", "/v1/merchants", AdminRead),
     ("POST", "/v1/merchants", PlatformAdmin),
     ("GET", "/v1/merchants/{merchant_id}", MerchantAdmin),
@@ -168,7 +169,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
 ];
 
 /// Public routes served outside the document's `paths`.
-const OUTSIDE_THE_DOCUMENT: &[(&str, &str)] = &[("GET", "/openapi.json"), ("GET", "/docs/")];
+const OUTSIDE_THE_DOCUMENT: &[(&str, &str)] = &[
+    ("GET", "/openapi.json"),
+    ("GET", "/docs/"),
+    ("GET", "/admin/"),
+];
 
 /// A well-formed key that no one was ever given.
 const UNKNOWN_KEY: &str = "ofk_isolationMatrixUnknownKey0000000000000000";

@@ -236,4 +236,27 @@ on_both_databases! {
             .await
             .assert_problem(404, "not-found");
     }
+
+    async fn me_describes_the_calling_key(app: TestApp) {
+        let me = app.get("/v1/me").await;
+        me.assert_status(200);
+        assert_eq!(me.body, json!({"key_id": "env-admin-key", "scope": "platform_admin", "merchant_id": null}));
+
+        app.create_merchant("whoami").await;
+        for scope in ["merchant_admin", "storefront"] {
+            let created = app
+                .post("/v1/merchants/whoami/api-keys", &json!({"scope": scope}))
+                .await;
+            created.assert_status(201);
+            let key = created.body["key"].as_str().expect("key");
+            let me = app.send(Method::GET, "/v1/me", Some(key), None).await;
+            me.assert_status(200);
+            assert_eq!(me.body["key_id"], created.body["id"]);
+            assert_eq!(me.body["scope"], scope);
+            assert_eq!(me.body["merchant_id"], "whoami");
+        }
+
+        app.send(Method::GET, "/v1/me", None, None).await.assert_problem(401, "unauthorized");
+        app.send(Method::GET, "/v1/me", Some("ofk_nobody"), None).await.assert_problem(401, "unauthorized");
+    }
 }

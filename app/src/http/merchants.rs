@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_merchant, list_merchants))
         .routes(routes!(get_merchant))
         .routes(routes!(create_api_key))
+        .routes(routes!(current_key))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,6 +74,18 @@ pub struct ApiKeyCreated {
     pub created_at: DateTime<Utc>,
 }
 
+/// The API key making a request: what a console shows after sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentKey {
+    /// `env-admin-key` for the `ORDERFLOW_ADMIN_KEY` key.
+    #[schema(example = "key_3f9a1c2b4d5e6f70")]
+    pub key_id: String,
+    pub scope: KeyScope,
+    /// The merchant the key belongs to; null for a platform admin key.
+    #[schema(example = "haidilao")]
+    pub merchant_id: Option<String>,
+}
+
 /// Checks the caller may administer `raw_id` and that the merchant exists.
 pub async fn authorize_merchant(
     state: &AppState,
@@ -82,9 +95,9 @@ pub async fn authorize_merchant(
     let id = MerchantId::parse(raw_id)
         .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
     principal.require_merchant_admin(&id)?;
-    merchants::find(&state.db, id.as_str())
-        .await?
-        .ok_or_else(|| merchant_not_found(&id))?;
+    if !state.merchants.exists(&state.db, &id).await? {
+        return Err(merchant_not_found(&id));
+    }
     Ok(id)
 }
 
@@ -175,6 +188,21 @@ async fn get_merchant(
         .await?
         .ok_or_else(|| merchant_not_found(&id))?;
     Ok(axum::Json(merchant.into()))
+}
+
+/// The API key making this request: its id, scope and merchant. Any valid key may ask.
+#[utoipa::path(get, path = "/v1/me", tag = "merchants",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The calling key", body = CurrentKey),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
+    ))]
+async fn current_key(principal: Principal) -> axum::Json<CurrentKey> {
+    axum::Json(CurrentKey {
+        key_id: principal.key_id,
+        scope: principal.scope,
+        merchant_id: principal.merchant_id.map(|id| id.as_str().to_owned()),
+    })
 }
 
 /// Create an API key for a merchant. The key is shown only in this response.

@@ -1,6 +1,7 @@
 //! The HTTP edge: routers, extractors, auth, and the middleware every request passes.
 
 pub mod auth;
+mod console;
 pub mod docs;
 pub mod extract;
 mod functions;
@@ -71,6 +72,7 @@ pub fn app(state: AppState, limits: Limits) -> Router {
     let (routes, openapi) = api();
     let mut router = routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone());

@@ -1,0 +1,213 @@
+// Orders, end to end: publish a 75% Alipay discount through the API, check out and pay one
+// order, cancel another, then in the console filter the list by status and read each order's
+// execution timeline (pinned versions, the route, the function's input and output, the
+// cancel reason).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+
+const FN = "/v1/merchants/haidilao/metadata/discount-function/alipay-discount";
+const ORDERS = "/admin/merchants/haidilao/orders";
+
+let server;
+let paidId;
+let canceledId;
+let waitingId;
+
+async function createOrder(orderNum) {
+  const created = await server.api("POST", "/v1/storefront/orders", {
+    merchant_id: "haidilao",
+    order_num: orderNum,
+    currency: "CNY",
+    items: [{ sku: "beef", name: "Beef slices", quantity: 2, unit_price_minor: 5000 }],
+    address: { recipient: "Li Lei", phone: "13800000000", street: "1 Chang'an Ave" },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.order_id;
+}
+
+before(async () => {
+  server = await startServer();
+
+  // Publish alipay-discount v2: the customer pays 75%.
+  const current = await server.api("GET", FN);
+  assert.equal(current.status, 200);
+  const body = structuredClone(current.body.published);
+  body.script = body.script
+    .replace("percent_of(order.amount_minor, 80)", "percent_of(order.amount_minor, 75)")
+    .replace("Alipay: 20% off", "Alipay: 25% off");
+  body.tests = [
+    { name: "75% of 100.00", input: { amount_minor: 10000, currency: "CNY" }, expect: 7500 },
+  ];
+  const saved = await server.api("PUT", `${FN}/draft`, body);
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  const published = await server.api("POST", `${FN}/publish`);
+  assert.equal(published.status, 201, JSON.stringify(published.body));
+  assert.equal(published.body.version, 2);
+
+  // One paid order, one canceled by the customer, one still waiting.
+  paidId = await createOrder("hd-paid-0001");
+  const paid = await server.api("POST", `/v1/storefront/orders/${paidId}/payment`, { payment_method: "alipay" });
+  assert.equal(paid.status, 200, JSON.stringify(paid.body));
+  assert.equal(paid.body.final_amount_minor, 7500);
+
+  canceledId = await createOrder("hd-canceled-0002");
+  const canceled = await server.api("POST", `/v1/storefront/orders/${canceledId}/cancel`);
+  assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+  assert.equal(canceled.body.cancel_reason, "customer_canceled");
+
+  waitingId = await createOrder("hd-waiting-0003");
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+/** The order numbers the list shows, top to bottom. */
+async function listedOrders(page) {
+  const links = page.locator(".orders-table tbody tr td:first-child a");
+  return links.allTextContents();
+}
+
+test("the list filters by status; the paid order's timeline shows the route, the pins and 7500", async () => {
+  const { browser, page, consoleErrors } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}`);
+    await page.getByRole("heading", { name: "Orders" }).waitFor();
+    await page.locator(".orders-table").waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-waiting-0003", "hd-canceled-0002", "hd-paid-0001"]);
+    const paidRow = page.locator("tr", { has: page.getByRole("link", { name: "hd-paid-0001" }) });
+    assert.match(await paidRow.textContent(), /Completed/);
+    assert.match(await paidRow.textContent(), /CN¥100\.00/);
+    assert.match(await paidRow.textContent(), /CN¥75\.00/);
+    await screenshot(page, "orders-list");
+
+    // Filter by status (the filter is in the URL).
+    const filter = page.getByLabel("Status");
+    await filter.selectOption("completed");
+    await page.waitForURL(/status=completed/);
+    await page.locator(".orders-table").filter({ hasNotText: "hd-waiting-0003" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-paid-0001"]);
+    await filter.selectOption("canceled");
+    await page.locator(".orders-table").filter({ hasText: "hd-canceled-0002" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-canceled-0002"]);
+    assert.match(await page.locator(".orders-table").textContent(), /Canceled by the customer/);
+    await filter.selectOption("awaiting_payment");
+    await page.locator(".orders-table").filter({ hasText: "hd-waiting-0003" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-waiting-0003"]);
+    await filter.selectOption("processing");
+    await page.getByText("No processing orders.").waitFor();
+    await filter.selectOption("");
+    await page.locator(".orders-table").filter({ hasText: "hd-paid-0001" }).waitFor();
+    assert.equal((await listedOrders(page)).length, 3);
+
+    // Open the paid order.
+    await page.getByRole("link", { name: "hd-paid-0001" }).click();
+    await page.waitForURL(new RegExp(`/orders/${paidId}$`));
+    await page.getByRole("heading", { name: "Execution timeline" }).waitFor();
+    assert.match(await page.getByTestId("final-amount").textContent(), /CN¥75\.00.*7500 minor units/);
+
+    // The pinned versions: the new function version, the routing table, the flow.
+    const pins = page.getByRole("region", { name: "Pinned versions" });
+    const pinRow = (name) => pins.locator("tr", { has: page.getByRole("link", { name, exact: true }) });
+    assert.match(await pinRow("alipay-discount").textContent(), /Discount function.*v2/);
+    assert.match(await pinRow("wechat-pay-discount").textContent(), /v1/);
+    assert.match(await pins.textContent(), /Routing table.*default.*v1/);
+    assert.match(await pins.textContent(), /Order flow.*\(platform\).*default.*v1/);
+
+    // The route taken and the function's input and output.
+    const route = page.getByRole("region", { name: "Route and discount" });
+    const routeText = await route.textContent();
+    assert.match(routeText, /Routing table\s*default v1/);
+    assert.match(routeText, /Rule\s*#0/);
+    assert.match(routeText, /alipay-discount\s*v2/);
+    assert.match(routeText, /Input\s*10000/);
+    assert.match(await page.getByTestId("function-output").textContent(), /7500.*CN¥75\.00.*Alipay: 25% off/);
+    await route.getByText('when {"method":"alipay"}').waitFor();
+    await route.getByText("Function input (the order map)").click();
+    assert.match(await route.locator("pre").first().textContent(), /"amount_minor": 10000/);
+
+    // The timeline: every event in order, with the function step among them.
+    const timeline = page.getByRole("list", { name: "Execution events, in order" });
+    const types = await timeline.locator("> li").evaluateAll((items) => items.map((li) => li.dataset.type));
+    assert.equal(types[0], "ExecutionStarted");
+    assert.equal(types[types.length - 1], "ExecutionSucceeded");
+    assert.ok(types.indexOf("FunctionEvaluated") > types.indexOf("TaskSucceeded"), types.join());
+    const evaluated = timeline.locator("li[data-type=FunctionEvaluated]");
+    assert.match(await evaluated.textContent(), /Discount function evaluated/);
+    assert.match(await evaluated.textContent(), /paymentCombination/);
+    assert.match(await evaluated.textContent(), /Rule #0 of routing table v1 → alipay-discount v2: 10000 → 7500/);
+    assert.match(await timeline.locator("li[data-type=TaskSucceeded]").last().textContent(), /final amount 7500/);
+    // Collapsible detail: the raw event.
+    await evaluated.getByText("Detail").click();
+    assert.match(await evaluated.locator("pre").textContent(), /"routing_table_version": 1/);
+    await screenshot(page, "order-timeline");
+
+    assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a canceled order shows its cancel reason in the summary and the timeline", async () => {
+  const { browser, page } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}?status=canceled`);
+    await page.getByRole("link", { name: "hd-canceled-0002" }).click();
+    await page.getByRole("heading", { name: "Execution timeline" }).waitFor();
+    assert.match(await page.getByRole("note").textContent(), /Canceled:\s*Canceled by the customer\s*\(customer_canceled\)/);
+    const last = page.locator(".tl > li").last();
+    assert.equal(await last.getAttribute("data-type"), "ExecutionCanceled");
+    assert.match(await last.textContent(), /Reason: Canceled by the customer \(customer_canceled\)/);
+    assert.equal(await page.getByRole("region", { name: "Route and discount" }).count(), 0);
+    assert.match(await page.getByTestId("final-amount").textContent(), /not priced/);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("an unknown order is an error, not a blank page", async () => {
+  const { browser, page } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}/00000000-0000-0000-0000-000000000000`);
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Not Found/i);
+    await page.getByRole("link", { name: "← All orders" }).waitFor();
+  } finally {
+    await browser.close();
+  }
+});
+
+test("pages through the list with the API's cursor, and fits a phone", async () => {
+  // 20 more waiting orders: 23 in all, so page 2 holds the oldest three.
+  for (let i = 0; i < 20; i++) await createOrder(`hd-more-${String(i).padStart(4, "0")}`);
+  const { browser, page } = await openBrowser({ width: 375, height: 800 });
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}`);
+    await page.locator(".orders-table").waitFor();
+    assert.equal((await listedOrders(page)).length, 20);
+    assert.equal(await page.getByRole("button", { name: "Previous page" }).isDisabled(), true);
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("Page 2", { exact: true }).waitFor();
+    await page.locator(".orders-table").filter({ hasText: "hd-paid-0001" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-waiting-0003", "hd-canceled-0002", "hd-paid-0001"]);
+    assert.equal(await page.getByRole("button", { name: "Next page" }).isDisabled(), true);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.locator(".orders-table").filter({ hasText: "hd-more-0019" }).waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, `the list does not scroll sideways (${width}px)`);
+
+    await page.goto(`${server.baseUrl}${ORDERS}/${paidId}`);
+    await page.getByRole("heading", { name: "Execution timeline" }).waitFor();
+    const timelineWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(timelineWidth <= 375, `the timeline does not scroll sideways (${timelineWidth}px)`);
+    await screenshot(page, "order-timeline-phone");
+  } finally {
+    await browser.close();
+  }
+});

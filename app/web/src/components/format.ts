@@ -1,0 +1,51 @@
+// Small display helpers shared by the pages.
+
+/** An RFC 3339 timestamp as a readable local date and time. */
+export function formatTime(at: string | null | undefined): string {
+  if (!at) return "—";
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return at;
+  return date.toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}
+
+// Money is an integer in minor units plus an ISO 4217 currency (API.md); formatMoney turns
+// it into text a person reads ("CN¥75.00"), using the currency's own number of minor digits.
+
+const formatters = new Map<string, Intl.NumberFormat | null>();
+
+function formatter(currency: string): Intl.NumberFormat | null {
+  if (!formatters.has(currency)) {
+    let f: Intl.NumberFormat | null = null;
+    try {
+      f = new Intl.NumberFormat(undefined, { style: "currency", currency });
+    } catch {
+      // not a currency this browser knows
+    }
+    formatters.set(currency, f);
+  }
+  return formatters.get(currency) ?? null;
+}
+
+/** `7500, "CNY"` → `"CN¥75.00"`; JPY has no minor digits; an unknown code → `"75.00 XYZ"`. */
+export function formatMoney(
+  amountMinor: number | null | undefined,
+  currency: string | null | undefined,
+): string {
+  if (amountMinor === null || amountMinor === undefined) return "—";
+  const code = (currency ?? "").toUpperCase();
+  const f = code ? formatter(code) : null;
+  if (!f) return `${(amountMinor / 100).toFixed(2)}${code ? ` ${code}` : ""}`;
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+  return f.format(amountMinor / 10 ** digits);
+}
+
+export function kindLabel(kind: string): string {
+  return kind.replace(/-/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+}

@@ -1,0 +1,166 @@
+// A scope's documents (/platform, /merchants/:id): per kind valid in the scope, the documents
+// with their published version and whether a draft is pending, and a "New document" action.
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router";
+import { api, unwrap } from "../../api/client";
+import { listDocuments } from "../../api/documents";
+import { Breadcrumbs } from "../../components/Layout";
+import { Empty, ErrorNotice, Loading } from "../../components/States";
+import { formatTime } from "../../components/format";
+import { useLoad } from "../../components/useLoad";
+import { KINDS, scopeLabel, scopePath, useScope, type Scope } from "../../scope";
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: string }) {
+  const docs = useLoad(() => listDocuments(scope, kind), [scope.type, scope.type === "merchant" ? scope.merchantId : "", kind]);
+  const navigate = useNavigate();
+  const [name, setName] = useState("");
+  const [nameError, setNameError] = useState<string | null>(null);
+  const base = scopePath(scope);
+  const inputId = `new-${kind}`;
+
+  function create(event: FormEvent) {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!NAME_PATTERN.test(trimmed)) {
+      setNameError("Use lower-case letters, digits, '_' and '-', starting with a letter or digit.");
+      return;
+    }
+    if (docs.data?.data.some((d) => d.name === trimmed)) {
+      setNameError(`A ${kind} named ${trimmed} already exists.`);
+      return;
+    }
+    navigate(`${base}/documents/${kind}/${encodeURIComponent(trimmed)}`);
+  }
+
+  return (
+    <section className="card" aria-labelledby={`kind-${kind}`}>
+      <div className="card-header">
+        <h2 id={`kind-${kind}`}>{label}</h2>
+        <span className="badge">
+          <code>{kind}</code>
+        </span>
+      </div>
+      {docs.loading && !docs.data && <Loading what={label.toLowerCase()} />}
+      {docs.error != null && <ErrorNotice error={docs.error} onRetry={docs.reload} />}
+      {docs.data && docs.data.data.length === 0 && (
+        <Empty>
+          No {label.toLowerCase()} yet.
+          {kind === "order-flow" && scope.type === "merchant" && (
+            <>
+              {" "}
+              Orders run the platform's <Link to="/platform/documents/order-flow/default">default flow</Link>; publish one
+              named <code>default</code> here to customise it.
+            </>
+          )}
+        </Empty>
+      )}
+      {docs.data && docs.data.data.length > 0 && (
+        <ul className="doc-list">
+          {docs.data.data.map((d) => (
+            <li key={d.name}>
+              <Link className="name" to={`${base}/documents/${kind}/${encodeURIComponent(d.name)}`}>
+                {d.name}
+              </Link>
+              {d.published_version != null ? (
+                <span className="badge ok">v{d.published_version} published</span>
+              ) : (
+                <span className="badge warn">never published</span>
+              )}
+              {d.has_draft && <span className="badge info">draft</span>}
+              <span className="muted" style={{ fontSize: "0.82rem", width: "100%" }}>
+                Updated {formatTime(d.updated_at)} ·{" "}
+                <Link to={`${base}/documents/${kind}/${encodeURIComponent(d.name)}/versions`} aria-label={`Versions of ${d.name}`}>
+                  Versions
+                </Link>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {docs.data?.next_cursor && <p className="muted">Showing the first {docs.data.data.length}.</p>}
+      <form className="new-doc" onSubmit={create} noValidate>
+        <label htmlFor={inputId} className="visually-hidden">
+          Name of the new {kind}
+        </label>
+        <input
+          id={inputId}
+          value={name}
+          placeholder="new-document-name"
+          onChange={(e) => {
+            setName(e.target.value);
+            setNameError(null);
+          }}
+          aria-invalid={nameError ? true : undefined}
+          aria-describedby={nameError ? `${inputId}-error` : undefined}
+        />
+        <button type="submit" className="btn" aria-label={`New ${kind} document`}>
+          New document
+        </button>
+        {nameError && (
+          <span className="error fail" id={`${inputId}-error`} style={{ width: "100%", fontSize: "0.88rem" }}>
+            {nameError}
+          </span>
+        )}
+      </form>
+    </section>
+  );
+}
+
+function MerchantTitle({ merchantId }: { merchantId: string }) {
+  const merchant = useLoad(
+    () => unwrap(api.GET("/v1/merchants/{merchant_id}", { params: { path: { merchant_id: merchantId } } })),
+    [merchantId],
+  );
+  if (merchant.error != null) return <ErrorNotice error={merchant.error} onRetry={merchant.reload} />;
+  return (
+    <div className="page-header">
+      <div>
+        <h1>{merchant.data?.name ?? merchantId}</h1>
+        <p className="subtitle">
+          Merchant <code>{merchantId}</code> · its payment combination, checkout page, discount functions, routing table and
+          order flow.
+        </p>
+      </div>
+      <div className="actions">
+        <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/orders`}>
+          Orders
+        </Link>
+        <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/audit-log`}>
+          Audit log
+        </Link>
+      </div>
+    </div>
+  );
+}
+
+export function ScopeOverviewPage() {
+  const scope = useScope();
+  const kinds = KINDS.filter((k) => (k.scopes as readonly string[]).includes(scope.type));
+  return (
+    <>
+      <Breadcrumbs items={[{ label: scopeLabel(scope) }]} />
+      {scope.type === "merchant" ? (
+        <MerchantTitle merchantId={scope.merchantId} />
+      ) : (
+        <div className="page-header">
+          <div>
+            <h1>Platform</h1>
+            <p className="subtitle">The payment method catalog and the default order flow every merchant inherits.</p>
+          </div>
+          <div className="actions">
+            <Link className="btn" to="/platform/audit-log">
+              Audit log
+            </Link>
+          </div>
+        </div>
+      )}
+      <div className="kind-grid">
+        {kinds.map((k) => (
+          <KindCard key={`${scopeLabel(scope)}:${k.kind}`} scope={scope} kind={k.kind} label={k.label} />
+        ))}
+      </div>
+    </>
+  );
+}
