@@ -135,6 +135,15 @@ pub struct ProblemViolation {
     pub message: String,
 }
 
+impl From<Violation> for ProblemViolation {
+    fn from(violation: Violation) -> Self {
+        Self {
+            pointer: violation.pointer,
+            message: violation.message,
+        }
+    }
+}
+
 pub fn problem_response(
     status: StatusCode,
     problem_type: &str,
@@ -146,13 +155,7 @@ pub fn problem_response(
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail,
-        errors: errors
-            .into_iter()
-            .map(|v| ProblemViolation {
-                pointer: v.pointer,
-                message: v.message,
-            })
-            .collect(),
+        errors: errors.into_iter().map(ProblemViolation::from).collect(),
     };
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut response = (status, body).into_response();

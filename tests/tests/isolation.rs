@@ -84,6 +84,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "POST",
+        "/v1/platform/metadata/{kind}/{name}/check",
+        PlatformAdmin,
+    ),
+    (
+        "POST",
         "/v1/platform/metadata/{kind}/{name}/rollback",
         PlatformAdmin,
     ),
@@ -117,6 +122,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     (
         "GET",
         "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions/{version}",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check",
         MerchantAdmin,
     ),
     (
@@ -197,7 +207,12 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
         (_, t) if t.starts_with("/v1/platform/") && t.ends_with("/draft") => json!({
             "code": "alipay", "names": {"en": "Alipay"}, "online": true
         }),
-        (_, t) if t.ends_with("/draft") => json!({"methods": [{"method": "alipay"}]}),
+        (_, t) if t.starts_with("/v1/platform/") && t.ends_with("/check") => json!({
+            "code": "alipay", "names": {"en": "Alipay"}, "online": true
+        }),
+        (_, t) if t.ends_with("/draft") || t.ends_with("/check") => {
+            json!({"methods": [{"method": "alipay"}]})
+        }
         (_, t) if t.ends_with("/rollback") => json!({"version": 1}),
         (_, t) if t.ends_with("/functions/dry-run") => json!({
             "name": "alipay-discount",

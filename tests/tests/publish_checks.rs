@@ -262,4 +262,57 @@ on_both_databases! {
         let versions = app.get(&format!("{doc}/versions")).await;
         assert_eq!(versions.body["data"].as_array().unwrap().len(), 4);
     }
+
+    async fn check_lists_the_problems_without_publishing_or_saving(app: TestApp) {
+        let doc = format!("{HAIDILAO}/routing-table/default");
+        let before = app.get(&doc).await;
+        before.assert_status(200);
+        let table = json!({"rules": [
+            {"when": {"method": "alipay"}, "function": "alipay-discount"},
+            {"when": {"method": "alipay", "min_amount_minor": 100}, "function": "alipay-discount"},
+            {"when": {"method": "unionpay", "condition": "order.amount_minor >"}, "function": "unionpay-discount"}
+        ]});
+        let checked = app.post(&format!("{doc}/check"), &table).await;
+        checked.assert_status(200);
+        assert_eq!(checked.body["publishable"], false);
+        let mut pointers: Vec<&str> = checked.body["problems"].as_array().expect("problems")
+            .iter().map(|p| p["pointer"].as_str().expect("pointer")).collect();
+        pointers.sort_unstable();
+        assert_eq!(pointers, ["/default", "/rules/1", "/rules/2/when/condition"], "{}", checked.text);
+        assert!(checked.body["problems"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+        // Nothing was saved or published.
+        let after = app.get(&doc).await;
+        assert_eq!(after.body, before.body);
+
+        // The published table passes; a schema violation is a problem too, not a 422.
+        let published = before.body["published"].clone();
+        let ok = app.post(&format!("{doc}/check"), &published).await;
+        ok.assert_status(200);
+        assert_eq!(ok.body, json!({"publishable": true, "problems": []}));
+        let wrong_type = app.post(&format!("{doc}/check"), &json!({"rules": "none"})).await;
+        wrong_type.assert_status(200);
+        assert_eq!(wrong_type.body["publishable"], false);
+        assert_eq!(wrong_type.body["problems"][0]["pointer"], "/rules");
+    }
+
+    async fn check_runs_a_functions_test_cases_and_platform_checks(app: TestApp) {
+        let function = json!({"description": "Half price.", "script": "order.amount_minor / 2", "tests": [
+            {"input": order_input(100), "expect": 70}
+        ]});
+        let checked = app.post(&format!("{HAIDILAO}/discount-function/half-price/check"), &function).await;
+        checked.assert_status(200);
+        assert_eq!(checked.body["problems"][0]["pointer"], "/tests/0");
+        // The document need not exist: nothing is stored.
+        app.get(&format!("{HAIDILAO}/discount-function/half-price")).await.assert_status(404);
+
+        let method = json!({"code": "pay_pal", "names": {"en": "PayPal"}, "online": true});
+        let checked = app.post("/v1/platform/metadata/payment-method/paypal/check", &method).await;
+        checked.assert_status(200);
+        assert_eq!(checked.body["problems"][0]["pointer"], "/code");
+        // A kind that does not exist in the scope is a 404, as for every other operation.
+        app.post(&format!("{HAIDILAO}/payment-method/alipay/check"), &method)
+            .await
+            .assert_problem(404, "not-found");
+    }
 }

@@ -2,7 +2,7 @@
 
 use domain::checks::{PublishedContext, check_publishable};
 use domain::documents::payment_combination::PaymentCombination;
-use domain::{DocumentName, Kind, Scope};
+use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
 
@@ -146,21 +146,36 @@ async fn published_context(
     })
 }
 
-/// Runs every publish check on `body`, on the function pool: a discount function's test
-/// cases run scripts.
+/// Every problem publishing `body` would meet: the kind's schema, then the cross-document
+/// checks. Runs on the function pool: a discount function's test cases run scripts.
+pub async fn problems(
+    db: &DatabaseConnection,
+    functions: &Functions,
+    at: &DocumentRef,
+    body: Value,
+) -> ApiResult<Vec<Violation>> {
+    let context = published_context(db, &at.scope).await?;
+    let kind = at.kind;
+    let name = at.name.to_string();
+    Ok(functions
+        .run(move |runtime| check_publishable(kind, &name, &body, &context, runtime))
+        .await?
+        .err()
+        .unwrap_or_default())
+}
+
 async fn check(
     db: &DatabaseConnection,
     functions: &Functions,
     at: &DocumentRef,
     body: Value,
 ) -> ApiResult<()> {
-    let context = published_context(db, &at.scope).await?;
-    let kind = at.kind;
-    let name = at.name.to_string();
-    functions
-        .run(move |runtime| check_publishable(kind, &name, &body, &context, runtime))
-        .await?
-        .map_err(ApiError::invalid)
+    let problems = problems(db, functions, at, body).await?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(problems))
+    }
 }
 
 /// Publishes the draft as the next immutable version. The checks run on a snapshot of the

@@ -310,13 +310,23 @@ test("the routing evaluate panel shows the matched rule, function and price", as
     assert.match(await fieldErrors.textContent(), /'no-such-function' is not published/);
     assert.match(await panel.getByTestId("evaluate-result").textContent(), /rejected with 1 problem/);
 
-    // Publishing runs the static check: a shadowed rule is reported at its pointer.
+    // Check runs the static check on the unsaved table: a shadowed rule at its pointer.
     await page.locator("#root_rules_1_function").fill("wechat-pay-discount");
     await fieldErrors.waitFor({ state: "detached" });
     await page.locator("#root_rules_1_when_method").fill("alipay");
-    await page.getByRole("button", { name: "Publish" }).click();
+    await page.getByRole("button", { name: "Check", exact: true }).click();
     const problems = page.getByTestId("problems");
     await problems.waitFor();
+    assert.match(await problems.textContent(), /Publishing would fail/);
+    assert.match(await problems.textContent(), /\/rules\/1/);
+    assert.match(await page.locator("#root_rules_1__error").textContent(), /can never match/);
+    const checked = await server.api("GET", "/v1/merchants/haidilao/metadata/routing-table/default");
+    assert.equal(checked.body.draft, null, "a check saves nothing");
+    await screenshot(page, "routing-check");
+
+    // Publishing runs the same check and is rejected.
+    await page.getByRole("button", { name: "Publish" }).click();
+    await problems.getByText("Not published").waitFor();
     assert.match(await problems.textContent(), /\/rules\/1/);
     assert.match(await problems.textContent(), /can never match/);
     assert.match(await page.locator("#root_rules_1__error").textContent(), /can never match/);

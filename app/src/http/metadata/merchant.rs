@@ -7,7 +7,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{self, DocumentPath, KindPath, VersionPath};
 use super::views::{
-    AuditEntry, Document, DocumentSummary, Published, RollbackRequest, Version, VersionSummary,
+    AuditEntry, CheckResult, Document, DocumentSummary, Published, RollbackRequest, Version,
+    VersionSummary,
 };
 use crate::error::ApiResult;
 use crate::http::auth::Principal;
@@ -22,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(merchant_get_document))
         .routes(routes!(merchant_list_documents))
         .routes(routes!(merchant_publish))
+        .routes(routes!(merchant_check))
         .routes(routes!(merchant_list_versions))
         .routes(routes!(merchant_get_version))
         .routes(routes!(merchant_rollback))
@@ -121,6 +123,33 @@ async fn merchant_publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     operations::publish(state, principal, path, headers).await
+}
+
+/// Check a merchant document without publishing it.
+///
+/// Runs every check publishing runs (the kind's JSON Schema, then the cross-document
+/// checks; for a discount function, its test cases) on the document in the body, and lists
+/// every problem. Nothing is saved: an editor can show problems as the user types.
+#[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check", tag = "merchant metadata",
+    security(("bearer" = [])),
+    params(
+        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name (a payment method's must equal its code)"),
+    ),
+    request_body(description = "The document to check: JSON, or YAML (converted to JSON)",
+        content((Object = "application/json"), (Object = "application/yaml"))),
+    responses(
+        (status = 200, description = "The problems publishing it would meet; none when `publishable`", body = CheckResult),
+        AuthErrors, BodyErrors, NotFoundError,
+    ))]
+async fn merchant_check(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    JsonOrYaml(body): JsonOrYaml,
+) -> ApiResult<axum::Json<CheckResult>> {
+    operations::check(state, principal, path, body).await
 }
 
 /// List a merchant document's published versions, newest first.

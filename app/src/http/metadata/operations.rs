@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::views::{
-    AuditEntry, Document, DocumentSummary, Published, RollbackRequest, Version, VersionSummary,
+    AuditEntry, CheckResult, Document, DocumentSummary, Published, RollbackRequest, Version,
+    VersionSummary,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
@@ -216,6 +217,20 @@ pub async fn publish(
             version,
         }),
     ))
+}
+
+pub async fn check(
+    state: AppState,
+    principal: Principal,
+    path: DocumentPath,
+    body: Value,
+) -> ApiResult<axum::Json<CheckResult>> {
+    let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    let problems = metadata::problems(&state.db, &state.functions, &at, body).await?;
+    Ok(axum::Json(CheckResult {
+        publishable: problems.is_empty(),
+        problems: problems.into_iter().map(Into::into).collect(),
+    }))
 }
 
 pub async fn rollback(

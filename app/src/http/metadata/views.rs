@@ -101,3 +101,13 @@ pub struct AuditEntry {
     /// The published version the change made (publish, rollback).
     pub to_version: Option<i32>,
 }
+
+/// What publishing a document would meet, found without publishing it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResult {
+    /// True when publishing this document now would pass every check.
+    pub publishable: bool,
+    /// Every problem, each at a JSON pointer into the document: schema violations first,
+    /// then the cross-document checks (unknown methods, shadowed rules, failing test cases).
+    pub problems: Vec<crate::error::ProblemViolation>,
+}

@@ -68,6 +68,18 @@ export function publish(scope: Scope, kind: string, name: string): Promise<Schem
       );
 }
 
+/** POST .../check: every problem publishing `draft` would meet; nothing is saved. */
+export function checkDocument(scope: Scope, kind: string, name: string, draft: unknown): Promise<Schemas["CheckResult"]> {
+  return scope.type === "platform"
+    ? unwrap(api.POST("/v1/platform/metadata/{kind}/{name}/check", { params: { path: { kind, name } }, body: draft as DocumentBody }))
+    : unwrap(
+        api.POST("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check", {
+          params: { path: { merchant_id: scope.merchantId, kind, name } },
+          body: draft as DocumentBody,
+        }),
+      );
+}
+
 export function listVersions(scope: Scope, kind: string, name: string, cursor?: string): Promise<Page<VersionSummary>> {
   const query = { limit: 200, cursor };
   return scope.type === "platform"

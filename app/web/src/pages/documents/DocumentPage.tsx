@@ -6,7 +6,7 @@ import { useCallback, useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 import type { RJSFSchema } from "@rjsf/utils";
 import { ApiProblem } from "../../api/client";
-import { getDocument, getSchema, publish, saveDraft, type Document } from "../../api/documents";
+import { checkDocument, getDocument, getSchema, publish, saveDraft, type Document } from "../../api/documents";
 import { Breadcrumbs } from "../../components/Layout";
 import { ErrorNotice, Loading } from "../../components/States";
 import { formatTime } from "../../components/format";
@@ -19,8 +19,8 @@ import { SchemaForm, jsonEqual, usePrecompiledValidator } from "./SchemaForm";
 import { fieldId, toErrorSchema, valueAt, type Violation } from "./pointers";
 
 export interface Problems {
-  /** What produced them: a draft save, a publish attempt or an evaluation. */
-  source: "save" | "publish" | "evaluate";
+  /** What produced them: a draft save, a check, a publish attempt or an evaluation. */
+  source: "save" | "check" | "publish" | "evaluate";
   title: string;
   detail?: string;
   violations: Violation[];
@@ -28,6 +28,7 @@ export interface Problems {
 
 const SOURCE_LABEL: Record<Problems["source"], string> = {
   save: "The draft was not saved",
+  check: "Publishing would fail",
   publish: "Not published",
   evaluate: "The routing table was rejected",
 };
@@ -87,7 +88,7 @@ function DocumentEditor({ scope, kind, name, doc, schema, reload }: {
   const [error, setError] = useState<unknown>();
   const [stale, setStale] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState<"save" | "publish" | null>(null);
+  const [busy, setBusy] = useState<"save" | "check" | "publish" | null>(null);
   const [tab, setTab] = useState<Tab>("form");
   const [jsonText, setJsonText] = useState("");
   const [jsonError, setJsonError] = useState<string | null>(null);
@@ -136,6 +137,32 @@ function DocumentEditor({ scope, kind, name, doc, schema, reload }: {
     } catch (e) {
       showFailure(e, "save");
       return false;
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  /** Runs the publish checks on the document as edited; saves nothing. */
+  async function check() {
+    setBusy("check");
+    setError(undefined);
+    setProblems(null);
+    setNotice(null);
+    try {
+      const result = await checkDocument(scope, kind, name, formData);
+      if (result.publishable) {
+        setNotice("No problems: publishing this would pass every check.");
+      } else {
+        const count = result.problems.length;
+        setProblems({
+          source: "check",
+          title: "Unprocessable",
+          detail: `${count} problem${count === 1 ? "" : "s"} (nothing was saved)`,
+          violations: result.problems,
+        });
+      }
+    } catch (e) {
+      showFailure(e, "check");
     } finally {
       setBusy(null);
     }
@@ -276,6 +303,9 @@ function DocumentEditor({ scope, kind, name, doc, schema, reload }: {
           </Link>
           <button type="button" className="btn" onClick={save} disabled={busy !== null || jsonError !== null}>
             {busy === "save" ? "Saving…" : "Save draft"}
+          </button>
+          <button type="button" className="btn" onClick={check} disabled={busy !== null || jsonError !== null}>
+            {busy === "check" ? "Checking…" : "Check"}
           </button>
           <button type="button" className="btn btn-primary" onClick={publishDraft} disabled={busy !== null || jsonError !== null}>
             {busy === "publish" ? "Publishing…" : "Publish"}
