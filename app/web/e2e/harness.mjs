@@ -4,6 +4,7 @@
 // Environment:
 //   ORDERFLOW_BIN  the server binary (default: $CARGO_TARGET_DIR or <repo>/target, debug build)
 //   CHROMIUM       the browser (default /usr/bin/chromium, Debian's package)
+//   ORDERFLOW_SCREENSHOTS_DIR  where screenshots go (default e2e/output/screenshots)
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -14,7 +15,10 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../..");
-export const SCREENSHOTS = join(here, "screenshots");
+// Screenshots go to e2e/output/screenshots (not committed) unless told otherwise; the
+// committed set in e2e/screenshots (shown in the READMEs) is refreshed with
+// ORDERFLOW_SCREENSHOTS_DIR=e2e/screenshots npm run e2e.
+export const SCREENSHOTS = resolve(process.env.ORDERFLOW_SCREENSHOTS_DIR ?? join(here, "output", "screenshots"));
 export const ADMIN_KEY = "e2e-admin-key-0123456789abcdef";
 
 function serverBinary() {
@@ -114,7 +118,7 @@ export async function signIn(page, baseUrl, key = ADMIN_KEY) {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
-/** Saves a full-page screenshot as e2e/screenshots/<name>.png (committed; README shows two). */
+/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png. */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
