@@ -1,18 +1,21 @@
 //! `Idempotency-Key`: a retried POST replays the first response instead of acting twice.
 //! Keys are scoped to the caller's API key and the endpoint, kept 24 hours. Only successful
-//! responses are stored: a rejected request stores nothing and is safe to retry.
+//! responses are stored: a rejected request stores nothing and is safe to retry. The
+//! response is stored in the transaction of the write it answers, so a crash can never
+//! leave a committed write whose key does not replay it.
 
 use std::future::Future;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
+use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::persistence::entities::idempotency_key;
-use crate::persistence::idempotency;
+use crate::persistence::{Uncommitted, idempotency};
 use crate::services::orders::fingerprint;
 use crate::state::AppState;
 
@@ -29,7 +32,8 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 /// Runs `work` at most once per idempotency key. `endpoint` names the operation and the
-/// resource (e.g. `POST /v1/storefront/orders/{id}/payment` with the id filled in).
+/// resource (e.g. `POST /v1/storefront/orders/{id}/payment` with the id filled in). `work`
+/// leaves its transaction open: the response is recorded in it, then it commits.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     principal: &Principal,
@@ -40,10 +44,10 @@ pub async fn idempotent<F, Fut>(
 ) -> ApiResult<Response>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
+    Fut: Future<Output = ApiResult<Uncommitted<(StatusCode, Value)>>>,
 {
     let Some(key) = headers.get(&IDEMPOTENCY_KEY) else {
-        let (status, body) = work().await?;
+        let (status, body) = work().await?.commit().await?;
         return Ok(json_response(status, &body));
     };
     let key = key
@@ -99,16 +103,14 @@ where
         });
     }
     match work().await {
-        Ok((status, response)) => {
-            idempotency::complete(
-                &state.db,
-                principal_id,
-                endpoint,
-                &key,
-                i32::from(status.as_u16()),
-                &response.to_string(),
-            )
-            .await?;
+        Ok(pending) => {
+            let slot = (principal_id, endpoint, key.as_str());
+            match pending.transaction() {
+                Some(txn) => store(txn, slot, pending.value()).await?,
+                // Nothing was written (an existing order found again): store the answer alone.
+                None => store(&state.db, slot, pending.value()).await?,
+            }
+            let (status, response) = pending.commit().await?;
             Ok(json_response(status, &response))
         }
         Err(error) => {
@@ -116,6 +118,16 @@ where
             Err(error)
         }
     }
+}
+
+/// Records the answer under its (principal, endpoint, key) slot.
+async fn store(
+    db: &impl ConnectionTrait,
+    (principal, endpoint, key): (&str, &str, &str),
+    (status, response): &(StatusCode, Value),
+) -> Result<(), DbErr> {
+    let status = i32::from(status.as_u16());
+    idempotency::complete(db, principal, endpoint, key, status, &response.to_string()).await
 }
 
 fn in_flight() -> ApiError {

@@ -344,7 +344,7 @@ async fn create_order(
         &headers,
         &raw,
         || async {
-            let created = orders::create(
+            let pending = orders::create(
                 &state,
                 NewOrder {
                     merchant,
@@ -357,13 +357,17 @@ async fn create_order(
                 },
             )
             .await?;
-            let (status, view) = match created {
-                Created::New(order, methods) => {
-                    (StatusCode::CREATED, OrderView::new(order, Some(methods))?)
-                }
-                Created::Existing(order) => (StatusCode::OK, OrderView::full(&state, order).await?),
+            let answer = match pending.value() {
+                Created::New(order, methods) => (
+                    StatusCode::CREATED,
+                    to_value(&OrderView::new(order.clone(), Some(methods.clone()))?)?,
+                ),
+                Created::Existing(order) => (
+                    StatusCode::OK,
+                    to_value(&OrderView::full(&state, order.clone()).await?)?,
+                ),
             };
-            Ok((status, to_value(&view)?))
+            Ok(pending.map(|_| answer))
         },
     )
     .await
@@ -419,12 +423,13 @@ async fn pay_order(
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
         let authorize = |order: &order::Model| may_checkout(&principal, order);
-        let (paid, methods) =
-            orders::pay(&state, &order_id, &body.payment_method, authorize).await?;
-        Ok((
+        let pending = orders::pay(&state, &order_id, &body.payment_method, authorize).await?;
+        let (paid, methods) = pending.value().clone();
+        let answer = (
             StatusCode::OK,
             to_value(&OrderView::new(paid, Some(methods))?)?,
-        ))
+        );
+        Ok(pending.map(|_| answer))
     })
     .await
 }
@@ -456,11 +461,13 @@ async fn cancel_order(
         &headers,
         &Value::Null,
         || async {
-            let canceled = orders::cancel(&state, order).await?;
-            Ok((
+            let pending = orders::cancel(&state, order).await?;
+            let (canceled, methods) = pending.value().clone();
+            let answer = (
                 StatusCode::OK,
-                to_value(&OrderView::full(&state, canceled).await?)?,
-            ))
+                to_value(&OrderView::new(canceled, Some(methods))?)?,
+            );
+            Ok(pending.map(|_| answer))
         },
     )
     .await

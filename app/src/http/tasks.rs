@@ -91,6 +91,8 @@ async fn task_success(
         // The token is the authority: whoever holds it may complete the step.
         orders::pay(&state, &task.execution_id, method, |_| Ok(()))
             .await?
+            .commit()
+            .await?
             .0
     } else {
         orders::finish_task(&state, &token, TaskResult::Success(body.output)).await?

@@ -94,6 +94,50 @@ pub async fn begin_write(
     }
 }
 
+/// The result of a write whose transaction is still open, so the caller can add to it what
+/// must commit with it (the idempotency record of the request) before committing.
+pub struct Uncommitted<T> {
+    value: T,
+    write: Option<(WriterTurn, DatabaseTransaction)>,
+}
+
+impl<T> Uncommitted<T> {
+    pub fn new(value: T, turn: WriterTurn, txn: DatabaseTransaction) -> Self {
+        Self {
+            value,
+            write: Some((turn, txn)),
+        }
+    }
+
+    /// A result that wrote nothing (e.g. an existing order found again).
+    pub fn nothing_written(value: T) -> Self {
+        Self { value, write: None }
+    }
+
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// The open transaction, when there is one.
+    pub fn transaction(&self) -> Option<&DatabaseTransaction> {
+        self.write.as_ref().map(|(_, txn)| txn)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Uncommitted<U> {
+        Uncommitted {
+            value: f(self.value),
+            write: self.write,
+        }
+    }
+
+    pub async fn commit(self) -> Result<T, DbErr> {
+        if let Some((_turn, txn)) = self.write {
+            txn.commit().await?;
+        }
+        Ok(self.value)
+    }
+}
+
 /// The current time at the precision every backend stores (microseconds), so that what a
 /// write returns is exactly what a later read returns.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, ApiResult};
 use crate::persistence::entities::{order, timer};
 
-use crate::persistence::{begin_write, executions, orders};
+use crate::persistence::{Uncommitted, begin_write, executions, orders};
 use crate::services::discounts::ROUTING_TABLE;
 use crate::services::engine::{self, Pinned, PinnedDocument, Run, order_status, timer_purpose};
 use crate::services::published::Snapshot;
@@ -162,13 +162,13 @@ pub async fn resolve_checkout(
 
 /// Starts an order: resolves and pins the merchant's metadata, validates the order against
 /// the checkout page, and runs the flow up to its first wait, in one transaction.
-pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
+pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Created>> {
     let amount = total(&new.items)?;
     if let Some(order_num) = &new.order_num
         && let Some(existing) =
             orders::find_by_order_num(&state.db, new.merchant.as_str(), order_num).await?
     {
-        return same_order(existing, &new.fingerprint);
+        return same_order(existing, &new.fingerprint).map(Uncommitted::nothing_written);
     }
     let (snapshot, merchant_key) = snapshot(state, &new.merchant).await?;
     let platform_key = Scope::Platform.key();
@@ -260,19 +260,19 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Created> {
         let due = now + Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2_000_000));
         run.schedule_timer(timer_purpose::FLOW_TIMEOUT, None, None, due);
     }
-    let (_turn, txn) = begin_write(&state.db).await?;
+    let (turn, txn) = begin_write(&state.db).await?;
     run.advance(state, &txn, Event::Start).await?;
     match run.save(state, &txn, true).await {
-        Ok(order) => {
-            txn.commit().await?;
-            Ok(Created::New(order, methods))
-        }
+        Ok(order) => Ok(Uncommitted::new(Created::New(order, methods), turn, txn)),
         // A concurrent request with the same order_num won the race.
         Err(ApiError::Conflict { .. }) if new.order_num.is_some() => {
             drop(txn);
+            drop(turn);
             let order_num = new.order_num.as_deref().unwrap_or_default();
             match orders::find_by_order_num(&state.db, new.merchant.as_str(), order_num).await? {
-                Some(existing) => same_order(existing, &new.fingerprint),
+                Some(existing) => {
+                    same_order(existing, &new.fingerprint).map(Uncommitted::nothing_written)
+                }
                 None => Err(ApiError::internal("order_num conflict without an order")),
             }
         }
@@ -333,10 +333,10 @@ pub async fn pay(
     order_id: &str,
     method: &str,
     authorize: impl FnOnce(&order::Model) -> ApiResult<()>,
-) -> ApiResult<(order::Model, Vec<OfferedMethod>)> {
+) -> ApiResult<Uncommitted<(order::Model, Vec<OfferedMethod>)>> {
     // Everything from here reads and writes through one transaction: one connection, and a
     // rejected payment (422, 409) rolls back to an order that still waits.
-    let (_turn, txn) = begin_write(&state.db).await?;
+    let (turn, txn) = begin_write(&state.db).await?;
     let mut run = Run::load(state, &txn, order_id).await?;
     authorize(&run.order)?;
     if run.order.status != order_status::AWAITING_PAYMENT {
@@ -382,8 +382,7 @@ pub async fn pay(
     )
     .await?;
     let order = run.save(state, &txn, false).await?;
-    txn.commit().await?;
-    Ok((order, offered))
+    Ok(Uncommitted::new((order, offered), turn, txn))
 }
 
 pub enum TaskResult {
@@ -437,14 +436,17 @@ pub async fn heartbeat(state: &AppState, token: &str) -> ApiResult<()> {
 }
 
 /// Cancels an order on the customer's request.
-pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::Model> {
+pub async fn cancel(
+    state: &AppState,
+    order: order::Model,
+) -> ApiResult<Uncommitted<(order::Model, Vec<OfferedMethod>)>> {
     if order.status == order_status::COMPLETED || order.status == order_status::CANCELED {
         return Err(ApiError::Conflict {
             problem: "order-final",
             detail: format!("the order is already {}", order.status),
         });
     }
-    let (_turn, txn) = begin_write(&state.db).await?;
+    let (turn, txn) = begin_write(&state.db).await?;
     let mut run = Run::load(state, &txn, &order.id).await?;
     if run.is_final() {
         return Err(ApiError::Conflict {
@@ -453,9 +455,9 @@ pub async fn cancel(state: &AppState, order: order::Model) -> ApiResult<order::M
         });
     }
     run.cancel_by_customer();
+    let offered = run.offered_methods()?;
     let order = run.save(state, &txn, false).await?;
-    txn.commit().await?;
-    Ok(order)
+    Ok(Uncommitted::new((order, offered), turn, txn))
 }
 
 /// Fires the timers that are due, a batch per transaction; returns how many fired.
