@@ -289,8 +289,10 @@ test("the routing evaluate panel shows the matched rule, function and price", as
     assert.equal(await panel.getByTestId("matched-function").textContent(), "wechat-pay-discount v1");
     assert.equal(await panel.getByTestId("final-amount").textContent(), "CN¥61.73");
 
-    // The unsaved table is what runs: point the WeChat rule at the Alipay function.
+    // The unsaved table is what runs: point the WeChat rule at the Alipay function. Until
+    // it is evaluated again, the old result says it is stale.
     await page.locator("#root_rules_1_function").fill("alipay-discount");
+    await panel.getByTestId("evaluate-stale").waitFor();
     await panel.getByRole("button", { name: "Evaluate" }).click();
     await panel.getByText("alipay-discount v1").waitFor();
     assert.equal(await panel.getByTestId("final-amount").textContent(), "CN¥98.76");

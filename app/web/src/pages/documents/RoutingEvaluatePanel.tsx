@@ -33,6 +33,9 @@ export function RoutingEvaluatePanel({
   const [amount, setAmount] = useState("10000");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ request: { method: string; amount: number }; response: Schemas["EvaluateResponse"] } | null>(null);
+  // The table (as JSON) the shown result or rejection is about: an edit makes it stale.
+  const [evaluatedTable, setEvaluatedTable] = useState<string | null>(null);
+  const stale = evaluatedTable !== null && evaluatedTable !== JSON.stringify(table);
   const [error, setError] = useState<unknown>();
   const [rejected, setRejected] = useState<number | null>(null);
   const methods = catalog.data?.data.filter((d) => d.published_version != null).map((d) => d.name) ?? [];
@@ -46,6 +49,7 @@ export function RoutingEvaluatePanel({
     setBusy(true);
     setError(undefined);
     setRejected(null);
+    setEvaluatedTable(JSON.stringify(table));
     try {
       const response = await unwrap(
         api.POST("/v1/merchants/{merchant_id}/routing/evaluate", {
@@ -124,6 +128,11 @@ export function RoutingEvaluatePanel({
       {catalog.error != null && <ErrorNotice error={catalog.error} onRetry={catalog.reload} />}
       {error != null && <ErrorNotice error={error} />}
       <div aria-live="polite" data-testid="evaluate-result">
+        {stale && (response || rejected !== null) && (
+          <p className="hint muted" data-testid="evaluate-stale">
+            The table changed since this result; evaluate again to see where payments go now.
+          </p>
+        )}
         {rejected !== null && (
           <p className="state state-error">
             The table was rejected with {rejected} problem{rejected === 1 ? "" : "s"}; they are shown above and at their
