@@ -133,6 +133,14 @@ pub struct ProblemViolation {
     #[schema(example = "/methods/0/method")]
     pub pointer: String,
     pub message: String,
+    /// For a problem inside a discount function's script: its line (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2)]
+    pub line: Option<usize>,
+    /// For a problem inside a discount function's script: its column (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 13)]
+    pub column: Option<usize>,
 }
 
 impl From<Violation> for ProblemViolation {
@@ -140,6 +148,8 @@ impl From<Violation> for ProblemViolation {
         Self {
             pointer: violation.pointer,
             message: violation.message,
+            line: violation.line,
+            column: violation.column,
         }
     }
 }

@@ -5,6 +5,11 @@ use serde::Serialize;
 pub struct Violation {
     pub pointer: String,
     pub message: String,
+    /// Where in a discount function's script the problem is (1-based), when it is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl Violation {
@@ -12,6 +17,17 @@ impl Violation {
         Self {
             pointer: pointer.into(),
             message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// The problem's position in the script, so an editor can mark it.
+    pub fn in_script(self, line: Option<usize>, column: Option<usize>) -> Self {
+        Self {
+            line,
+            column,
+            ..self
         }
     }
 }

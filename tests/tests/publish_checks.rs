@@ -226,6 +226,20 @@ on_both_databases! {
         publish_is_rejected(&app, &doc, &failing, &["/tests/1"]).await;
         let broken = json!({"description": "Broken.", "script": "let x = ;", "tests": []});
         publish_is_rejected(&app, &doc, &broken, &["/script"]).await;
+        // The problem's position in the script is given as fields, for an editor to mark.
+        let rejected = app.post(&format!("{doc}/publish"), &json!({})).await;
+        rejected.assert_status(422);
+        assert_eq!((&rejected.body["errors"][0]["line"], &rejected.body["errors"][0]["column"]), (&json!(1), &json!(9)), "{}", rejected.text);
+        let failing_at_runtime = json!({"description": "Boom.", "script": "let x = 0;\norder.amount_minor / x", "tests": [
+            {"input": order_input(100), "expect": 1}
+        ]});
+        let checked = app.post(&format!("{doc}/check"), &failing_at_runtime).await;
+        assert_eq!(checked.body["problems"][0]["pointer"], "/tests/0");
+        assert_eq!((&checked.body["problems"][0]["line"], &checked.body["problems"][0]["column"]), (&json!(2), &json!(20)), "{}", checked.text);
+        // Problems outside a script carry no position.
+        assert!(checked.body["problems"][0].get("line").is_some());
+        let schema_problem = app.post(&format!("{doc}/check"), &json!({"description": 7, "script": "1"})).await;
+        assert!(schema_problem.body["problems"][0].get("line").is_none(), "{}", schema_problem.text);
         let passing = json!({"description": "Half price.", "script": "order.amount_minor / 2", "tests": [
             {"input": order_input(100), "expect": 50},
             {"input": order_input(3), "expect": 1}

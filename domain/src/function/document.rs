@@ -94,7 +94,11 @@ impl FunctionRuntime {
         };
         let script = match self.compile(source) {
             Ok(script) => script,
-            Err(error) => return vec![Violation::new("/script", error.message)],
+            Err(error) => {
+                return vec![
+                    Violation::new("/script", error.message).in_script(error.line, error.column),
+                ];
+            }
         };
         let tests = match document.get("tests") {
             None => return Vec::new(),
@@ -130,15 +134,18 @@ impl FunctionRuntime {
             };
             let input = test.get("input").unwrap_or(&Value::Null);
             let evaluation = self.run_discount(&script, input);
-            let actual = match &evaluation.outcome {
+            let (actual, line, column) = match &evaluation.outcome {
                 Ok(output) if expectation.is_met_by(output) => continue,
-                Ok(output) => show_output(output),
-                Err(error) => show_error(error),
+                Ok(output) => (show_output(output), None, None),
+                Err(error) => (show_error(error), error.line, error.column),
             };
-            violations.push(Violation::new(
-                format!("/tests/{i}"),
-                format!("{title} failed: expected {expect}, got {actual}"),
-            ));
+            violations.push(
+                Violation::new(
+                    format!("/tests/{i}"),
+                    format!("{title} failed: expected {expect}, got {actual}"),
+                )
+                .in_script(line, column),
+            );
         }
         violations
     }

@@ -832,6 +832,10 @@ fn check_document_reports_runtime_errors_with_their_location() {
         "{}",
         violations[0].message
     );
+    assert_eq!(
+        (violations[0].line, violations[0].column),
+        (Some(2), Some(20))
+    );
 }
 
 #[test]
@@ -848,6 +852,10 @@ fn check_document_reports_a_compile_error_at_the_script() {
         violations[0].message.contains("line 2, column 9"),
         "{}",
         violations[0].message
+    );
+    assert_eq!(
+        (violations[0].line, violations[0].column),
+        (Some(2), Some(9))
     );
 
     assert_eq!(

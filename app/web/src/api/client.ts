@@ -6,6 +6,8 @@ import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
+/** One problem of a 422: a JSON pointer and a message, plus a script position when it has one. */
+export type Violation = Schemas["ProblemViolation"];
 
 let apiKey: string | null = null;
 
@@ -33,9 +35,9 @@ export class ApiProblem extends Error {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
   }
 
-  /** The violations' JSON pointers and messages (422). */
-  get violations(): { pointer: string; message: string }[] {
-    return (this.problem.errors ?? []).map((e) => ({ pointer: e.pointer, message: e.message }));
+  /** The violations of a 422, each at its JSON pointer. */
+  get violations(): Violation[] {
+    return this.problem.errors ?? [];
   }
 }
 

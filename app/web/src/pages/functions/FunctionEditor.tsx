@@ -15,7 +15,7 @@ import {
   isObject,
   outcomeOf,
   parseObject,
-  positionIn,
+  positionOf,
   pretty,
   rowFromTest,
   sampleOrder,
@@ -231,7 +231,7 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     setProblems({ title, list });
     setPublishMarkers(
       list.flatMap((v): Marker[] => {
-        const at = positionIn(v.message);
+        const at = positionOf(v);
         if (!at) return [];
         const severity = v.pointer === "/script" ? "error" : "warning";
         return [{ line: at.line, column: at.column, message: v.message, severity }];
@@ -403,7 +403,7 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           <strong>{problems.title}</strong>
           <ul>
             {problems.list.map((v, i) => {
-              const at = positionIn(v.message);
+              const at = positionOf(v);
               return (
                 <li key={i}>
                   {v.pointer && <code>{v.pointer}</code>} {v.message}

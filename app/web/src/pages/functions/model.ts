@@ -1,11 +1,11 @@
 // The discount-function document as the editor holds it, and the rules the server applies to
 // it (domain/schemas/discount-function.schema.json, domain/src/function/document.rs).
-import { api, ApiProblem, unwrap, type Schemas } from "../../api/client";
+import { api, ApiProblem, unwrap, type Schemas, type Violation } from "../../api/client";
 
 export type EvaluationResult = Schemas["EvaluationResult"];
 export type FunctionOutput = Schemas["FunctionOutput"];
 export type ScriptError = Schemas["ScriptError"];
-export type Violation = { pointer: string; message: string };
+export type { Violation };
 
 /** `expect`: the final amount only, or `{amount_minor, label?}` (label compared when given). */
 export type Expectation = number | { amount_minor: number; label?: string };
@@ -128,10 +128,9 @@ export function meets(expect: Expectation, output: FunctionOutput): boolean {
   return output.amount_minor === expect.amount_minor && (expect.label === undefined || output.label === expect.label);
 }
 
-/** "line 3, column 13" in a server message (publish problems carry positions only there). */
-export function positionIn(message: string): { line: number; column: number } | null {
-  const m = /line (\d+), column (\d+)/i.exec(message);
-  return m ? { line: Number(m[1]), column: Number(m[2]) } : null;
+/** Where in the script a problem is, when the server gave its position. */
+export function positionOf(v: Violation): { line: number; column: number } | null {
+  return v.line != null && v.column != null ? { line: v.line, column: v.column } : null;
 }
 
 /** The test row a problem's pointer names (`/tests/2/expect` → 2), if any. */
