@@ -211,3 +211,47 @@ test("pages through the list with the API's cursor, and fits a phone", async () 
     await browser.close();
   }
 });
+
+test("a payment that times out shows the timeout in the summary and the timeline", async () => {
+  // xibei gets its own flow whose payment step waits one second, so its order times out
+  // without touching haidilao's orders above.
+  const flow = structuredClone((await server.api("GET", "/v1/platform/metadata/order-flow/default")).body.published);
+  flow.steps.find((s) => s.name === "payment").timeoutSeconds = 1;
+  const doc = "/v1/merchants/xibei/metadata/order-flow/default";
+  assert.equal((await server.api("PUT", `${doc}/draft`, flow)).status, 200);
+  assert.equal((await server.api("POST", `${doc}/publish`)).status, 201);
+  const created = await server.api("POST", "/v1/storefront/orders", {
+    merchant_id: "xibei",
+    order_num: "xb-timeout-0001",
+    currency: "CNY",
+    items: [{ sku: "noodles", name: "Noodles", quantity: 1, unit_price_minor: 3800 }],
+    address: { recipient: "Han Meimei", phone: "13900000000", street: "2 Nanjing Rd" },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.order_id;
+  let order;
+  for (let i = 0; i < 100; i++) {
+    order = (await server.api("GET", `/v1/orders/${id}`)).body;
+    if (order.status !== "awaiting_payment") break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.equal(order.cancel_reason, "payment_timeout", JSON.stringify(order));
+
+  const { browser, page } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/admin/merchants/xibei/orders?status=canceled`);
+    await page.getByRole("link", { name: "xb-timeout-0001" }).click();
+    await page.getByRole("heading", { name: "Execution timeline" }).waitFor();
+    assert.match(await page.getByRole("note").textContent(), /Payment timed out\s*\(payment_timeout\)/);
+    const timedOut = page.locator('.tl > li[data-type="TaskTimedOut"]');
+    assert.equal(await timedOut.count(), 1);
+    assert.match(await timedOut.textContent(), /payment/);
+    assert.match(await timedOut.textContent(), /timeout passed before its callback/);
+    // The flow caught the timeout and canceled the order.
+    assert.equal(await page.locator('.tl > li[data-type="ErrorCaught"]').count(), 1);
+    await screenshot(page, "order-timeline-timeout");
+  } finally {
+    await browser.close();
+  }
+});
