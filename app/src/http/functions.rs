@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::services::discounts::published_function;
 use crate::state::AppState;
@@ -142,9 +142,10 @@ async fn dry_run(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(request): Json<DryRunRequest>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<axum::Json<EvaluationResult>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let request: DryRunRequest = from_value(raw)?;
     crate::services::discounts::require_order_map(&request.input, "/input")?;
     if request.script.is_some() && request.version.is_some() {
         return Err(ApiError::invalid_field(

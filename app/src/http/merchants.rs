@@ -5,12 +5,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::{MerchantId, Violation};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
-use crate::http::extract::{Json, Path, Query};
+use crate::http::extract::{Json, Path, Query, from_value};
 use crate::http::pagination::{List, PageParams};
 use crate::persistence::entities::merchant;
 use crate::persistence::{api_keys, merchants};
@@ -119,9 +120,10 @@ const PROBLEM: &str = "application/problem+json";
 async fn create_merchant(
     State(state): State<AppState>,
     principal: Principal,
-    Json(body): Json<CreateMerchant>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Merchant>)> {
     principal.require_platform_admin()?;
+    let body: CreateMerchant = from_value(raw)?;
     let mut violations = Vec::new();
     if let Err(e) = MerchantId::parse(&body.id) {
         violations.push(Violation::new("/id", e.to_string()));
@@ -223,9 +225,10 @@ async fn create_api_key(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(body): Json<CreateApiKey>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyCreated>)> {
     let id = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let body: CreateApiKey = from_value(raw)?;
     if body.scope == KeyScope::PlatformAdmin {
         return Err(ApiError::invalid_field(
             "/scope",

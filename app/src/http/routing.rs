@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
 use crate::services::discounts::{self, Pricing, ROUTING_TABLE};
@@ -93,9 +93,10 @@ async fn evaluate_routing(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(request): Json<EvaluateRequest>,
+    Json(raw): Json<Value>,
 ) -> ApiResult<axum::Json<EvaluateResponse>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let request: EvaluateRequest = from_value(raw)?;
     discounts::require_order_map(&request.order, "/order")?;
     let mut order = request.order;
     if let Value::Object(fields) = &mut order {

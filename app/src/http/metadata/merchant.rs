@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{self, DocumentPath, KindPath, VersionPath};
@@ -212,7 +213,7 @@ async fn merchant_rollback(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<DocumentPath>,
-    Json(request): Json<RollbackRequest>,
+    Json(request): Json<Value>,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     operations::rollback(state, principal, path, request).await
 }

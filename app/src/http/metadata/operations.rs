@@ -237,9 +237,10 @@ pub async fn rollback(
     state: AppState,
     principal: Principal,
     path: DocumentPath,
-    request: RollbackRequest,
+    request: Value,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    let request: RollbackRequest = crate::http::extract::from_value(request)?;
     let version = metadata::rollback(
         &state.db,
         &state.functions,
