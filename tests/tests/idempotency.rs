@@ -212,4 +212,58 @@ on_both_databases! {
         assert_eq!(replay.body, second.body);
         assert_eq!(order_ids(&app).await.len(), 2);
     }
+
+    async fn a_key_still_in_flight_is_a_conflict_and_an_abandoned_one_is_taken_over(app: TestApp) {
+        // A request with this key is being processed (or its process died): the claim it
+        // made before acting is all there is. Staged through the app's own persistence.
+        let body = order_body("haidilao");
+        let db = sea_orm::Database::connect(app.database_url()).await.expect("connect");
+        let claim = |key: &str, age_seconds: i64| app::persistence::entities::idempotency_key::Model {
+            principal: app::http::auth::ENV_ADMIN_KEY_ID.into(),
+            endpoint: "POST /v1/storefront/orders".into(),
+            key: key.into(),
+            fingerprint: app::services::orders::fingerprint(&body),
+            status: "in_flight".into(),
+            response_status: None,
+            response_body: None,
+            created_at: app::persistence::now() - chrono::Duration::seconds(age_seconds),
+        };
+        let before = order_ids(&app).await;
+
+        app::persistence::idempotency::insert(&db, claim("busy-key", 1)).await.expect("stage claim");
+        create_with_key(&app, tests::ADMIN_KEY, "busy-key", &body)
+            .await
+            .assert_problem(409, "idempotency-key-in-flight");
+        assert_eq!(order_ids(&app).await, before, "a conflict must not act");
+
+        // Older than two minutes: the first request is taken to have died before it wrote
+        // anything (its answer would have committed with its write), so a retry acts.
+        app::persistence::idempotency::insert(&db, claim("dead-key", 180)).await.expect("stage claim");
+        let taken_over = create_with_key(&app, tests::ADMIN_KEY, "dead-key", &body).await;
+        taken_over.assert_status(201);
+        assert_eq!(order_ids(&app).await.len(), before.len() + 1);
+        let replayed = create_with_key(&app, tests::ADMIN_KEY, "dead-key", &body).await;
+        replayed.assert_status(201);
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replayed.body, taken_over.body);
+    }
+
+    async fn a_retried_cancel_is_replayed(app: TestApp) {
+        let created = app.post(ORDERS, &order_body("haidilao")).await;
+        created.assert_status(201);
+        let id = created.body["order_id"].as_str().expect("order_id");
+        let path = format!("/v1/storefront/orders/{id}/cancel");
+        let cancel = |key: &'static str| {
+            app.send_with_idempotency(Method::POST, &path, tests::ADMIN_KEY, Some(key), None)
+        };
+        let first = cancel("cancel-1").await;
+        first.assert_status(200);
+        assert_eq!(first.body["cancel_reason"], "customer_canceled");
+        let again = cancel("cancel-1").await;
+        again.assert_status(200);
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(again.body, first.body);
+        // A new key is a new request: the order is already final.
+        cancel("cancel-2").await.assert_problem(409, "order-final");
+    }
 }

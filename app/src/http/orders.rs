@@ -125,6 +125,15 @@ impl OrderView {
     }
 }
 
+/// A storefront endpoint's answer: the status and the order as JSON.
+fn answer(
+    status: StatusCode,
+    order: order::Model,
+    methods: Vec<OfferedMethod>,
+) -> ApiResult<(StatusCode, Value)> {
+    Ok((status, to_value(&OrderView::new(order, Some(methods))?)?))
+}
+
 fn to_value<T: Serialize>(value: &T) -> ApiResult<Value> {
     serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))
 }
@@ -357,17 +366,10 @@ async fn create_order(
                 },
             )
             .await?;
-            let answer = match pending.value() {
-                Created::New(order, methods) => (
-                    StatusCode::CREATED,
-                    to_value(&OrderView::new(order.clone(), Some(methods.clone()))?)?,
-                ),
-                Created::Existing(order) => (
-                    StatusCode::OK,
-                    to_value(&OrderView::full(&state, order.clone()).await?)?,
-                ),
-            };
-            Ok(pending.map(|_| answer))
+            pending.try_map(|created| match created {
+                Created::New(order, methods) => answer(StatusCode::CREATED, order, methods),
+                Created::Existing(order, methods) => answer(StatusCode::OK, order, methods),
+            })
         },
     )
     .await
@@ -423,13 +425,9 @@ async fn pay_order(
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
         let authorize = |order: &order::Model| may_checkout(&principal, order);
-        let pending = orders::pay(&state, &order_id, &body.payment_method, authorize).await?;
-        let (paid, methods) = pending.value().clone();
-        let answer = (
-            StatusCode::OK,
-            to_value(&OrderView::new(paid, Some(methods))?)?,
-        );
-        Ok(pending.map(|_| answer))
+        orders::pay(&state, &order_id, &body.payment_method, authorize)
+            .await?
+            .try_map(|(paid, methods)| answer(StatusCode::OK, paid, methods))
     })
     .await
 }
@@ -461,13 +459,9 @@ async fn cancel_order(
         &headers,
         &Value::Null,
         || async {
-            let pending = orders::cancel(&state, order).await?;
-            let (canceled, methods) = pending.value().clone();
-            let answer = (
-                StatusCode::OK,
-                to_value(&OrderView::new(canceled, Some(methods))?)?,
-            );
-            Ok(pending.map(|_| answer))
+            orders::cancel(&state, order)
+                .await?
+                .try_map(|(canceled, methods)| answer(StatusCode::OK, canceled, methods))
         },
     )
     .await

@@ -123,11 +123,12 @@ impl<T> Uncommitted<T> {
         self.write.as_ref().map(|(_, txn)| txn)
     }
 
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Uncommitted<U> {
-        Uncommitted {
-            value: f(self.value),
+    /// Turns the value into another; an error drops the transaction (a rollback).
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Uncommitted<U>, E> {
+        Ok(Uncommitted {
+            value: f(self.value)?,
             write: self.write,
-        }
+        })
     }
 
     pub async fn commit(self) -> Result<T, DbErr> {

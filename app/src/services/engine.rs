@@ -323,10 +323,20 @@ impl Run {
         });
     }
 
-    /// A task of this execution finished (its compare-and-set already won): its timeout
-    /// timer goes at save.
-    pub fn settle_task(&mut self, token: &str) {
-        self.writes.settled_tokens.push(token.to_owned());
+    /// Moves a waiting task of this execution to `new_state`; exactly one of racing callers
+    /// (callbacks, the timeout) wins the compare-and-set. The winner's task is settled: its
+    /// timeout timer goes at save. False when the task was no longer waiting.
+    pub async fn settle_task(
+        &mut self,
+        txn: &DatabaseTransaction,
+        token: &str,
+        new_state: &str,
+    ) -> ApiResult<bool> {
+        let won = executions::finish_task(txn, token, new_state, self.now).await?;
+        if won {
+            self.writes.settled_tokens.push(token.to_owned());
+        }
+        Ok(won)
     }
 
     /// Records an event from outside the interpreter (e.g. a heartbeat, a cancel request).
@@ -792,7 +802,6 @@ pub fn cancel_reason(error: &str, at_action: Option<Action>) -> &'static str {
     match error {
         workflow::TASK_TIMEOUT if at_action == Some(Action::AwaitPayment) => "payment_timeout",
         FLOW_TIMEOUT_ERROR => "flow_timeout",
-        HISTORY_LIMIT_ERROR => "rejected",
         "Route.NotFound" => "no_route",
         e if e.starts_with("Function.") => "function_error",
         _ => "rejected",

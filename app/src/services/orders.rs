@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 use crate::persistence::entities::{order, timer};
-
 use crate::persistence::{Uncommitted, begin_write, executions, orders};
 use crate::services::discounts::ROUTING_TABLE;
 use crate::services::engine::{self, Pinned, PinnedDocument, Run, order_status, timer_purpose};
@@ -82,7 +81,7 @@ pub const MAX_AMOUNT_MINOR: i64 = 9_007_199_254_740_991;
 /// The outcome of a create: a new order, or the one an earlier identical request made.
 pub enum Created {
     New(order::Model, Vec<OfferedMethod>),
-    Existing(order::Model),
+    Existing(order::Model, Vec<OfferedMethod>),
 }
 
 fn not_configured(what: &str) -> ApiError {
@@ -168,7 +167,9 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
         && let Some(existing) =
             orders::find_by_order_num(&state.db, new.merchant.as_str(), order_num).await?
     {
-        return same_order(existing, &new.fingerprint).map(Uncommitted::nothing_written);
+        return same_order(state, existing, &new.fingerprint)
+            .await
+            .map(Uncommitted::nothing_written);
     }
     let (snapshot, merchant_key) = snapshot(state, &new.merchant).await?;
     let platform_key = Scope::Platform.key();
@@ -270,9 +271,9 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
             drop(turn);
             let order_num = new.order_num.as_deref().unwrap_or_default();
             match orders::find_by_order_num(&state.db, new.merchant.as_str(), order_num).await? {
-                Some(existing) => {
-                    same_order(existing, &new.fingerprint).map(Uncommitted::nothing_written)
-                }
+                Some(existing) => same_order(state, existing, &new.fingerprint)
+                    .await
+                    .map(Uncommitted::nothing_written),
                 None => Err(ApiError::internal("order_num conflict without an order")),
             }
         }
@@ -280,9 +281,16 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
     }
 }
 
-fn same_order(existing: order::Model, fingerprint: &str) -> ApiResult<Created> {
+/// The order an earlier request with the same `order_num` made: the same one again when the
+/// bodies match, a conflict when they do not.
+async fn same_order(
+    state: &AppState,
+    existing: order::Model,
+    fingerprint: &str,
+) -> ApiResult<Created> {
     if existing.request_fingerprint == fingerprint {
-        Ok(Created::Existing(existing))
+        let methods = order_methods(state, &existing.id).await?;
+        Ok(Created::Existing(existing, methods))
     } else {
         Err(ApiError::Conflict {
             problem: "order-num-conflict",
@@ -366,11 +374,10 @@ pub async fn pay(
             detail: "the order's flow is not waiting for a payment".into(),
         })?
         .to_owned();
-    if !executions::finish_task(&txn, &token, "succeeded", crate::persistence::now()).await? {
+    if !run.settle_task(&txn, &token, "succeeded").await? {
         let task = executions::find_task(&txn, &token).await?;
         return Err(task_conflict(task.as_ref().map_or("unknown", |t| &t.state)));
     }
-    run.settle_task(&token);
     run.order.payment_method = Some(method.to_owned());
     run.order.status = order_status::PROCESSING.into();
     run.advance(
@@ -405,11 +412,10 @@ pub async fn finish_task(
         TaskResult::Success(_) => "succeeded",
         TaskResult::Failure { .. } => "failed",
     };
-    if !executions::finish_task(&txn, token, new_state, crate::persistence::now()).await? {
+    let mut run = Run::load(state, &txn, &task.execution_id).await?;
+    if !run.settle_task(&txn, token, new_state).await? {
         return Err(task_conflict(&task.state));
     }
-    let mut run = Run::load(state, &txn, &task.execution_id).await?;
-    run.settle_task(token);
     let event = match result {
         TaskResult::Success(output) => Event::TaskSucceeded { output },
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
@@ -506,7 +512,7 @@ async fn fire(
     match timer.purpose.as_str() {
         timer_purpose::STEP_TIMEOUT => {
             let token = timer.token.as_deref().unwrap_or_default();
-            if !executions::finish_task(txn, token, "timed_out", crate::persistence::now()).await? {
+            if !run.settle_task(txn, token, "timed_out").await? {
                 return Ok(());
             }
             run.advance(state, txn, Event::TaskTimedOut).await?;

@@ -107,7 +107,8 @@ pub struct AuditEntry {
 pub struct CheckResult {
     /// True when publishing this document now would pass every check.
     pub publishable: bool,
-    /// Every problem, each at a JSON pointer into the document: schema violations first,
-    /// then the cross-document checks (unknown methods, shadowed rules, failing test cases).
+    /// Every problem, each at a JSON pointer into the document: the kind's schema
+    /// violations or, when the schema holds, what the cross-document checks found (unknown
+    /// methods, shadowed rules, failing test cases).
     pub problems: Vec<crate::error::ProblemViolation>,
 }
