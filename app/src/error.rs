@@ -36,7 +36,7 @@ pub enum ApiError {
         detail: String,
         errors: Vec<Violation>,
     },
-    #[error("the database is not reachable")]
+    #[error("the database cannot be reached or cannot take writes now; retry shortly")]
     Unavailable,
     /// Logged in full, answered generically: the source never reaches a response.
     #[error("{0}")]
@@ -53,6 +53,27 @@ impl From<sea_orm::DbErr> for ApiError {
             };
         }
         ApiError::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<crate::persistence::writer::WriteError> for ApiError {
+    fn from(err: crate::persistence::writer::WriteError) -> Self {
+        use crate::persistence::writer::WriteError;
+        match err {
+            WriteError::Unavailable(reason) => {
+                tracing::warn!(%reason, "a write was refused: the database cannot take writes");
+                ApiError::Unavailable
+            }
+            WriteError::Constraint(reason) => {
+                tracing::warn!(%reason, "a write broke a constraint");
+                ApiError::Conflict {
+                    problem: "conflict",
+                    detail: "the resource was changed concurrently or already exists; read it again and retry"
+                        .into(),
+                }
+            }
+            WriteError::Failed(reason) => ApiError::Internal(format!("write: {reason}")),
+        }
     }
 }
 
@@ -194,6 +215,11 @@ impl IntoResponse for ApiError {
             }
             other => problem_response(status, problem_type, other.to_string(), vec![]),
         };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

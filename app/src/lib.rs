@@ -1,6 +1,7 @@
 //! The orderflow server: configuration, the HTTP API, persistence and the CLI.
 
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod metrics;

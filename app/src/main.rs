@@ -1,11 +1,9 @@
 use std::process::ExitCode;
 
 use app::config::{Cli, Command};
-use app::services::functions::Functions;
 use app::services::seed;
-use app::startup::{Application, open_database};
+use app::startup::{Application, build_state, open_database};
 use clap::Parser;
-use domain::function::Limits;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -38,11 +36,10 @@ async fn run(command: Command) -> Result<(), String> {
             eprintln!("migrations applied");
         }
         Command::Seed(args) => {
-            let db = open_database(&args).await.map_err(|e| e.to_string())?;
-            let functions = Functions::new(Limits::default());
-            let report = seed::load(&db, &functions)
+            let state = build_state(&args, None, i32::MAX)
                 .await
                 .map_err(|e| e.to_string())?;
+            let report = seed::load(&state).await.map_err(|e| e.to_string())?;
             eprintln!(
                 "seeded: {} merchants created, {} documents published (what existed was left alone)",
                 report.merchants_created, report.documents_published

@@ -8,7 +8,12 @@ use prometheus::{
     TextEncoder,
 };
 
-use domain::function::{Evaluation, FunctionError};
+use std::sync::Arc;
+
+use domain::function::FunctionErrorKind;
+use domain::lifecycle::{CancelReason, OrderStatus};
+
+use crate::persistence::writer::WriterMetrics;
 
 pub struct Metrics {
     registry: Registry,
@@ -20,6 +25,7 @@ pub struct Metrics {
     pub timer_lag_seconds: IntGauge,
     pub timers_fired: IntCounterVec,
     pub db_pool: IntGaugeVec,
+    pub writer: Arc<WriterMetrics>,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -89,8 +95,10 @@ impl Metrics {
         registry.register(Box::new(timer_lag_seconds.clone()))?;
         registry.register(Box::new(timers_fired.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
+        let writer = Arc::new(WriterMetrics::new(&registry)?);
         Ok(Self {
             registry,
+            writer,
             http_requests,
             http_duration,
             orders_finished,
@@ -111,16 +119,20 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn order_finished(&self, status: &str, cancel_reason: Option<&str>) {
+    pub fn order_finished(&self, status: OrderStatus, cancel_reason: Option<CancelReason>) {
         self.orders_finished
-            .with_label_values(&[status, cancel_reason.unwrap_or("")])
+            .with_label_values(&[
+                status.as_str(),
+                cancel_reason.map_or("", CancelReason::as_str),
+            ])
             .inc();
     }
 
-    pub fn observe_function<T>(&self, evaluation: &Evaluation<T>) {
-        let outcome = match &evaluation.outcome {
-            Ok(_) => "ok",
-            Err(FunctionError { kind, .. }) => {
+    /// A discount function ran for `duration`, and failed with `error` if it did.
+    pub fn observe_function(&self, duration: Duration, error: Option<FunctionErrorKind>) {
+        let outcome = match error {
+            None => "ok",
+            Some(kind) => {
                 self.function_errors
                     .with_label_values(&[kind.as_str()])
                     .inc();
@@ -129,7 +141,7 @@ impl Metrics {
         };
         self.function_duration
             .with_label_values(&[outcome])
-            .observe(evaluation.duration.as_secs_f64());
+            .observe(duration.as_secs_f64());
     }
 
     /// The text exposition format.

@@ -6,13 +6,14 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{DatabaseArgs, Secret, ServeArgs};
+use crate::engine::FlowCache;
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
+use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
-use crate::services::engine::FlowCache;
 use crate::services::functions::Functions;
-use crate::services::merchants::KnownMerchants;
+use crate::services::merchants::{self, KnownMerchants};
 use crate::services::published::VersionBodies;
 use crate::services::{seed, timers};
 use crate::state::{App, AppState};
@@ -37,6 +38,10 @@ pub enum StartError {
     Listen(#[from] std::io::Error),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error("writer: {0}")]
+    Writer(#[from] WriteError),
+    #[error("{0}")]
+    Write(String),
 }
 
 /// Connects and brings the schema up to date.
@@ -46,12 +51,44 @@ pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, se
     Ok(db)
 }
 
+/// Connects, migrates, and starts the writer: the state every handler, the timer loop and
+/// the seed loader share.
+pub async fn build_state(
+    database: &DatabaseArgs,
+    admin_key: Option<&Secret>,
+    history_limit: i32,
+) -> Result<AppState, StartError> {
+    let db = open_database(database).await?;
+    let metrics = Metrics::new()?;
+    let writer = Writer::start(
+        &db,
+        &database.database_url,
+        database.sqlite_sync,
+        metrics.writer.clone(),
+    )?;
+    Ok(AppState::new(App {
+        db,
+        writer,
+        admin_key_hash: admin_key.map(|k| hash_key(&k.0)),
+        functions: Functions::new(Limits::default()),
+        flows: FlowCache::default(),
+        bodies: VersionBodies::default(),
+        merchants: KnownMerchants::default(),
+        metrics,
+        history_limit,
+    }))
+}
+
 impl Application {
     pub async fn build(config: &ServeArgs) -> Result<Self, StartError> {
-        let db = open_database(&config.database).await?;
-        let functions = Functions::new(Limits::default());
-        if config.seed && seed::database_is_empty(&db).await? {
-            let report = seed::load(&db, &functions).await?;
+        let state = build_state(
+            &config.database,
+            config.admin_key.as_ref(),
+            config.history_limit,
+        )
+        .await?;
+        if config.seed && seed::database_is_empty(&state.db).await? {
+            let report = seed::load(&state).await?;
             tracing::info!(
                 merchants = report.merchants_created,
                 documents = report.documents_published,
@@ -59,31 +96,22 @@ impl Application {
             );
         }
         let generated_admin_key = if config.admin_key.is_none()
-            && !api_keys::any_with_scope(&db, KeyScope::PlatformAdmin.as_str()).await?
+            && !api_keys::any_with_scope(&state.db, KeyScope::PlatformAdmin.as_str()).await?
         {
             let key = NewKey::generate();
-            api_keys::insert(
-                &db,
+            merchants::create_api_key(
+                &state.writer,
                 &key.id,
                 &key.hash,
                 KeyScope::PlatformAdmin.as_str(),
                 None,
             )
-            .await?;
+            .await
+            .map_err(|e| StartError::Write(e.to_string()))?;
             Some(key.secret)
         } else {
             None
         };
-        let state = AppState::new(App {
-            db,
-            admin_key_hash: config.admin_key.as_ref().map(|k| hash_key(&k.0)),
-            functions,
-            flows: FlowCache::default(),
-            bodies: VersionBodies::default(),
-            merchants: KnownMerchants::default(),
-            metrics: Metrics::new()?,
-            history_limit: config.history_limit,
-        });
         let limits = crate::http::Limits {
             request_timeout: Duration::from_secs(config.request_timeout_secs),
             rate_per_second: config.rate_limit_per_second,

@@ -3,8 +3,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::engine::FlowCache;
 use crate::metrics::Metrics;
-use crate::services::engine::FlowCache;
+use crate::persistence::writer::Writer;
 use crate::services::functions::Functions;
 use crate::services::merchants::KnownMerchants;
 use crate::services::published::VersionBodies;
@@ -14,7 +15,9 @@ use crate::services::published::VersionBodies;
 pub struct AppState(Arc<App>);
 
 pub struct App {
+    /// Reads. Every write goes through `writer`.
     pub db: DatabaseConnection,
+    pub writer: Writer,
     /// SHA-256 (hex) of `ORDERFLOW_ADMIN_KEY`, when set.
     pub admin_key_hash: Option<String>,
     /// The script engine, its caches and its worker pool.

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod function;
 pub mod ids;
 pub mod kind;
+pub mod lifecycle;
 pub mod routing;
 pub mod schema;
 pub mod violation;

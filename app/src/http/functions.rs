@@ -13,7 +13,7 @@ use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
-use crate::services::discounts::published_function;
+use crate::services::published;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -172,7 +172,7 @@ async fn dry_run(
         }
         (None, Some(name)) => {
             let scope = Scope::Merchant(merchant);
-            published_function(&state, &state.db, &scope, &name, request.version)
+            published::function(&state, &scope, &name, request.version)
                 .await?
                 .map(|(_, script)| script)
                 .ok_or_else(|| {

@@ -9,13 +9,15 @@ use std::future::Future;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
+use crate::persistence::changes::{ChangeSet, Guard, IdempotencyRecord, Write};
 use crate::persistence::entities::idempotency_key;
-use crate::persistence::{Uncommitted, idempotency};
+use crate::persistence::idempotency;
+use crate::persistence::writer::Applied;
+use crate::services::commit::{Staged, commit};
 use crate::services::orders::fingerprint;
 use crate::state::AppState;
 
@@ -31,23 +33,24 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, axum::Json(body.clone())).into_response()
 }
 
-/// Runs `work` at most once per idempotency key. `endpoint` names the operation and the
-/// resource (e.g. `POST /v1/storefront/orders/{id}/payment` with the id filled in). `work`
-/// leaves its transaction open: the response is recorded in it, then it commits.
+/// Runs a request at most once per idempotency key. `endpoint` names the operation and the
+/// resource (e.g. `POST /v1/storefront/orders/{id}/payment` with the id filled in). `stage`
+/// computes the answer and the changes; the answer is recorded with the changes, in the
+/// same commit.
 pub async fn idempotent<F, Fut>(
     state: &AppState,
     principal: &Principal,
     endpoint: &str,
     headers: &HeaderMap,
     body: &Value,
-    work: F,
+    stage: F,
 ) -> ApiResult<Response>
 where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<Uncommitted<(StatusCode, Value)>>>,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ApiResult<Staged<(StatusCode, Value)>>>,
 {
     let Some(key) = headers.get(&IDEMPOTENCY_KEY) else {
-        let (status, body) = work().await?.commit().await?;
+        let (status, body) = commit(state, stage, |_| None).await?;
         return Ok(json_response(status, &body));
     };
     let key = key
@@ -63,71 +66,68 @@ where
     let request_fingerprint = fingerprint(body);
     let now = crate::persistence::now();
     let principal_id = principal.key_id.as_str();
+    let claim = idempotency_key::Model {
+        principal: principal_id.to_owned(),
+        endpoint: endpoint.to_owned(),
+        key: key.clone(),
+        fingerprint: request_fingerprint,
+        status: "in_flight".into(),
+        response_status: None,
+        response_body: None,
+        created_at: now,
+    };
 
-    if let Some(existing) = idempotency::find(&state.db, principal_id, endpoint, &key).await? {
-        let expired = existing.created_at < now - Duration::hours(REPLAY_WINDOW_HOURS);
-        let abandoned = existing.status == "in_flight"
-            && existing.created_at < now - Duration::seconds(ABANDONED_AFTER_SECONDS);
-        if expired || abandoned {
-            idempotency::delete(&state.db, principal_id, endpoint, &key).await?;
-        } else if existing.fingerprint != request_fingerprint {
-            return Err(ApiError::invalid_field(
-                "",
-                "this Idempotency-Key was used with a different request body; use a new key for a new request",
-            ));
-        } else if existing.status == "in_flight" {
-            return Err(in_flight());
-        } else {
-            return Ok(replay(&existing));
+    let guard = match idempotency::find(&state.db, principal_id, endpoint, &key).await? {
+        None => Guard::ClaimIdempotencyKey(claim),
+        Some(existing) => {
+            let expired = existing.created_at < now - Duration::hours(REPLAY_WINDOW_HOURS);
+            let abandoned = existing.status == "in_flight"
+                && existing.created_at < now - Duration::seconds(ABANDONED_AFTER_SECONDS);
+            if expired || abandoned {
+                Guard::TakeOverIdempotencyKey {
+                    row: claim,
+                    previous_created_at: existing.created_at,
+                }
+            } else if existing.fingerprint != claim.fingerprint {
+                return Err(ApiError::invalid_field(
+                    "",
+                    "this Idempotency-Key was used with a different request body; use a new key for a new request",
+                ));
+            } else if existing.status == "in_flight" {
+                return Err(in_flight());
+            } else {
+                return Ok(replay(&existing));
+            }
         }
+    };
+    if state.writer.apply(ChangeSet::guarded(guard)).await? == Applied::Refused {
+        // Another request with this key claimed it first.
+        return Err(in_flight());
     }
-
-    let claim = idempotency::insert(
-        &state.db,
-        idempotency_key::Model {
+    let record = |(status, response): &(StatusCode, Value)| {
+        Some(IdempotencyRecord {
             principal: principal_id.to_owned(),
             endpoint: endpoint.to_owned(),
             key: key.clone(),
-            fingerprint: request_fingerprint,
-            status: "in_flight".into(),
-            response_status: None,
-            response_body: None,
-            created_at: now,
-        },
-    )
-    .await;
-    if let Err(error) = claim {
-        return Err(match ApiError::from(error) {
-            ApiError::Conflict { .. } => in_flight(),
-            other => other,
-        });
-    }
-    match work().await {
-        Ok(pending) => {
-            let slot = (principal_id, endpoint, key.as_str());
-            match pending.transaction() {
-                Some(txn) => store(txn, slot, pending.value()).await?,
-                // Nothing was written (an existing order found again): store the answer alone.
-                None => store(&state.db, slot, pending.value()).await?,
-            }
-            let (status, response) = pending.commit().await?;
-            Ok(json_response(status, &response))
-        }
+            status: i32::from(status.as_u16()),
+            body: response.to_string(),
+        })
+    };
+    match commit(state, stage, record).await {
+        Ok((status, response)) => Ok(json_response(status, &response)),
         Err(error) => {
-            idempotency::delete(&state.db, principal_id, endpoint, &key).await?;
+            let release = ChangeSet::unguarded(vec![Write::ReleaseIdempotencyKey {
+                principal: principal_id.to_owned(),
+                endpoint: endpoint.to_owned(),
+                key: key.clone(),
+            }]);
+            if let Err(failed) = state.writer.commit(release).await {
+                // The claim stays until it counts as abandoned; a retry then takes it over.
+                tracing::warn!(%failed, "could not release an idempotency key after a failed request");
+            }
             Err(error)
         }
     }
-}
-
-/// Records the answer under its (principal, endpoint, key) slot.
-async fn store(
-    db: &impl ConnectionTrait,
-    (principal, endpoint, key): (&str, &str, &str),
-    (status, response): &(StatusCode, Value),
-) -> Result<(), DbErr> {
-    let status = i32::from(status.as_u16());
-    idempotency::complete(db, principal, endpoint, key, status, &response.to_string()).await
 }
 
 fn in_flight() -> ApiError {

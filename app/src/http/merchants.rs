@@ -14,7 +14,7 @@ use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
 use crate::http::extract::{Json, Path, Query, from_value};
 use crate::http::pagination::{List, PageParams};
 use crate::persistence::entities::merchant;
-use crate::persistence::{api_keys, merchants};
+use crate::persistence::merchants;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -135,14 +135,11 @@ async fn create_merchant(
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));
     }
-    let created = merchants::insert(&state.db, &body.id, name)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::Conflict {
-                problem: "merchant-exists",
-                detail: format!("a merchant with id '{}' already exists", body.id),
-            },
-            other => other,
+    let created = crate::services::merchants::create(&state.writer, &body.id, name)
+        .await?
+        .ok_or_else(|| ApiError::Conflict {
+            problem: "merchant-exists",
+            detail: format!("a merchant with id '{}' already exists", body.id),
         })?;
     Ok((StatusCode::CREATED, axum::Json(created.into())))
 }
@@ -236,8 +233,8 @@ async fn create_api_key(
         ));
     }
     let key = NewKey::generate();
-    let row = api_keys::insert(
-        &state.db,
+    let row = crate::services::merchants::create_api_key(
+        &state.writer,
         &key.id,
         &key.hash,
         body.scope.as_str(),

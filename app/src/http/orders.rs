@@ -19,10 +19,10 @@ use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
-use crate::services::engine::order_status;
 use crate::services::metadata::parse_body;
 use crate::services::orders::{self, Created, Item, NewOrder, OfferedMethod};
 use crate::state::AppState;
+use domain::lifecycle::OrderStatus;
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -91,7 +91,7 @@ impl OrderView {
     fn new(order: order::Model, payment_methods: Option<Vec<OfferedMethod>>) -> ApiResult<Self> {
         let payment_deadline = order
             .payment_deadline
-            .filter(|_| order.status == order_status::AWAITING_PAYMENT);
+            .filter(|_| order.status == OrderStatus::AwaitingPayment.as_str());
         Ok(Self {
             items: serde_json::from_str(&order.items)
                 .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -346,6 +346,15 @@ async fn create_order(
         return Err(ApiError::invalid(violations));
     }
     let fingerprint = orders::fingerprint(&raw);
+    let new = NewOrder {
+        merchant,
+        order_num: body.order_num,
+        currency: body.currency,
+        items: body.items,
+        address: body.address,
+        fields: body.fields,
+        fingerprint,
+    };
     idempotent(
         &state,
         &principal,
@@ -353,23 +362,12 @@ async fn create_order(
         &headers,
         &raw,
         || async {
-            let pending = orders::create(
-                &state,
-                NewOrder {
-                    merchant,
-                    order_num: body.order_num,
-                    currency: body.currency,
-                    items: body.items,
-                    address: body.address,
-                    fields: body.fields,
-                    fingerprint,
-                },
-            )
-            .await?;
-            pending.try_map(|created| match created {
-                Created::New(order, methods) => answer(StatusCode::CREATED, order, methods),
-                Created::Existing(order, methods) => answer(StatusCode::OK, order, methods),
-            })
+            orders::stage_create(&state, &new)
+                .await?
+                .try_map(|created| match created {
+                    Created::New(order, methods) => answer(StatusCode::CREATED, order, methods),
+                    Created::Existing(order, methods) => answer(StatusCode::OK, order, methods),
+                })
         },
     )
     .await
@@ -425,7 +423,7 @@ async fn pay_order(
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
         let authorize = |order: &order::Model| may_checkout(&principal, order);
-        orders::pay(&state, &order_id, &body.payment_method, authorize)
+        orders::stage_pay(&state, &order_id, &body.payment_method, None, authorize)
             .await?
             .try_map(|(paid, methods)| answer(StatusCode::OK, paid, methods))
     })
@@ -450,7 +448,6 @@ async fn cancel_order(
     Path(order_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let order = checkout_order(&state, &principal, &order_id).await?;
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/cancel");
     idempotent(
         &state,
@@ -459,7 +456,8 @@ async fn cancel_order(
         &headers,
         &Value::Null,
         || async {
-            orders::cancel(&state, order)
+            let authorize = |order: &order::Model| may_checkout(&principal, order);
+            orders::stage_cancel(&state, &order_id, authorize)
                 .await?
                 .try_map(|(canceled, methods)| answer(StatusCode::OK, canceled, methods))
         },
@@ -478,13 +476,6 @@ pub struct OrderFilter {
     pub cursor: Option<String>,
 }
 
-const STATUSES: [&str; 4] = [
-    order_status::AWAITING_PAYMENT,
-    order_status::PROCESSING,
-    order_status::COMPLETED,
-    order_status::CANCELED,
-];
-
 /// List a merchant's orders, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders", tag = "orders",
     security(("bearer" = [])),
@@ -498,11 +489,12 @@ async fn list_orders(
 ) -> ApiResult<axum::Json<List<OrderView>>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     if let Some(status) = &filter.status
-        && !STATUSES.contains(&status.as_str())
+        && status.parse::<OrderStatus>().is_err()
     {
+        let names: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
         return Err(ApiError::BadRequest(format!(
             "status must be one of {}",
-            STATUSES.join(", ")
+            names.join(", ")
         )));
     }
     let params = PageParams {

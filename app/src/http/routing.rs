@@ -9,13 +9,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::engine::pricing::Pricing;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
-use crate::services::discounts::{self, Pricing, ROUTING_TABLE};
+use crate::services::discounts;
+use crate::services::published::{self, ROUTING_TABLE};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -124,13 +126,13 @@ async fn evaluate_routing(
             let table: RoutingTable = documents::parse(&draft).map_err(prefixed)?;
             (
                 None,
-                discounts::compile_routing_table(&state, table)
+                published::compile_routing_table(&state, table)
                     .await?
                     .map_err(prefixed)?,
             )
         }
         None => {
-            let (version, table) = discounts::published_routing_table(&state, &state.db, &scope, None)
+            let (version, table) = published::routing_table(&state, &scope, None)
                 .await?
                 .ok_or_else(|| {
                     ApiError::NotFound(format!(
@@ -141,7 +143,7 @@ async fn evaluate_routing(
         }
     };
 
-    let outcome = discounts::price(&state, &state.db, &scope, table, order, |_| None).await?;
+    let outcome = discounts::evaluate(&state, &scope, table, order).await?;
     let mut response = EvaluateResponse {
         route: RouteKind::NotFound,
         rule_index: None,

@@ -6,11 +6,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::engine::action_name;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
 use crate::http::extract::{Json, Path};
-use crate::persistence::{executions, orders as order_rows};
-use crate::services::engine;
+use crate::persistence::entities::task;
+use crate::persistence::executions;
+use crate::services::commit::commit;
 use crate::services::orders::{self, TaskResult};
 use crate::state::AppState;
 
@@ -74,34 +76,43 @@ async fn task_success(
     Path(token): Path<String>,
     Json(body): Json<TaskSuccess>,
 ) -> ApiResult<axum::Json<TaskOutcome>> {
-    let task = executions::find_task(&state.db, &token)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
-    let order = if task.action == engine::action_name(domain::documents::flow::Action::AwaitPayment)
-    {
+    let task = waiting_task(&state, &token).await?;
+    let order = if task.action == action_name(domain::documents::flow::Action::AwaitPayment) {
         let method = body.output["payment_method"].as_str().ok_or_else(|| {
             ApiError::invalid_field(
                 "/output/payment_method",
                 "a payment step's output names the payment_method",
             )
         })?;
-        if task.state != "waiting" {
-            return Err(orders::task_conflict(&task.state));
-        }
         // The token is the authority: whoever holds it may complete the step.
-        orders::pay(&state, &task.execution_id, method, |_| Ok(()))
-            .await?
-            .commit()
-            .await?
-            .0
+        let stage = || async {
+            orders::stage_pay(&state, &task.execution_id, method, Some(&token), |_| Ok(())).await
+        };
+        commit(&state, stage, |_| None).await?.0
     } else {
-        orders::finish_task(&state, &token, TaskResult::Success(body.output)).await?
+        let stage = || async {
+            let result = TaskResult::Success(body.output.clone());
+            orders::stage_task_result(&state, &task.execution_id, &token, result).await
+        };
+        commit(&state, stage, |_| None).await?
     };
     Ok(axum::Json(TaskOutcome {
         state: "succeeded",
         order_id: order.id,
         order_status: order.status,
     }))
+}
+
+/// The task a token names, if it still waits: 404 for an unknown token, 409 for a
+/// finished one.
+async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
+    let task = executions::find_task(&state.db, token)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+    match task.state.parse() {
+        Ok(domain::lifecycle::TaskState::Waiting) => Ok(task),
+        state => Err(orders::task_conflict(state.ok())),
+    }
 }
 
 /// Fail a waiting task with an error the flow can catch or retry.
@@ -129,15 +140,16 @@ async fn task_failure(
             "error must be a name such as Payment.Declined (dot-separated words, each capitalised)",
         ));
     }
-    let order = orders::finish_task(
-        &state,
-        &token,
-        TaskResult::Failure {
-            error: body.error,
-            cause: body.cause.chars().take(2_000).collect(),
-        },
-    )
-    .await?;
+    let task = waiting_task(&state, &token).await?;
+    let cause: String = body.cause.chars().take(2_000).collect();
+    let stage = || async {
+        let result = TaskResult::Failure {
+            error: body.error.clone(),
+            cause: cause.clone(),
+        };
+        orders::stage_task_result(&state, &task.execution_id, &token, result).await
+    };
+    let order = commit(&state, stage, |_| None).await?;
     Ok(axum::Json(TaskOutcome {
         state: "failed",
         order_id: order.id,
@@ -157,13 +169,9 @@ async fn task_heartbeat(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<axum::Json<TaskOutcome>> {
-    orders::heartbeat(&state, &token).await?;
-    let task = executions::find_task(&state.db, &token)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
-    let order = order_rows::find(&state.db, &task.execution_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("task without an order"))?;
+    let task = waiting_task(&state, &token).await?;
+    let stage = || orders::stage_heartbeat(&state, &task.execution_id, &token);
+    let order = commit(&state, stage, |_| None).await?;
     Ok(axum::Json(TaskOutcome {
         state: "waiting",
         order_id: order.id,

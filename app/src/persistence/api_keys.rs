@@ -1,34 +1,6 @@
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::entities::api_key::{self, Entity as ApiKeys};
-
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    id: &str,
-    key_hash: &str,
-    scope: &str,
-    merchant_id: Option<&str>,
-) -> Result<api_key::Model, DbErr> {
-    let model = api_key::Model {
-        id: id.to_owned(),
-        key_hash: key_hash.to_owned(),
-        scope: scope.to_owned(),
-        merchant_id: merchant_id.map(str::to_owned),
-        created_at: super::now(),
-    };
-    ApiKeys::insert(api_key::ActiveModel {
-        id: Set(model.id.clone()),
-        key_hash: Set(model.key_hash.clone()),
-        scope: Set(model.scope.clone()),
-        merchant_id: Set(model.merchant_id.clone()),
-        created_at: Set(model.created_at),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(model)
-}
 
 pub async fn find_by_hash(
     db: &impl ConnectionTrait,

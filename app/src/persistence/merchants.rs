@@ -1,30 +1,9 @@
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::merchant::{self, Entity as Merchants};
 use super::{Page, PageRequest};
-
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    id: &str,
-    name: &str,
-) -> Result<merchant::Model, DbErr> {
-    let model = merchant::Model {
-        id: id.to_owned(),
-        name: name.to_owned(),
-        created_at: super::now(),
-    };
-    Merchants::insert(merchant::ActiveModel {
-        id: Set(model.id.clone()),
-        name: Set(model.name.clone()),
-        created_at: Set(model.created_at),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(model)
-}
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<merchant::Model>, DbErr> {
     Merchants::find_by_id(id.to_owned()).one(db).await

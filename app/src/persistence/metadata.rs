@@ -1,8 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
@@ -28,127 +26,6 @@ pub async fn find(
         .filter(metadata_document::Column::Name.eq(at.name))
         .one(db)
         .await
-}
-
-/// Creates a document that has only a draft.
-pub async fn insert_with_draft(
-    db: &impl ConnectionTrait,
-    at: Address<'_>,
-    draft: &str,
-) -> Result<metadata_document::Model, DbErr> {
-    let now = super::now();
-    let inserted = Documents::insert(metadata_document::ActiveModel {
-        id: NotSet,
-        scope: Set(at.scope.to_owned()),
-        kind: Set(at.kind.to_owned()),
-        name: Set(at.name.to_owned()),
-        draft: Set(Some(draft.to_owned())),
-        draft_updated_at: Set(Some(now)),
-        published_version: Set(None),
-        revision: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec(db)
-    .await?;
-    Documents::find_by_id(inserted.last_insert_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("document just inserted".into()))
-}
-
-/// Replaces the draft if the document is still at `revision`; false when it moved on.
-pub async fn update_draft(
-    db: &impl ConnectionTrait,
-    id: i64,
-    revision: i64,
-    draft: &str,
-) -> Result<bool, DbErr> {
-    let now = super::now();
-    let result = Documents::update_many()
-        .col_expr(
-            metadata_document::Column::Draft,
-            Expr::value(draft.to_owned()),
-        )
-        .col_expr(metadata_document::Column::DraftUpdatedAt, Expr::value(now))
-        .col_expr(
-            metadata_document::Column::Revision,
-            Expr::value(revision + 1),
-        )
-        .col_expr(metadata_document::Column::UpdatedAt, Expr::value(now))
-        .filter(metadata_document::Column::Id.eq(id))
-        .filter(metadata_document::Column::Revision.eq(revision))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-/// Points the document at a new published version if it is still at `revision`; a publish
-/// consumes the draft, a rollback leaves it alone.
-pub async fn set_published_version(
-    db: &impl ConnectionTrait,
-    id: i64,
-    revision: i64,
-    version: i32,
-    consume_draft: bool,
-) -> Result<bool, DbErr> {
-    let now = super::now();
-    let mut update = Documents::update_many()
-        .col_expr(
-            metadata_document::Column::PublishedVersion,
-            Expr::value(version),
-        )
-        .col_expr(
-            metadata_document::Column::Revision,
-            Expr::value(revision + 1),
-        )
-        .col_expr(metadata_document::Column::UpdatedAt, Expr::value(now));
-    if consume_draft {
-        update = update
-            .col_expr(
-                metadata_document::Column::Draft,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                metadata_document::Column::DraftUpdatedAt,
-                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-            );
-    }
-    let result = update
-        .filter(metadata_document::Column::Id.eq(id))
-        .filter(metadata_document::Column::Revision.eq(revision))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
-pub async fn insert_version(
-    db: &impl ConnectionTrait,
-    document_id: i64,
-    version: i32,
-    body: &str,
-    published_by: &str,
-    rolled_back_from: Option<i32>,
-) -> Result<metadata_version::Model, DbErr> {
-    let model = metadata_version::Model {
-        document_id,
-        version,
-        body: body.to_owned(),
-        published_at: super::now(),
-        published_by: published_by.to_owned(),
-        rolled_back_from,
-    };
-    Versions::insert(metadata_version::ActiveModel {
-        document_id: Set(model.document_id),
-        version: Set(model.version),
-        body: Set(model.body.clone()),
-        published_at: Set(model.published_at),
-        published_by: Set(model.published_by.clone()),
-        rolled_back_from: Set(model.rolled_back_from),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(model)
 }
 
 pub async fn find_version(

@@ -1,18 +1,9 @@
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::order::{self, Entity as Orders};
 use super::{Page, PageRequest};
-
-pub async fn insert(db: &impl ConnectionTrait, model: order::Model) -> Result<(), DbErr> {
-    Orders::insert(model.into_active_model())
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
-}
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<order::Model>, DbErr> {
     Orders::find_by_id(id.to_owned()).one(db).await
@@ -28,34 +19,6 @@ pub async fn find_by_order_num(
         .filter(order::Column::OrderNum.eq(order_num))
         .one(db)
         .await
-}
-
-/// Writes back the fields an execution changes.
-pub async fn update(db: &impl ConnectionTrait, order: &order::Model) -> Result<(), DbErr> {
-    Orders::update_many()
-        .col_expr(order::Column::Status, Expr::value(order.status.clone()))
-        .col_expr(
-            order::Column::CancelReason,
-            Expr::value(order.cancel_reason.clone()),
-        )
-        .col_expr(
-            order::Column::FinalAmountMinor,
-            Expr::value(order.final_amount_minor),
-        )
-        .col_expr(
-            order::Column::PaymentMethod,
-            Expr::value(order.payment_method.clone()),
-        )
-        .col_expr(order::Column::Discount, Expr::value(order.discount.clone()))
-        .col_expr(
-            order::Column::PaymentDeadline,
-            Expr::value(order.payment_deadline),
-        )
-        .col_expr(order::Column::UpdatedAt, Expr::value(order.updated_at))
-        .filter(order::Column::Id.eq(order.id.as_str()))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// A merchant's orders, newest first (ids are time-ordered UUIDv7).

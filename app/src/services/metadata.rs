@@ -7,11 +7,14 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::persistence::audit::{self, AuditRecord};
-use crate::persistence::entities::metadata_document;
+use crate::persistence;
+use crate::persistence::changes::{ChangeSet, Guard, Write};
+use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
 use crate::persistence::metadata::{self, Address};
-use crate::persistence::{self, begin_write};
+use crate::persistence::writer::Applied;
+use crate::services::commit::{Staged, commit};
 use crate::services::functions::Functions;
+use crate::state::AppState;
 
 /// A document's full address, parsed.
 #[derive(Debug, Clone)]
@@ -77,7 +80,7 @@ pub async fn find(
 /// Saves a draft after validating it against the kind's schema. Drafts may refer to things
 /// not yet published; the cross-document checks run at publish.
 pub async fn save_draft(
-    db: &DatabaseConnection,
+    state: &AppState,
     at: &DocumentRef,
     body: &Value,
     if_match: Option<&str>,
@@ -87,35 +90,70 @@ pub async fn save_draft(
     let text = serde_json::to_string(body).map_err(|e| ApiError::internal(e.to_string()))?;
     let scope_key = at.scope.key();
     let address = at.with_scope_key(&scope_key);
-    let (_turn, txn) = begin_write(db).await?;
-    let existing = metadata::find(&txn, address).await?;
-    if !if_match_holds(if_match, existing.as_ref()) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let saved = match &existing {
-        None => metadata::insert_with_draft(&txn, address, &text).await?,
-        Some(document) => {
-            if !metadata::update_draft(&txn, document.id, document.revision, &text).await? {
-                return Err(stale());
-            }
-            metadata::find(&txn, address).await?.ok_or_else(stale)?
+    let stage = || async {
+        let existing = metadata::find(&state.db, address).await?;
+        if !if_match_holds(if_match, existing.as_ref()) {
+            return Err(ApiError::PreconditionFailed);
         }
-    };
-    audit::record(
-        &txn,
-        AuditRecord {
-            scope: &scope_key,
-            kind: at.kind.as_str(),
-            name: at.name.as_str(),
-            action: "draft_saved",
+        let now = persistence::now();
+        let guard = match &existing {
+            None => Guard::InsertDocument(metadata_document::Model {
+                id: 0,
+                scope: scope_key.clone(),
+                kind: at.kind.as_str().into(),
+                name: at.name.to_string(),
+                draft: Some(text.clone()),
+                draft_updated_at: Some(now),
+                published_version: None,
+                revision: 1,
+                created_at: now,
+                updated_at: now,
+            }),
+            Some(document) => Guard::UpdateDraft {
+                id: document.id,
+                revision: document.revision,
+                draft: text.clone(),
+                at: now,
+            },
+        };
+        let from_version = existing.and_then(|d| d.published_version);
+        let audit = audit_row(
+            &scope_key,
+            at,
+            "draft_saved",
             actor,
-            from_version: saved.published_version,
-            to_version: None,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(saved)
+            from_version,
+            None,
+            now,
+        );
+        Ok(Staged::set((), ChangeSet::guarded(guard).with(audit)))
+    };
+    commit(state, stage, |_| None).await?;
+    metadata::find(&state.db, address)
+        .await?
+        .ok_or_else(|| ApiError::internal("a saved draft is gone"))
+}
+
+fn audit_row(
+    scope_key: &str,
+    at: &DocumentRef,
+    action: &str,
+    actor: &str,
+    from_version: Option<i32>,
+    to_version: Option<i32>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Write {
+    Write::InsertAudit(audit_entry::Model {
+        id: 0,
+        scope: scope_key.to_owned(),
+        kind: at.kind.as_str().into(),
+        name: at.name.to_string(),
+        action: action.into(),
+        actor: actor.into(),
+        from_version,
+        to_version,
+        at: now,
+    })
 }
 
 /// What published documents a document of this scope may refer to.
@@ -164,13 +202,8 @@ pub async fn problems(
         .unwrap_or_default())
 }
 
-async fn check(
-    db: &DatabaseConnection,
-    functions: &Functions,
-    at: &DocumentRef,
-    body: Value,
-) -> ApiResult<()> {
-    let problems = problems(db, functions, at, body).await?;
+async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ApiResult<()> {
+    let problems = problems(&state.db, &state.functions, at, body).await?;
     if problems.is_empty() {
         Ok(())
     } else {
@@ -181,67 +214,82 @@ async fn check(
 /// Publishes the draft as the next immutable version. The checks run on a snapshot of the
 /// draft; the write then succeeds only if the document has not changed meanwhile.
 pub async fn publish(
-    db: &DatabaseConnection,
-    functions: &Functions,
+    state: &AppState,
     at: &DocumentRef,
     if_match: Option<&str>,
     actor: &str,
 ) -> ApiResult<i32> {
     let scope_key = at.scope.key();
-    let document = metadata::find(db, at.with_scope_key(&scope_key))
+    let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
     if !if_match_holds(if_match, Some(&document)) {
         return Err(ApiError::PreconditionFailed);
     }
-    let draft_text = document
-        .draft
-        .as_deref()
-        .ok_or_else(|| ApiError::Conflict {
-            problem: "no-draft",
-            detail: format!(
-                "{} '{}' has no draft to publish; save one with PUT .../draft first",
-                at.kind, at.name
-            ),
-        })?;
-    check(db, functions, at, parse_body(draft_text)?).await?;
+    let draft_text = document.draft.clone().ok_or_else(|| ApiError::Conflict {
+        problem: "no-draft",
+        detail: format!(
+            "{} '{}' has no draft to publish; save one with PUT .../draft first",
+            at.kind, at.name
+        ),
+    })?;
+    check(state, at, parse_body(&draft_text)?).await?;
+    publish_version(state, at, &scope_key, &document, draft_text, actor, None).await
+}
+
+/// Writes `body` as the document's next version, if the document is still as read.
+async fn publish_version(
+    state: &AppState,
+    at: &DocumentRef,
+    scope_key: &str,
+    document: &metadata_document::Model,
+    body: String,
+    actor: &str,
+    rolled_back_from: Option<i32>,
+) -> ApiResult<i32> {
     let version = document.published_version.unwrap_or(0) + 1;
-    let (_turn, txn) = begin_write(db).await?;
-    if !metadata::set_published_version(&txn, document.id, document.revision, version, true).await?
-    {
-        return Err(stale());
+    let now = persistence::now();
+    let (action, consume_draft) = match rolled_back_from {
+        None => ("published", true),
+        Some(_) => ("rolled_back", false),
+    };
+    let changes = ChangeSet::guarded(Guard::SetPublishedVersion {
+        id: document.id,
+        revision: document.revision,
+        version,
+        consume_draft,
+        at: now,
+    })
+    .with(Write::InsertVersion(metadata_version::Model {
+        document_id: document.id,
+        version,
+        body,
+        published_at: now,
+        published_by: actor.to_owned(),
+        rolled_back_from,
+    }))
+    .with(audit_row(
+        scope_key,
+        at,
+        action,
+        actor,
+        document.published_version,
+        Some(version),
+        now,
+    ));
+    match state.writer.apply(changes).await? {
+        Applied::Committed => Ok(version),
+        Applied::Refused => Err(stale()),
     }
-    metadata::insert_version(&txn, document.id, version, draft_text, actor, None).await?;
-    audit::record(
-        &txn,
-        AuditRecord {
-            scope: &scope_key,
-            kind: at.kind.as_str(),
-            name: at.name.as_str(),
-            action: "published",
-            actor,
-            from_version: document.published_version,
-            to_version: Some(version),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(version)
 }
 
 /// Publishes an older version's body again, as a new version. The draft is left alone.
-pub async fn rollback(
-    db: &DatabaseConnection,
-    functions: &Functions,
-    at: &DocumentRef,
-    to: i32,
-    actor: &str,
-) -> ApiResult<i32> {
+pub async fn rollback(state: &AppState, at: &DocumentRef, to: i32, actor: &str) -> ApiResult<i32> {
     let scope_key = at.scope.key();
-    let document = metadata::find(db, at.with_scope_key(&scope_key))
+    let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
-    let target = metadata::find_version(db, document.id, to)
+    let target = metadata::find_version(&state.db, document.id, to)
         .await?
         .ok_or_else(|| {
             ApiError::invalid_field(
@@ -250,30 +298,17 @@ pub async fn rollback(
             )
         })?;
     // The old body must pass today's checks: what it refers to may have changed since.
-    check(db, functions, at, parse_body(&target.body)?).await?;
-    let version = document.published_version.unwrap_or(0) + 1;
-    let (_turn, txn) = begin_write(db).await?;
-    if !metadata::set_published_version(&txn, document.id, document.revision, version, false)
-        .await?
-    {
-        return Err(stale());
-    }
-    metadata::insert_version(&txn, document.id, version, &target.body, actor, Some(to)).await?;
-    audit::record(
-        &txn,
-        AuditRecord {
-            scope: &scope_key,
-            kind: at.kind.as_str(),
-            name: at.name.as_str(),
-            action: "rolled_back",
-            actor,
-            from_version: document.published_version,
-            to_version: Some(version),
-        },
+    check(state, at, parse_body(&target.body)?).await?;
+    publish_version(
+        state,
+        at,
+        &scope_key,
+        &document,
+        target.body,
+        actor,
+        Some(to),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(version)
+    .await
 }
 
 /// Reads a published version's body, if the document has that version.

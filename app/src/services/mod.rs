@@ -1,7 +1,8 @@
-//! Operations that combine the domain's rules with persistence, each in one transaction.
+//! Operations that combine the domain's rules with persistence. Each reads what it needs
+//! and stages its changes for the writer.
 
+pub mod commit;
 pub mod discounts;
-pub mod engine;
 pub mod functions;
 pub mod merchants;
 pub mod metadata;

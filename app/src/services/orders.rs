@@ -1,22 +1,23 @@
 //! Orders: starting one (resolving and pinning its metadata, then running its flow to the
-//! first wait), paying, canceling, task callbacks, and firing due timers.
+//! first wait), paying, canceling and task callbacks. Each stages its changes (see
+//! [`commit`](super::commit)); the caller applies them.
 
-use chrono::Duration;
 use domain::documents::checkout_page::CheckoutPage;
 use domain::documents::payment_combination::PaymentCombination;
 use domain::documents::payment_method::PaymentMethod;
-use domain::workflow::{Event, Pending};
+use domain::lifecycle::{OrderStatus, TaskState};
+use domain::workflow::Event;
 use domain::{Kind, MerchantId, Scope};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::engine::{self, Execution, Pinned, PinnedDocument};
 use crate::error::{ApiError, ApiResult};
-use crate::persistence::entities::{order, timer};
-use crate::persistence::{Uncommitted, begin_write, executions, orders};
-use crate::services::discounts::ROUTING_TABLE;
-use crate::services::engine::{self, Pinned, PinnedDocument, Run, order_status, timer_purpose};
-use crate::services::published::Snapshot;
+use crate::persistence::entities::order;
+use crate::persistence::{executions, orders};
+use crate::services::commit::Staged;
+use crate::services::published::{ROUTING_TABLE, Snapshot};
 use crate::state::AppState;
 
 /// The name of the documents an order resolves: every merchant has one of each.
@@ -37,6 +38,7 @@ pub struct Item {
 }
 
 /// A validated request to start an order.
+#[derive(Clone)]
 pub struct NewOrder {
     pub merchant: MerchantId,
     pub order_num: Option<String>,
@@ -160,8 +162,9 @@ pub async fn resolve_checkout(
 }
 
 /// Starts an order: resolves and pins the merchant's metadata, validates the order against
-/// the checkout page, and runs the flow up to its first wait, in one transaction.
-pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Created>> {
+/// the checkout page, and runs the flow up to its first wait. An `order_num` that exists
+/// already answers with that order (or a conflict), changing nothing.
+pub async fn stage_create(state: &AppState, new: &NewOrder) -> ApiResult<Staged<Created>> {
     let amount = total(&new.items)?;
     if let Some(order_num) = &new.order_num
         && let Some(existing) =
@@ -169,7 +172,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
     {
         return same_order(state, existing, &new.fingerprint)
             .await
-            .map(Uncommitted::nothing_written);
+            .map(Staged::nothing);
     }
     let (snapshot, merchant_key) = snapshot(state, &new.merchant).await?;
     let platform_key = Scope::Platform.key();
@@ -222,7 +225,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
         }),
         functions,
     };
-    let flow = engine::pinned_flow(state, &state.db, new.merchant.as_str(), &pinned.flow).await?;
+    let flow = engine::pinned_flow(state, new.merchant.as_str(), &pinned.flow).await?;
     let now = crate::persistence::now();
     let id = uuid::Uuid::now_v7().to_string();
     let items = serde_json::to_value(&new.items).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -241,7 +244,7 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
         merchant_id: new.merchant.to_string(),
         order_num: new.order_num.clone(),
         request_fingerprint: new.fingerprint.clone(),
-        status: order_status::AWAITING_PAYMENT.into(),
+        status: OrderStatus::AwaitingPayment.as_str().into(),
         cancel_reason: None,
         currency: new.currency.clone(),
         amount_minor: amount,
@@ -255,30 +258,13 @@ pub async fn create(state: &AppState, new: NewOrder) -> ApiResult<Uncommitted<Cr
         created_at: now,
         updated_at: now,
     };
-    let timeout = flow.timeout_seconds();
-    let mut run = Run::start(order, pinned, flow, input, now)?;
-    if let Some(seconds) = timeout {
-        let due = now + Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2_000_000));
-        run.schedule_timer(timer_purpose::FLOW_TIMEOUT, None, None, due);
-    }
-    let (turn, txn) = begin_write(&state.db).await?;
-    run.advance(state, &txn, Event::Start).await?;
-    match run.save(state, &txn, true).await {
-        Ok(order) => Ok(Uncommitted::new(Created::New(order, methods), turn, txn)),
-        // A concurrent request with the same order_num won the race.
-        Err(ApiError::Conflict { .. }) if new.order_num.is_some() => {
-            drop(txn);
-            drop(turn);
-            let order_num = new.order_num.as_deref().unwrap_or_default();
-            match orders::find_by_order_num(&state.db, new.merchant.as_str(), order_num).await? {
-                Some(existing) => same_order(state, existing, &new.fingerprint)
-                    .await
-                    .map(Uncommitted::nothing_written),
-                None => Err(ApiError::internal("order_num conflict without an order")),
-            }
-        }
-        Err(e) => Err(e),
-    }
+    let execution = Execution::start(order, pinned, flow, input, state.history_limit, now)?;
+    let execution = engine::advance(state, execution, Event::Start).await?;
+    let changes = execution.into_changes(None)?;
+    let created = Created::New(changes.order.clone(), methods);
+    // When a concurrent request with the same order_num wins, this one is refused and
+    // staged again: it then finds that order.
+    Ok(Staged::execution(created, changes))
 }
 
 /// The order an earlier request with the same `order_num` made: the same one again when the
@@ -319,9 +305,10 @@ pub fn methods_from_input(input: &Value) -> ApiResult<Vec<OfferedMethod>> {
         .map_err(|e| ApiError::internal(format!("execution input: {e}")))
 }
 
-pub fn task_conflict(state: &str) -> ApiError {
+/// The conflict a callback on a task that is no longer waiting meets, by the task's state.
+pub fn task_conflict(state: Option<TaskState>) -> ApiError {
     match state {
-        "timed_out" => ApiError::Conflict {
+        Some(TaskState::TimedOut) => ApiError::Conflict {
             problem: "task-timed-out",
             detail: "the task timed out before this callback".into(),
         },
@@ -332,31 +319,44 @@ pub fn task_conflict(state: &str) -> ApiError {
     }
 }
 
+/// The conflict for `token`, whose task the execution no longer waits on.
+async fn stored_task_conflict(state: &AppState, token: &str) -> ApiResult<ApiError> {
+    let task = executions::find_task(&state.db, token).await?;
+    Ok(task_conflict(
+        task.and_then(|t| t.state.parse::<TaskState>().ok()),
+    ))
+}
+
+/// Loads an order's execution; a 404 when there is none.
+async fn load(state: &AppState, order_id: &str) -> ApiResult<Execution> {
+    Execution::load(state, order_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {order_id} not found")))
+}
+
 /// Pays an order awaiting payment: completes its payment task and runs the flow on to its
 /// end (or next wait), so the answer carries the final status. `authorize` decides whether
-/// the caller may see the order; it runs on the order as read inside the transaction, so the
-/// check and the payment need one read.
-pub async fn pay(
+/// the caller may see the order, on the order as read. A task callback names the payment
+/// task it completes (`callback_token`); it must be the one the order waits on.
+pub async fn stage_pay(
     state: &AppState,
     order_id: &str,
     method: &str,
-    authorize: impl FnOnce(&order::Model) -> ApiResult<()>,
-) -> ApiResult<Uncommitted<(order::Model, Vec<OfferedMethod>)>> {
-    // Everything from here reads and writes through one transaction: one connection, and a
-    // rejected payment (422, 409) rolls back to an order that still waits.
-    let (turn, txn) = begin_write(&state.db).await?;
-    let mut run = Run::load(state, &txn, order_id).await?;
-    authorize(&run.order)?;
-    if run.order.status != order_status::AWAITING_PAYMENT {
+    callback_token: Option<&str>,
+    authorize: impl Fn(&order::Model) -> ApiResult<()>,
+) -> ApiResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
+    let mut execution = load(state, order_id).await?;
+    authorize(execution.order())?;
+    if execution.status() != OrderStatus::AwaitingPayment {
         return Err(ApiError::Conflict {
             problem: "order-not-awaiting-payment",
             detail: format!(
                 "the order is {}; only an order awaiting payment can be paid",
-                run.order.status
+                execution.status()
             ),
         });
     }
-    let offered = run.offered_methods()?;
+    let offered = execution.offered_methods()?;
     if !offered.iter().any(|m| m.code == method) {
         let codes: Vec<&str> = offered.iter().map(|m| m.code.as_str()).collect();
         return Err(ApiError::invalid_field(
@@ -367,29 +367,30 @@ pub async fn pay(
             ),
         ));
     }
-    let token = run
+    let token = execution
         .awaited_payment()
         .ok_or_else(|| ApiError::Conflict {
             problem: "order-not-awaiting-payment",
             detail: "the order's flow is not waiting for a payment".into(),
         })?
         .to_owned();
-    if !run.settle_task(&txn, &token, "succeeded").await? {
-        let task = executions::find_task(&txn, &token).await?;
-        return Err(task_conflict(task.as_ref().map_or("unknown", |t| &t.state)));
+    if callback_token.is_some_and(|called| called != token)
+        || !execution.settle_task(&token, TaskState::Succeeded)
+    {
+        let token = callback_token.unwrap_or(&token);
+        return Err(stored_task_conflict(state, token).await?);
     }
-    run.order.payment_method = Some(method.to_owned());
-    run.order.status = order_status::PROCESSING.into();
-    run.advance(
+    execution.paid_with(method);
+    let execution = engine::advance(
         state,
-        &txn,
+        execution,
         Event::TaskSucceeded {
             output: json!({"payment_method": method}),
         },
     )
     .await?;
-    let order = run.save(state, &txn, false).await?;
-    Ok(Uncommitted::new((order, offered), turn, txn))
+    let changes = execution.into_changes(None)?;
+    Ok(Staged::execution((changes.order.clone(), offered), changes))
 }
 
 pub enum TaskResult {
@@ -397,143 +398,68 @@ pub enum TaskResult {
     Failure { error: String, cause: String },
 }
 
-/// Completes a waiting task and advances its execution. Exactly one of racing callers
-/// (callbacks, the timeout) wins the compare-and-set; the others change nothing.
-pub async fn finish_task(
+/// Completes the waiting task `token` of execution `execution_id` and advances it. Exactly
+/// one of racing callers (callbacks, the timeout) wins: the others are refused by the
+/// compare-and-set, stage again, and find the task finished.
+pub async fn stage_task_result(
     state: &AppState,
+    execution_id: &str,
     token: &str,
     result: TaskResult,
-) -> ApiResult<order::Model> {
-    let (_turn, txn) = begin_write(&state.db).await?;
-    let task = executions::find_task(&txn, token)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+) -> ApiResult<Staged<order::Model>> {
+    let mut execution = load(state, execution_id).await?;
     let new_state = match result {
-        TaskResult::Success(_) => "succeeded",
-        TaskResult::Failure { .. } => "failed",
+        TaskResult::Success(_) => TaskState::Succeeded,
+        TaskResult::Failure { .. } => TaskState::Failed,
     };
-    let mut run = Run::load(state, &txn, &task.execution_id).await?;
-    if !run.settle_task(&txn, token, new_state).await? {
-        return Err(task_conflict(&task.state));
+    if !execution.settle_task(token, new_state) {
+        return Err(stored_task_conflict(state, token).await?);
     }
     let event = match result {
         TaskResult::Success(output) => Event::TaskSucceeded { output },
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
     };
-    run.advance(state, &txn, event).await?;
-    let order = run.save(state, &txn, false).await?;
-    txn.commit().await?;
-    Ok(order)
+    let execution = engine::advance(state, execution, event).await?;
+    let changes = execution.into_changes(None)?;
+    Ok(Staged::execution(changes.order.clone(), changes))
 }
 
-pub async fn heartbeat(state: &AppState, token: &str) -> ApiResult<()> {
-    let (_turn, txn) = begin_write(&state.db).await?;
-    let task = executions::find_task(&txn, token)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
-    if !executions::heartbeat_task(&txn, token, crate::persistence::now()).await? {
-        return Err(task_conflict(&task.state));
+/// Records that the waiting task `token` is still being worked on.
+pub async fn stage_heartbeat(
+    state: &AppState,
+    execution_id: &str,
+    token: &str,
+) -> ApiResult<Staged<order::Model>> {
+    let mut execution = load(state, execution_id).await?;
+    if !execution.heartbeat(token) {
+        return Err(stored_task_conflict(state, token).await?);
     }
-    let mut run = Run::load(state, &txn, &task.execution_id).await?;
-    run.note("TaskHeartbeat", Some(&task.step), json!({}));
-    run.save(state, &txn, false).await?;
-    txn.commit().await?;
-    Ok(())
+    let changes = execution.into_changes(None)?;
+    Ok(Staged::execution(changes.order.clone(), changes))
 }
 
 /// Cancels an order on the customer's request.
-pub async fn cancel(
+pub async fn stage_cancel(
     state: &AppState,
-    order: order::Model,
-) -> ApiResult<Uncommitted<(order::Model, Vec<OfferedMethod>)>> {
-    if order.status == order_status::COMPLETED || order.status == order_status::CANCELED {
+    order_id: &str,
+    authorize: impl Fn(&order::Model) -> ApiResult<()>,
+) -> ApiResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
+    let mut execution = load(state, order_id).await?;
+    authorize(execution.order())?;
+    if execution.status().is_final() {
         return Err(ApiError::Conflict {
             problem: "order-final",
-            detail: format!("the order is already {}", order.status),
+            detail: format!("the order is already {}", execution.status()),
         });
     }
-    let (turn, txn) = begin_write(&state.db).await?;
-    let mut run = Run::load(state, &txn, &order.id).await?;
-    if run.is_final() {
+    if execution.is_final() {
         return Err(ApiError::Conflict {
             problem: "order-final",
             detail: "the order's flow has already ended".into(),
         });
     }
-    run.cancel_by_customer();
-    let offered = run.offered_methods()?;
-    let order = run.save(state, &txn, false).await?;
-    Ok(Uncommitted::new((order, offered), turn, txn))
-}
-
-/// Fires the timers that are due, a batch per transaction; returns how many fired.
-pub async fn fire_due_timers(state: &AppState, batch: u64) -> ApiResult<usize> {
-    let (_turn, txn) = begin_write(&state.db).await?;
-    let due = executions::claim_due_timers(&txn, crate::persistence::now(), batch).await?;
-    let mut fired = 0;
-    for timer in due {
-        let savepoint = sea_orm::TransactionTrait::begin(&txn).await?;
-        match fire(state, &savepoint, &timer).await {
-            Ok(()) => {
-                executions::delete_timer(&savepoint, timer.id).await?;
-                savepoint.commit().await?;
-                state
-                    .metrics
-                    .timers_fired
-                    .with_label_values(&[timer.purpose.as_str()])
-                    .inc();
-                fired += 1;
-            }
-            Err(error) => {
-                savepoint.rollback().await?;
-                tracing::error!(timer = timer.id, execution = %timer.execution_id, %error, "timer failed; retrying in 30 s");
-                executions::postpone_timer(
-                    &txn,
-                    timer.id,
-                    crate::persistence::now() + Duration::seconds(30),
-                )
-                .await?;
-            }
-        }
-    }
-    txn.commit().await?;
-    Ok(fired)
-}
-
-async fn fire(
-    state: &AppState,
-    txn: &sea_orm::DatabaseTransaction,
-    timer: &timer::Model,
-) -> ApiResult<()> {
-    let mut run = Run::load(state, txn, &timer.execution_id).await?;
-    if run.is_final() {
-        return Ok(());
-    }
-    match timer.purpose.as_str() {
-        timer_purpose::STEP_TIMEOUT => {
-            let token = timer.token.as_deref().unwrap_or_default();
-            if !run.settle_task(txn, token, "timed_out").await? {
-                return Ok(());
-            }
-            run.advance(state, txn, Event::TaskTimedOut).await?;
-        }
-        timer_purpose::FLOW_TIMEOUT => {
-            run.fail_now(
-                engine::FLOW_TIMEOUT_ERROR,
-                "the flow's timeoutSeconds passed",
-            );
-        }
-        _ => {
-            let expected = match timer.purpose.as_str() {
-                timer_purpose::RETRY => Pending::Retry,
-                _ => Pending::Wait,
-            };
-            if run.state.pending != Some(expected) || run.state.step != timer.step {
-                return Ok(());
-            }
-            run.advance(state, txn, Event::TimerFired).await?;
-        }
-    }
-    run.save(state, txn, false).await?;
-    Ok(())
+    execution.cancel_by_customer();
+    let offered = execution.offered_methods()?;
+    let changes = execution.into_changes(None)?;
+    Ok(Staged::execution((changes.order.clone(), offered), changes))
 }

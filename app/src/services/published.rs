@@ -1,17 +1,25 @@
 //! What is published, read cheaply: the newest version of every document in a set of scopes
-//! comes from one query, and bodies from a cache of published versions, which are immutable.
+//! comes from one query, bodies from a cache of published versions (which are immutable),
+//! and compiled scripts and routing tables from caches per version.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use domain::Kind;
+use domain::documents::{self, routing_table::RoutingTable};
+use domain::routing::CompiledRoutingTable;
+use domain::{Kind, Scope};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::engine::pricing::{FunctionVersion, PricingFunctions};
 use crate::error::{ApiError, ApiResult};
-use crate::persistence::metadata as metadata_rows;
+use crate::persistence::metadata::{self as metadata_rows, Address};
 use crate::services::metadata::parse_body;
 use crate::state::AppState;
+
+/// The routing table every merchant's workflow consults.
+pub const ROUTING_TABLE: &str = "default";
 
 /// Bodies of published versions by (document id, version). A published version never
 /// changes, so entries never go stale.
@@ -96,4 +104,139 @@ async fn version_body(state: &AppState, id: i64, version: i32) -> ApiResult<Arc<
         bodies.insert((id, version), body.clone());
     }
     Ok(body)
+}
+
+#[derive(Deserialize)]
+struct ScriptOnly {
+    script: String,
+}
+
+/// The compiled script of a published discount function: the given version, or the newest.
+/// `None` when the function or that version is not published.
+pub async fn function(
+    state: &AppState,
+    scope: &Scope,
+    name: &str,
+    version: Option<i32>,
+) -> ApiResult<Option<(FunctionVersion, domain::function::CompiledScript)>> {
+    let scope_key = scope.key();
+    // A pinned version that was compiled before needs no query at all.
+    if let Some(version) = version
+        && let Some(script) =
+            state
+                .functions
+                .cached_script(&(scope_key.clone(), name.to_owned(), version))
+    {
+        let function = FunctionVersion {
+            name: name.to_owned(),
+            version,
+        };
+        return Ok(Some((function, script)));
+    }
+    let address = Address {
+        scope: &scope_key,
+        kind: Kind::DiscountFunction.as_str(),
+        name,
+    };
+    let Some(document) = metadata_rows::find(&state.db, address).await? else {
+        return Ok(None);
+    };
+    let Some(version) = version.or(document.published_version) else {
+        return Ok(None);
+    };
+    let function = FunctionVersion {
+        name: name.to_owned(),
+        version,
+    };
+    let key = (scope_key, name.to_owned(), version);
+    if let Some(script) = state.functions.cached_script(&key) {
+        return Ok(Some((function, script)));
+    }
+    let Some(row) = metadata_rows::find_version(&state.db, document.id, version).await? else {
+        return Ok(None);
+    };
+    let body: ScriptOnly = serde_json::from_value(parse_body(&row.body)?)
+        .map_err(|e| ApiError::internal(format!("published function {name} v{version}: {e}")))?;
+    let script = state
+        .functions
+        .run(move |runtime| runtime.compile(&body.script))
+        .await?
+        .map_err(|e| {
+            ApiError::internal(format!(
+                "published function {name} v{version} does not compile: {e}"
+            ))
+        })?;
+    state.functions.cache_script(key, script.clone());
+    Ok(Some((function, script)))
+}
+
+/// The given versions of a scope's discount functions, compiled, by name.
+pub async fn functions(
+    state: &AppState,
+    scope: &Scope,
+    versions: &BTreeMap<String, i32>,
+) -> ApiResult<PricingFunctions> {
+    let mut compiled = PricingFunctions::new();
+    for (name, version) in versions {
+        if let Some(found) = function(state, scope, name, Some(*version)).await? {
+            compiled.insert(name.clone(), found);
+        }
+    }
+    Ok(compiled)
+}
+
+/// The merchant's published routing table, compiled: the given version, or the newest.
+pub async fn routing_table(
+    state: &AppState,
+    scope: &Scope,
+    version: Option<i32>,
+) -> ApiResult<Option<(i32, Arc<CompiledRoutingTable>)>> {
+    let scope_key = scope.key();
+    if let Some(version) = version
+        && let Some(table) =
+            state
+                .functions
+                .cached_table(&(scope_key.clone(), ROUTING_TABLE.to_owned(), version))
+    {
+        return Ok(Some((version, table)));
+    }
+    let address = Address {
+        scope: &scope_key,
+        kind: Kind::RoutingTable.as_str(),
+        name: ROUTING_TABLE,
+    };
+    let Some(document) = metadata_rows::find(&state.db, address).await? else {
+        return Ok(None);
+    };
+    let Some(version) = version.or(document.published_version) else {
+        return Ok(None);
+    };
+    let key = (scope_key, ROUTING_TABLE.to_owned(), version);
+    if let Some(table) = state.functions.cached_table(&key) {
+        return Ok(Some((version, table)));
+    }
+    let Some(row) = metadata_rows::find_version(&state.db, document.id, version).await? else {
+        return Ok(None);
+    };
+    let table: RoutingTable = documents::parse(&parse_body(&row.body)?).map_err(|_| {
+        ApiError::internal(format!("published routing table v{version} does not parse"))
+    })?;
+    let compiled = compile_routing_table(state, table).await?.map_err(|_| {
+        ApiError::internal(format!(
+            "published routing table v{version} does not compile"
+        ))
+    })?;
+    state.functions.cache_table(key, compiled.clone());
+    Ok(Some((version, compiled)))
+}
+
+/// Compiles a routing table's conditions on the script workers.
+pub async fn compile_routing_table(
+    state: &AppState,
+    table: RoutingTable,
+) -> ApiResult<Result<Arc<CompiledRoutingTable>, Vec<domain::Violation>>> {
+    state
+        .functions
+        .run(move |runtime| CompiledRoutingTable::compile(runtime, table).map(Arc::new))
+        .await
 }

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::persistence::{merchants, metadata as metadata_rows};
-use crate::services::functions::Functions;
+use crate::persistence::{merchants as merchant_rows, metadata as metadata_rows};
+use crate::services::merchants;
 use crate::services::metadata::{self, DocumentRef};
+use crate::state::AppState;
 
 static SEEDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../seeds");
 
@@ -79,16 +80,15 @@ struct MerchantSeed {
 
 /// True when the database holds no merchants and no documents: a first start.
 pub async fn database_is_empty(db: &DatabaseConnection) -> Result<bool, sea_orm::DbErr> {
-    Ok(!merchants::any_exist(db).await? && !metadata_rows::any_exist(db).await?)
+    Ok(!merchant_rows::any_exist(db).await? && !metadata_rows::any_exist(db).await?)
 }
 
 /// Loads every seed that is not there yet. Running it twice changes nothing.
-pub async fn load(db: &DatabaseConnection, functions: &Functions) -> Result<SeedReport, SeedError> {
+pub async fn load(state: &AppState) -> Result<SeedReport, SeedError> {
     let mut report = SeedReport::default();
     if let Some(platform) = SEEDS.get_dir("platform") {
         load_documents(
-            db,
-            functions,
+            state,
             platform,
             &Scope::Platform,
             &PLATFORM_ORDER,
@@ -109,19 +109,14 @@ pub async fn load(db: &DatabaseConnection, functions: &Functions) -> Result<Seed
         })?;
         let id =
             MerchantId::parse(&seed.id).map_err(|e| SeedError::new(&file_name, e.to_string()))?;
-        if merchants::find(db, id.as_str())
+        let created = merchants::create(&state.writer, id.as_str(), &seed.name)
             .await
-            .map_err(|e| SeedError::new(&file_name, e.to_string()))?
-            .is_none()
-        {
-            merchants::insert(db, id.as_str(), &seed.name)
-                .await
-                .map_err(|e| SeedError::new(&file_name, e.to_string()))?;
+            .map_err(|e| SeedError::from_api(&file_name, e))?;
+        if created.is_some() {
             report.merchants_created += 1;
         }
         load_documents(
-            db,
-            functions,
+            state,
             dir,
             &Scope::Merchant(id),
             &MERCHANT_ORDER,
@@ -141,8 +136,7 @@ fn read_json(dir: &Dir<'_>, name: &str, file_name: &str) -> Result<Value, SeedEr
 }
 
 async fn load_documents(
-    db: &DatabaseConnection,
-    functions: &Functions,
+    state: &AppState,
     dir: &Dir<'_>,
     scope: &Scope,
     order: &[Kind],
@@ -173,15 +167,15 @@ async fn load_documents(
                 kind,
                 name,
             };
-            match metadata::find(db, &at).await {
+            match metadata::find(&state.db, &at).await {
                 Ok(existing) if existing.published_version.is_some() => continue,
                 Ok(_) | Err(ApiError::NotFound(_)) => {}
                 Err(e) => return Err(SeedError::from_api(&file_name, e)),
             }
-            metadata::save_draft(db, &at, &body, None, SEED_ACTOR)
+            metadata::save_draft(state, &at, &body, None, SEED_ACTOR)
                 .await
                 .map_err(|e| SeedError::from_api(&file_name, e))?;
-            metadata::publish(db, functions, &at, None, SEED_ACTOR)
+            metadata::publish(state, &at, None, SEED_ACTOR)
                 .await
                 .map_err(|e| SeedError::from_api(&file_name, e))?;
             report.documents_published += 1;

@@ -28,17 +28,41 @@ const MAX_TRANSITIONS_PER_EVENT: usize = 1_000;
 pub struct Flow {
     definition: FlowDefinition,
     index: HashMap<String, usize>,
+    /// By step index: whether resuming at that step may evaluate a script (a choice
+    /// condition, a discount function) before the execution waits again.
+    scripts_ahead: Vec<bool>,
 }
 
 impl Flow {
     pub fn new(definition: FlowDefinition) -> Self {
-        let index = definition
+        let index: HashMap<String, usize> = definition
             .steps
             .iter()
             .enumerate()
             .map(|(i, step)| (step.name().to_owned(), i))
             .collect();
-        Self { definition, index }
+        let scripts_ahead = (0..definition.steps.len())
+            .map(|from| scripts_reachable(&definition.steps, &index, from))
+            .collect();
+        Self {
+            definition,
+            index,
+            scripts_ahead,
+        }
+    }
+
+    /// Whether an event may evaluate a script before the execution waits again: the
+    /// event resumes at `step` (the current step; `None` for the start). Lets the caller
+    /// run script-free advances where it stands instead of on a script worker.
+    pub fn may_run_scripts(&self, step: Option<&str>) -> bool {
+        let from = match step {
+            None => 0,
+            Some(name) => match self.index.get(name) {
+                Some(&i) => i,
+                None => return true,
+            },
+        };
+        self.scripts_ahead.get(from).copied().unwrap_or(false)
     }
 
     pub fn timeout_seconds(&self) -> Option<u64> {
@@ -47,14 +71,6 @@ impl Flow {
 
     pub fn steps(&self) -> &[Step] {
         &self.definition.steps
-    }
-
-    /// Whether advancing may evaluate scripts (choice conditions).
-    pub fn runs_scripts(&self) -> bool {
-        self.definition
-            .steps
-            .iter()
-            .any(|s| matches!(s, Step::Choice(_)))
     }
 
     fn step(&self, name: &str) -> Result<(usize, &Step), FlowError> {
@@ -219,6 +235,43 @@ pub fn advance(
     };
     run.apply(event)?;
     Ok(run.out)
+}
+
+/// Whether a script may run from step `from` (included, for a retry) through the steps
+/// it leads to, up to the next waiting step.
+fn scripts_reachable(steps: &[Step], index: &HashMap<String, usize>, from: usize) -> bool {
+    let runs_script = |step: &Step| match step {
+        Step::Choice(_) => true,
+        Step::Task(task) => matches!(task.action, Action::ApplyDiscount | Action::RunFunction),
+        _ => false,
+    };
+    let waits = |step: &Step| match step {
+        Step::Task(task) => task.pattern == Some(Pattern::WaitForCallback),
+        Step::Wait(_) => true,
+        _ => false,
+    };
+    let mut seen = vec![false; steps.len()];
+    let mut ahead = vec![from];
+    while let Some(i) = ahead.pop() {
+        let Some(step) = steps.get(i) else { continue };
+        if std::mem::replace(&mut seen[i], true) {
+            continue;
+        }
+        if runs_script(step) {
+            return true;
+        }
+        if i != from && waits(step) {
+            continue;
+        }
+        for (_, target) in step.transitions() {
+            let next = match target {
+                Some(name) => index.get(name).copied(),
+                None => Some(i + 1),
+            };
+            ahead.extend(next);
+        }
+    }
+    false
 }
 
 /// What the interpreter does after handling a step.

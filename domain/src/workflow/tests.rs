@@ -373,3 +373,35 @@ fn events_that_do_not_fit_the_state_are_refused() {
         "not waiting for a callback"
     );
 }
+
+#[test]
+fn scripts_ahead_stop_at_the_next_wait() {
+    let flow = default_flow();
+    // Starting reaches the payment wait without pricing anything.
+    assert!(!flow.may_run_scripts(None));
+    // The payment's callback leads to the discount.
+    assert!(flow.may_run_scripts(Some("payment")));
+    assert!(flow.may_run_scripts(Some("paymentCombination")));
+    assert!(!flow.may_run_scripts(Some("orderCompleted")));
+    assert!(!flow.may_run_scripts(Some("orderCanceled")));
+    // An unknown step is treated as the worst case.
+    assert!(flow.may_run_scripts(Some("nowhere")));
+}
+
+#[test]
+fn scripts_ahead_see_choices_and_catch_targets() {
+    let flow = flow(json!({
+      "version": "v1", "type": "flow", "timeoutSeconds": 60,
+      "steps": [
+        {"type": "choice", "name": "big", "choices": [{"condition": "order.amount_minor > 100", "goto": "review"}], "default": "done"},
+        {"type": "task", "name": "review", "action": "await_callback", "pattern": "waitForCallback",
+         "catch": [{"errors": ["States.ALL"], "goto": "price"}]},
+        {"type": "wait", "name": "pause", "seconds": 5, "goto": "done"},
+        {"type": "task", "name": "price", "action": "run_function", "function": "f", "end": true},
+        {"type": "succeed", "name": "done"}
+      ]
+    }));
+    assert!(flow.may_run_scripts(None), "the first step is a choice");
+    assert!(flow.may_run_scripts(Some("review")), "its catch prices");
+    assert!(!flow.may_run_scripts(Some("pause")));
+}

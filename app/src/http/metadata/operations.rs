@@ -150,14 +150,8 @@ pub async fn save_draft(
     body: Value,
 ) -> ApiResult<Response> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let row = metadata::save_draft(
-        &state.db,
-        &at,
-        &body,
-        if_match(&headers)?,
-        &principal.key_id,
-    )
-    .await?;
+    let row =
+        metadata::save_draft(&state, &at, &body, if_match(&headers)?, &principal.key_id).await?;
     document_response(&state, &at, row).await
 }
 
@@ -201,14 +195,7 @@ pub async fn publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let version = metadata::publish(
-        &state.db,
-        &state.functions,
-        &at,
-        if_match(&headers)?,
-        &principal.key_id,
-    )
-    .await?;
+    let version = metadata::publish(&state, &at, if_match(&headers)?, &principal.key_id).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Published {
@@ -241,14 +228,7 @@ pub async fn rollback(
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
     let request: RollbackRequest = crate::http::extract::from_value(request)?;
-    let version = metadata::rollback(
-        &state.db,
-        &state.functions,
-        &at,
-        request.version,
-        &principal.key_id,
-    )
-    .await?;
+    let version = metadata::rollback(&state, &at, request.version, &principal.key_id).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Published {

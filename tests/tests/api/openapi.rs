@@ -2,7 +2,7 @@
 
 use tests::{Backend, TestApp};
 
-const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+const COMMITTED: &str = include_str!("../../../openapi/openapi.json");
 
 #[tokio::test]
 async fn served_document_matches_the_committed_file() {

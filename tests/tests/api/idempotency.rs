@@ -215,7 +215,7 @@ on_both_databases! {
 
     async fn a_key_still_in_flight_is_a_conflict_and_an_abandoned_one_is_taken_over(app: TestApp) {
         // A request with this key is being processed (or its process died): the claim it
-        // made before acting is all there is. Staged through the app's own persistence.
+        // made before acting is all there is. Staged by writing the claim's row directly.
         let body = order_body("haidilao");
         let db = sea_orm::Database::connect(app.database_url()).await.expect("connect");
         let claim = |key: &str, age_seconds: i64| app::persistence::entities::idempotency_key::Model {
@@ -230,7 +230,12 @@ on_both_databases! {
         };
         let before = order_ids(&app).await;
 
-        app::persistence::idempotency::insert(&db, claim("busy-key", 1)).await.expect("stage claim");
+        let stage = |row: app::persistence::entities::idempotency_key::Model| {
+            use sea_orm::{EntityTrait, IntoActiveModel};
+            app::persistence::entities::idempotency_key::Entity::insert(row.into_active_model())
+                .exec_without_returning(&db)
+        };
+        stage(claim("busy-key", 1)).await.expect("stage claim");
         create_with_key(&app, tests::ADMIN_KEY, "busy-key", &body)
             .await
             .assert_problem(409, "idempotency-key-in-flight");
@@ -238,7 +243,7 @@ on_both_databases! {
 
         // Older than two minutes: the first request is taken to have died before it wrote
         // anything (its answer would have committed with its write), so a retry acts.
-        app::persistence::idempotency::insert(&db, claim("dead-key", 180)).await.expect("stage claim");
+        stage(claim("dead-key", 180)).await.expect("stage claim");
         let taken_over = create_with_key(&app, tests::ADMIN_KEY, "dead-key", &body).await;
         taken_over.assert_status(201);
         assert_eq!(order_ids(&app).await.len(), before.len() + 1);

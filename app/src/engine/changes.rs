@@ -1,0 +1,90 @@
+//! What one advance of an execution changes, as a value: built without a connection,
+//! applied by the writer under a compare-and-set on the execution's version.
+
+use domain::lifecycle::{CancelReason, OrderStatus};
+
+use crate::persistence::changes::{
+    ChangeSet, Guard, IdempotencyRecord, NewTimer, TimerDeletion, Write,
+};
+use crate::persistence::entities::{execution, execution_event, order, task};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSettlement {
+    pub token: String,
+    pub state: domain::lifecycle::TaskState,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionChanges {
+    /// The execution row with its next version.
+    pub execution: execution::Model,
+    /// The version it was read at; `None` for a new execution (its order is inserted).
+    pub expected_version: Option<i64>,
+    pub order: order::Model,
+    pub events: Vec<execution_event::Model>,
+    pub new_tasks: Vec<task::Model>,
+    pub settled_tasks: Vec<TaskSettlement>,
+    pub heartbeats: Vec<String>,
+    /// The execution ended: its waiting tasks time out and its timers go.
+    pub ended: bool,
+    pub new_timers: Vec<NewTimer>,
+    /// Timers that fired, or whose task finished.
+    pub deleted_timers: Vec<TimerDeletion>,
+    /// The answer to the request that caused the change, when it came with an
+    /// `Idempotency-Key`.
+    pub idempotency: Option<IdempotencyRecord>,
+    /// The order reached a final status with this change: counted once it commits.
+    pub finished: Option<(OrderStatus, Option<CancelReason>)>,
+}
+
+impl ExecutionChanges {
+    pub fn into_change_set(self) -> ChangeSet {
+        let at = self.execution.updated_at;
+        let execution_id = self.execution.id.clone();
+        let mut set = match self.expected_version {
+            None => ChangeSet::guarded(Guard::InsertOrder(self.order))
+                .with(Write::InsertExecution(self.execution)),
+            Some(expected_version) => ChangeSet::guarded(Guard::AdvanceExecution {
+                row: self.execution,
+                expected_version,
+            })
+            .with(Write::UpdateOrder(self.order)),
+        };
+        if !self.events.is_empty() {
+            set.push(Write::InsertEvents(self.events));
+        }
+        if !self.new_tasks.is_empty() {
+            set.push(Write::InsertTasks(self.new_tasks));
+        }
+        for settled in self.settled_tasks {
+            set.push(Write::SettleTask {
+                token: settled.token,
+                state: settled.state,
+                at,
+            });
+        }
+        for token in self.heartbeats {
+            set.push(Write::HeartbeatTask { token, at });
+        }
+        for deletion in self.deleted_timers {
+            set.push(Write::DeleteTimers(deletion));
+        }
+        // A new execution has nothing stored to end.
+        if self.ended && self.expected_version.is_some() {
+            set.push(Write::ExpireWaitingTasks {
+                execution_id: execution_id.clone(),
+                at,
+            });
+            set.push(Write::DeleteTimers(TimerDeletion::OfExecution(
+                execution_id,
+            )));
+        }
+        if !self.new_timers.is_empty() {
+            set.push(Write::InsertTimers(self.new_timers));
+        }
+        if let Some(record) = self.idempotency {
+            set.push(Write::CompleteIdempotencyKey(record));
+        }
+        set
+    }
+}

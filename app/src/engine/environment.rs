@@ -1,0 +1,68 @@
+//! What the interpreter asks of the engine: fresh task tokens, and choice conditions
+//! compiled once per expression.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use domain::function::{CompiledScript, FunctionRuntime};
+use domain::workflow::Environment;
+use rand::RngCore;
+use serde_json::Value;
+
+/// Compiled choice conditions, by expression.
+#[derive(Default)]
+pub struct ConditionCache(Mutex<HashMap<String, CompiledScript>>);
+
+/// A task token: 192 random bits.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "tt_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+pub struct ScriptEnvironment<'a> {
+    pub runtime: &'a FunctionRuntime,
+    pub conditions: &'a ConditionCache,
+}
+
+impl Environment for ScriptEnvironment<'_> {
+    fn new_token(&mut self) -> String {
+        new_token()
+    }
+
+    fn condition(
+        &mut self,
+        _step: &str,
+        _index: usize,
+        expression: &str,
+        input: &Value,
+    ) -> Result<bool, String> {
+        let cached = self
+            .conditions
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(expression).cloned());
+        let compiled = match cached {
+            Some(compiled) => compiled,
+            None => {
+                let compiled = self
+                    .runtime
+                    .compile_condition(expression)
+                    .map_err(|e| e.message)?;
+                if let Ok(mut conditions) = self.conditions.0.lock() {
+                    conditions.insert(expression.to_owned(), compiled.clone());
+                }
+                compiled
+            }
+        };
+        self.runtime
+            .run_condition(&compiled, input)
+            .outcome
+            .map_err(|e| e.message)
+    }
+}

@@ -1,0 +1,519 @@
+//! One execution in memory: read without a lock, advanced by the interpreter and the
+//! actions, and turned into [`ExecutionChanges`]. Nothing here is async or touches a
+//! connection except [`Execution::load`], which only reads.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::documents::flow::{Action, Step};
+use domain::function::FunctionRuntime;
+use domain::lifecycle::{CancelReason, OrderStatus, TaskState, TimerPurpose, errors};
+use domain::workflow::{self, Command, Event, ExecutionState, Flow, Outcome, Pending, Status};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::changes::{ExecutionChanges, TaskSettlement};
+use super::environment::{ConditionCache, ScriptEnvironment};
+use super::pins::Pinned;
+use super::pricing::PricingFunctions;
+use crate::error::{ApiError, ApiResult};
+use crate::persistence::changes::{IdempotencyRecord, NewTimer, TimerDeletion};
+use crate::persistence::entities::{execution, execution_event, order, task};
+use crate::persistence::executions;
+use crate::services::orders::OfferedMethod;
+
+/// What pricing actions need, loaded before an advance that may run them.
+#[derive(Default, Clone)]
+pub struct PricingResources {
+    pub routing_table: Option<Arc<domain::routing::CompiledRoutingTable>>,
+    pub functions: PricingFunctions,
+}
+
+/// A function evaluated during an advance, for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluationRecord {
+    pub duration: std::time::Duration,
+    pub error: Option<domain::function::FunctionErrorKind>,
+}
+
+pub struct Execution {
+    pub(super) execution: execution::Model,
+    expected_version: Option<i64>,
+    pub state: ExecutionState,
+    pub pinned: Pinned,
+    pub flow: Arc<Flow>,
+    pub(super) order: order::Model,
+    pub(super) status: OrderStatus,
+    pub(super) cancel_reason: Option<CancelReason>,
+    initial_status: OrderStatus,
+    pub(super) pricing: PricingResources,
+    pub(super) evaluations: Vec<EvaluationRecord>,
+    events: Vec<execution_event::Model>,
+    new_tasks: Vec<task::Model>,
+    new_timers: Vec<NewTimer>,
+    settled: Vec<TaskSettlement>,
+    heartbeats: Vec<String>,
+    deleted_timers: Vec<TimerDeletion>,
+    ended: bool,
+    history_limit: i32,
+    pub(super) now: DateTime<Utc>,
+}
+
+impl Execution {
+    /// A new execution for a new order; `ExecutionStarted` records what it pinned.
+    pub fn start(
+        order: order::Model,
+        pinned: Pinned,
+        flow: Arc<Flow>,
+        input: Value,
+        history_limit: i32,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        let state = ExecutionState::new(input);
+        let status = parse_status(&order)?;
+        let row = execution::Model {
+            id: order.id.clone(),
+            status: "running".into(),
+            current_step: None,
+            state: String::new(),
+            pinned: to_json(&pinned)?,
+            event_count: 0,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut execution = Self::new(
+            row,
+            None,
+            state,
+            pinned,
+            flow,
+            order,
+            status,
+            history_limit,
+            now,
+        );
+        execution.record(
+            "ExecutionStarted",
+            None,
+            json!({"pinned": execution.pinned, "input": execution.state.input}),
+        );
+        if let Some(seconds) = execution.flow.timeout_seconds() {
+            let due = execution.after(seconds);
+            execution.schedule_timer(TimerPurpose::FlowTimeout, None, None, due);
+        }
+        Ok(execution)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        row: execution::Model,
+        expected_version: Option<i64>,
+        state: ExecutionState,
+        pinned: Pinned,
+        flow: Arc<Flow>,
+        order: order::Model,
+        status: OrderStatus,
+        history_limit: i32,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let cancel_reason = order.cancel_reason.as_deref().and_then(|r| r.parse().ok());
+        Self {
+            execution: row,
+            expected_version,
+            state,
+            pinned,
+            flow,
+            order,
+            status,
+            cancel_reason,
+            initial_status: status,
+            pricing: PricingResources::default(),
+            evaluations: vec![],
+            events: vec![],
+            new_tasks: vec![],
+            new_timers: vec![],
+            settled: vec![],
+            heartbeats: vec![],
+            deleted_timers: vec![],
+            ended: false,
+            history_limit,
+            now,
+        }
+    }
+
+    /// Reads an execution and its order (no lock: the write is a compare-and-set on the
+    /// version read here). `None` when there is no such execution.
+    pub async fn load(state: &crate::state::AppState, id: &str) -> ApiResult<Option<Self>> {
+        let Some((row, order)) = executions::find_with_order(&state.db, id).await? else {
+            return Ok(None);
+        };
+        let order =
+            order.ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
+        let interpreter_state: ExecutionState = serde_json::from_str(&row.state)
+            .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
+        let pinned: Pinned = serde_json::from_str(&row.pinned)
+            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
+        let flow = super::flows::pinned_flow(state, &order.merchant_id, &pinned.flow).await?;
+        let status = parse_status(&order)?;
+        Ok(Some(Self::new(
+            row.clone(),
+            Some(row.version),
+            interpreter_state,
+            pinned,
+            flow,
+            order,
+            status,
+            state.history_limit,
+            crate::persistence::now(),
+        )))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.execution.id
+    }
+
+    pub fn order(&self) -> &order::Model {
+        &self.order
+    }
+
+    pub fn status(&self) -> OrderStatus {
+        self.status
+    }
+
+    pub fn is_final(&self) -> bool {
+        self.state.is_final()
+    }
+
+    /// The token of the callback the execution waits on, if it waits on one.
+    pub fn awaited_token(&self) -> Option<&str> {
+        match &self.state.pending {
+            Some(Pending::Callback { token }) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// The token of the payment task the execution waits on, if it waits for a payment.
+    pub fn awaited_payment(&self) -> Option<&str> {
+        self.awaited_token().filter(|_| {
+            self.state.step.as_deref().and_then(|s| self.step_action(s))
+                == Some(Action::AwaitPayment)
+        })
+    }
+
+    /// The payment methods the order offers, pinned in the execution's input.
+    pub fn offered_methods(&self) -> ApiResult<Vec<OfferedMethod>> {
+        crate::services::orders::methods_from_input(&self.state.input)
+    }
+
+    /// Whether the next advance from here may run scripts (and so needs the pricing
+    /// resources and a script worker).
+    pub fn may_run_scripts(&self) -> bool {
+        self.flow.may_run_scripts(self.state.step.as_deref())
+    }
+
+    pub(super) fn record(&mut self, kind: &str, step: Option<&str>, detail: Value) {
+        self.execution.event_count += 1;
+        self.events.push(execution_event::Model {
+            execution_id: self.execution.id.clone(),
+            seq: self.execution.event_count,
+            kind: kind.to_owned(),
+            step: step.map(str::to_owned),
+            detail: detail.to_string(),
+            at: self.now,
+        });
+    }
+
+    fn schedule_timer(
+        &mut self,
+        purpose: TimerPurpose,
+        step: Option<&str>,
+        token: Option<&str>,
+        due_at: DateTime<Utc>,
+    ) {
+        self.new_timers.push(NewTimer {
+            execution_id: self.execution.id.clone(),
+            purpose,
+            step: step.map(str::to_owned),
+            token: token.map(str::to_owned),
+            due_at,
+        });
+    }
+
+    /// Settles the task the execution waits on; false when it waits on no such task (it
+    /// finished or timed out before). Its timeout timer goes.
+    pub fn settle_task(&mut self, token: &str, new_state: TaskState) -> bool {
+        if self.awaited_token() != Some(token) || self.settled.iter().any(|s| s.token == token) {
+            return false;
+        }
+        self.settled.push(TaskSettlement {
+            token: token.to_owned(),
+            state: new_state,
+        });
+        self.deleted_timers
+            .push(TimerDeletion::Tokens(vec![token.to_owned()]));
+        true
+    }
+
+    /// Records a heartbeat of the task the execution waits on; false when it waits on no
+    /// such task.
+    pub fn heartbeat(&mut self, token: &str) -> bool {
+        if self.awaited_token() != Some(token) {
+            return false;
+        }
+        let step = self.state.step.clone();
+        self.heartbeats.push(token.to_owned());
+        self.record("TaskHeartbeat", step.as_deref(), json!({}));
+        true
+    }
+
+    /// A timer that fired is deleted with this change.
+    pub fn timer_fired(&mut self, id: i64) {
+        self.deleted_timers.push(TimerDeletion::Ids(vec![id]));
+    }
+
+    /// The customer chose `method` to pay with.
+    pub fn paid_with(&mut self, method: &str) {
+        self.order.payment_method = Some(method.to_owned());
+        self.status = OrderStatus::Processing;
+    }
+
+    /// Applies `event` and carries out what the interpreter asks, through every step that
+    /// needs no waiting. Scripts run here, on the calling thread.
+    pub fn advance(
+        &mut self,
+        runtime: &FunctionRuntime,
+        conditions: &ConditionCache,
+        event: Event,
+    ) -> ApiResult<()> {
+        let mut env = ScriptEnvironment {
+            runtime,
+            conditions,
+        };
+        let mut next = Some(event);
+        while let Some(event) = next.take() {
+            if self.at_history_limit() {
+                self.fail_at_history_limit();
+                return Ok(());
+            }
+            let transition = workflow::advance(&self.flow, &mut self.state, event, &mut env)
+                .map_err(invalid_state)?;
+            for record in &transition.history {
+                self.record(record.kind, record.step.as_deref(), record.detail.clone());
+            }
+            for command in transition.commands {
+                match command {
+                    Command::RunAction {
+                        step,
+                        action,
+                        function,
+                        input,
+                    } => {
+                        next = Some(self.run_action(
+                            runtime,
+                            &step,
+                            action,
+                            function.as_deref(),
+                            input,
+                        )?);
+                    }
+                    Command::AwaitCallback {
+                        step,
+                        action,
+                        token,
+                        timeout_seconds,
+                        ..
+                    } => self.await_callback(&step, action, &token, timeout_seconds),
+                    Command::StartTimer { step, seconds } => {
+                        let purpose = match self.state.pending {
+                            Some(Pending::Retry) => TimerPurpose::Retry,
+                            _ => TimerPurpose::Wait,
+                        };
+                        let due = self.after(seconds);
+                        self.schedule_timer(purpose, Some(&step), None, due);
+                    }
+                    Command::Finish(outcome) => self.finish(&outcome),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn after(&self, seconds: u64) -> DateTime<Utc> {
+        self.now
+            + Duration::seconds(
+                i64::try_from(seconds)
+                    .unwrap_or(i64::MAX / 1_000_000)
+                    .min(315_360_000),
+            )
+    }
+
+    fn await_callback(&mut self, step: &str, action: Action, token: &str, timeout_seconds: u64) {
+        let due = self.after(timeout_seconds);
+        self.new_tasks.push(task::Model {
+            token: token.to_owned(),
+            execution_id: self.execution.id.clone(),
+            step: step.to_owned(),
+            action: action_name(action).to_owned(),
+            state: TaskState::Waiting.as_str().into(),
+            created_at: self.now,
+            heartbeat_at: None,
+            finished_at: None,
+        });
+        self.schedule_timer(TimerPurpose::StepTimeout, Some(step), Some(token), due);
+        if action == Action::AwaitPayment {
+            self.order.payment_deadline = Some(due);
+        }
+    }
+
+    pub(super) fn step_action(&self, name: &str) -> Option<Action> {
+        self.flow.steps().iter().find_map(|s| match s {
+            Step::Task(t) if t.name == name => Some(t.action),
+            _ => None,
+        })
+    }
+
+    pub(super) fn cancel_order(&mut self, reason: CancelReason) {
+        if self.status != OrderStatus::Completed {
+            self.status = OrderStatus::Canceled;
+            self.cancel_reason = Some(reason);
+        }
+    }
+
+    fn finish(&mut self, outcome: &Outcome) {
+        self.end_waits();
+        if let Outcome::Failed { error, .. } = outcome {
+            let action = self.state.step.as_deref().and_then(|s| self.step_action(s));
+            if self.status != OrderStatus::Canceled {
+                self.cancel_order(CancelReason::from_error(error, action));
+            }
+        } else if matches!(
+            self.status,
+            OrderStatus::AwaitingPayment | OrderStatus::Processing
+        ) {
+            // The flow ended without deciding the order: nothing was charged.
+            self.cancel_order(CancelReason::Rejected);
+        }
+    }
+
+    /// The execution ended: no timer of it may fire and no task of it may be completed.
+    fn end_waits(&mut self) {
+        self.ended = true;
+        self.new_timers.clear();
+        for task in &mut self.new_tasks {
+            task.state = TaskState::TimedOut.as_str().into();
+            task.finished_at = Some(self.now);
+        }
+    }
+
+    fn at_history_limit(&self) -> bool {
+        self.execution.event_count >= self.history_limit && !self.is_final()
+    }
+
+    fn fail_at_history_limit(&mut self) {
+        let cause = format!(
+            "the execution's history reached its cap of {} events",
+            self.history_limit
+        );
+        self.fail_now(errors::HISTORY_LIMIT, &cause);
+    }
+
+    /// Ends the execution now, from outside the flow (history cap, flow timeout).
+    pub fn fail_now(&mut self, error: &str, cause: &str) {
+        self.state.status = Status::Failed;
+        self.state.pending = None;
+        self.record(
+            "ExecutionFailed",
+            None,
+            json!({"error": error, "cause": cause}),
+        );
+        self.finish(&Outcome::Failed {
+            error: error.to_owned(),
+            cause: cause.to_owned(),
+        });
+    }
+
+    /// Cancels the order on the customer's request.
+    pub fn cancel_by_customer(&mut self) {
+        self.cancel_order(CancelReason::CustomerCanceled);
+        self.state.status = Status::Failed;
+        self.state.pending = None;
+        self.record(
+            "ExecutionCanceled",
+            None,
+            json!({"reason": CancelReason::CustomerCanceled}),
+        );
+        self.end_waits();
+    }
+
+    /// Everything the advance changed, with the answer to record for an idempotent
+    /// request.
+    pub fn into_changes(
+        mut self,
+        idempotency: Option<IdempotencyRecord>,
+    ) -> ApiResult<ExecutionChanges> {
+        // Events recorded outside the interpreter (heartbeats) count towards the cap too.
+        if self.at_history_limit() {
+            self.fail_at_history_limit();
+        }
+        self.execution.status = match self.state.status {
+            Status::Running | Status::Waiting => "running".into(),
+            Status::Succeeded => "succeeded".into(),
+            Status::Failed => "failed".into(),
+        };
+        self.execution.current_step = self.state.step.clone();
+        self.execution.state = to_json(&self.state)?;
+        self.execution.updated_at = self.now;
+        self.execution.version = self.expected_version.map_or(1, |v| v + 1);
+        self.order.status = self.status.as_str().into();
+        self.order.cancel_reason = self.cancel_reason.map(|r| r.as_str().into());
+        self.order.updated_at = self.now;
+        let finished = (self.status != self.initial_status && self.status.is_final())
+            .then_some((self.status, self.cancel_reason));
+        Ok(ExecutionChanges {
+            execution: self.execution,
+            expected_version: self.expected_version,
+            order: self.order,
+            events: self.events,
+            new_tasks: self.new_tasks,
+            settled_tasks: self.settled,
+            heartbeats: self.heartbeats,
+            ended: self.ended,
+            new_timers: self.new_timers,
+            deleted_timers: self.deleted_timers,
+            idempotency,
+            finished,
+        })
+    }
+}
+
+fn parse_status(order: &order::Model) -> ApiResult<OrderStatus> {
+    order
+        .status
+        .parse()
+        .map_err(|e: domain::lifecycle::UnknownName| ApiError::internal(e.to_string()))
+}
+
+/// An event the execution cannot take in its state (e.g. a late duplicate).
+fn invalid_state(error: workflow::FlowError) -> ApiError {
+    ApiError::Conflict {
+        problem: "invalid-state",
+        detail: error.to_string(),
+    }
+}
+
+pub fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::ResolvePaymentCombination => "resolve_payment_combination",
+        Action::AwaitPayment => "await_payment",
+        Action::ApplyDiscount => "apply_discount",
+        Action::RunFunction => "run_function",
+        Action::CompleteOrder => "complete_order",
+        Action::CancelOrder => "cancel_order",
+        Action::AwaitCallback => "await_callback",
+    }
+}
+
+pub(super) fn to_json<T: Serialize>(value: &T) -> ApiResult<String> {
+    serde_json::to_string(value).map_err(|e| ApiError::internal(e.to_string()))
+}

@@ -1,0 +1,72 @@
+//! The executor: runs the flow interpreter and the actions on an execution read without a
+//! lock, and turns the outcome into [`ExecutionChanges`] for the writer. Scripts (choice
+//! conditions, routing, discount functions) run on the script workers, and only for
+//! advances that can reach one before the next wait.
+
+mod actions;
+mod changes;
+mod environment;
+mod execution;
+mod flows;
+mod pins;
+pub mod pricing;
+
+use domain::Scope;
+use domain::workflow::Event;
+
+pub use changes::{ExecutionChanges, TaskSettlement};
+pub use environment::{ConditionCache, new_token};
+pub use execution::{Execution, PricingResources, action_name};
+pub use flows::{FlowCache, pinned_flow};
+pub use pins::{Pinned, PinnedDocument};
+
+use crate::error::{ApiError, ApiResult};
+use crate::services::published;
+use crate::state::AppState;
+
+/// Advances `execution` by `event`: in place when no script can run before the execution
+/// waits again, otherwise on a script worker with its pinned pricing resources loaded.
+pub async fn advance(
+    state: &AppState,
+    mut execution: Execution,
+    event: Event,
+) -> ApiResult<Execution> {
+    if !execution.may_run_scripts() {
+        execution.advance(state.functions.runtime(), &state.flows.conditions, event)?;
+        return Ok(execution);
+    }
+    execution.pricing = pricing_resources(state, &execution).await?;
+    let conditions = state.flows.conditions.clone();
+    let (mut execution, advanced) = state
+        .functions
+        .run(move |runtime| {
+            let advanced = execution.advance(runtime, &conditions, event);
+            (execution, advanced)
+        })
+        .await?;
+    advanced?;
+    for evaluation in execution.evaluations.drain(..) {
+        state
+            .metrics
+            .observe_function(evaluation.duration, evaluation.error);
+    }
+    Ok(execution)
+}
+
+/// The order's pinned routing table and functions, compiled (cached per version).
+async fn pricing_resources(state: &AppState, execution: &Execution) -> ApiResult<PricingResources> {
+    let merchant = domain::MerchantId::parse(&execution.order().merchant_id)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let scope = Scope::Merchant(merchant);
+    let routing_table = match &execution.pinned.routing_table {
+        Some(pin) => published::routing_table(state, &scope, Some(pin.version))
+            .await?
+            .map(|(_, table)| table),
+        None => None,
+    };
+    let functions = published::functions(state, &scope, &execution.pinned.functions).await?;
+    Ok(PricingResources {
+        routing_table,
+        functions,
+    })
+}

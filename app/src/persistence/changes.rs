@@ -1,0 +1,677 @@
+//! Writes as values. A request computes what it will change without touching a connection;
+//! the [writer](super::writer) applies change sets in batches. A change set may rest on one
+//! [`Guard`]: a statement that must change exactly one row (a compare-and-set, or an insert
+//! that must not collide). The writer runs every guard of a batch first; a change set whose
+//! guard changed nothing is refused and none of it is applied, while the rest of the batch
+//! commits.
+
+use chrono::{DateTime, Utc};
+use domain::lifecycle::TaskState;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, Statement,
+};
+
+use super::entities::{
+    api_key, audit_entry, execution, execution_event, idempotency_key, merchant, metadata_document,
+    metadata_version, order, task, timer,
+};
+
+/// The statement a change set is conditional on.
+#[derive(Debug, Clone)]
+pub enum Guard {
+    /// Refused when the order's id or its (merchant, order_num) already exists.
+    InsertOrder(order::Model),
+    /// Refused when another writer advanced the execution since it was read.
+    AdvanceExecution {
+        row: execution::Model,
+        expected_version: i64,
+    },
+    /// Refused when the key is already claimed.
+    ClaimIdempotencyKey(idempotency_key::Model),
+    /// Replaces an expired or abandoned claim; refused when it changed since it was read.
+    TakeOverIdempotencyKey {
+        row: idempotency_key::Model,
+        previous_created_at: DateTime<Utc>,
+    },
+    /// Refused when the merchant exists.
+    InsertMerchant(merchant::Model),
+    /// A new document with only a draft; refused when the address is taken.
+    InsertDocument(metadata_document::Model),
+    /// Refused when the document moved past `revision`.
+    UpdateDraft {
+        id: i64,
+        revision: i64,
+        draft: String,
+        at: DateTime<Utc>,
+    },
+    /// Points the document at a new version; a publish consumes the draft, a rollback
+    /// leaves it. Refused when the document moved past `revision`.
+    SetPublishedVersion {
+        id: i64,
+        revision: i64,
+        version: i32,
+        consume_draft: bool,
+        at: DateTime<Utc>,
+    },
+}
+
+/// A timer to schedule; the database numbers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTimer {
+    pub execution_id: String,
+    pub purpose: domain::lifecycle::TimerPurpose,
+    pub step: Option<String>,
+    pub token: Option<String>,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Timers to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimerDeletion {
+    /// Fired.
+    Ids(Vec<i64>),
+    /// The timeouts of tasks that finished.
+    Tokens(Vec<String>),
+    /// Every timer of an execution that ended.
+    OfExecution(String),
+}
+
+/// The stored answer to a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub principal: String,
+    pub endpoint: String,
+    pub key: String,
+    pub status: i32,
+    pub body: String,
+}
+
+/// A write with no condition of its own.
+#[derive(Debug, Clone)]
+pub enum Write {
+    InsertExecution(execution::Model),
+    UpdateOrder(order::Model),
+    InsertEvents(Vec<execution_event::Model>),
+    InsertTasks(Vec<task::Model>),
+    /// A waiting task leaves `waiting`.
+    SettleTask {
+        token: String,
+        state: TaskState,
+        at: DateTime<Utc>,
+    },
+    HeartbeatTask {
+        token: String,
+        at: DateTime<Utc>,
+    },
+    /// The execution ended: its tasks that still wait time out.
+    ExpireWaitingTasks {
+        execution_id: String,
+        at: DateTime<Utc>,
+    },
+    InsertTimers(Vec<NewTimer>),
+    DeleteTimers(TimerDeletion),
+    CompleteIdempotencyKey(IdempotencyRecord),
+    /// The request failed: the key may be used again.
+    ReleaseIdempotencyKey {
+        principal: String,
+        endpoint: String,
+        key: String,
+    },
+    ForgetIdempotencyKeysBefore(DateTime<Utc>),
+    InsertApiKey(api_key::Model),
+    InsertVersion(metadata_version::Model),
+    InsertAudit(audit_entry::Model),
+}
+
+/// Everything one request changes: committed together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
+    pub guard: Option<Box<Guard>>,
+    pub writes: Vec<Write>,
+}
+
+impl ChangeSet {
+    /// Changes that commit only if `guard` changes exactly one row.
+    pub fn guarded(guard: Guard) -> Self {
+        Self {
+            guard: Some(Box::new(guard)),
+            writes: vec![],
+        }
+    }
+
+    pub fn unguarded(writes: Vec<Write>) -> Self {
+        Self {
+            guard: None,
+            writes,
+        }
+    }
+
+    pub fn with(mut self, write: Write) -> Self {
+        self.writes.push(write);
+        self
+    }
+
+    pub fn push(&mut self, write: Write) {
+        self.writes.push(write);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.guard.is_none() && self.writes.is_empty()
+    }
+}
+
+/// Due timers taken for firing: each is pushed `lease` into the future, so that no other
+/// instance fires it meanwhile, and fires again then if this one died before deleting it.
+#[derive(Debug, Clone, Copy)]
+pub struct TimerLease {
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub limit: u64,
+}
+
+/// A timer taken by a [`TimerLease`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeasedTimer {
+    pub id: i64,
+    pub execution_id: String,
+    pub purpose: String,
+    pub step: Option<String>,
+    pub token: Option<String>,
+}
+
+/// The most bind parameters one statement may carry (SQLite allows 32,766).
+const MAX_PARAMETERS: usize = 30_000;
+
+impl Guard {
+    pub fn statement(&self, backend: DbBackend) -> Statement {
+        match self {
+            Guard::InsertOrder(row) => {
+                let mut insert =
+                    order::Entity::insert(row.clone().into_active_model()).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::AdvanceExecution {
+                row,
+                expected_version,
+            } => backend.build(
+                &execution::Entity::update_many()
+                    .col_expr(execution::Column::Status, Expr::value(row.status.clone()))
+                    .col_expr(
+                        execution::Column::CurrentStep,
+                        Expr::value(row.current_step.clone()),
+                    )
+                    .col_expr(execution::Column::State, Expr::value(row.state.clone()))
+                    .col_expr(execution::Column::EventCount, Expr::value(row.event_count))
+                    .col_expr(execution::Column::Version, Expr::value(row.version))
+                    .col_expr(execution::Column::UpdatedAt, Expr::value(row.updated_at))
+                    .filter(execution::Column::Id.eq(row.id.as_str()))
+                    .filter(execution::Column::Version.eq(*expected_version))
+                    .into_query(),
+            ),
+            Guard::ClaimIdempotencyKey(row) => {
+                let mut insert =
+                    idempotency_key::Entity::insert(row.clone().into_active_model()).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::TakeOverIdempotencyKey {
+                row,
+                previous_created_at,
+            } => backend.build(
+                &idempotency_key::Entity::update_many()
+                    .col_expr(
+                        idempotency_key::Column::Fingerprint,
+                        Expr::value(row.fingerprint.clone()),
+                    )
+                    .col_expr(
+                        idempotency_key::Column::Status,
+                        Expr::value(row.status.clone()),
+                    )
+                    .col_expr(
+                        idempotency_key::Column::ResponseStatus,
+                        Expr::value(row.response_status),
+                    )
+                    .col_expr(
+                        idempotency_key::Column::ResponseBody,
+                        Expr::value(row.response_body.clone()),
+                    )
+                    .col_expr(
+                        idempotency_key::Column::CreatedAt,
+                        Expr::value(row.created_at),
+                    )
+                    .filter(idempotency_key::Column::Principal.eq(row.principal.as_str()))
+                    .filter(idempotency_key::Column::Endpoint.eq(row.endpoint.as_str()))
+                    .filter(idempotency_key::Column::Key.eq(row.key.as_str()))
+                    .filter(idempotency_key::Column::CreatedAt.eq(*previous_created_at))
+                    .into_query(),
+            ),
+            Guard::InsertMerchant(row) => {
+                let mut insert =
+                    merchant::Entity::insert(row.clone().into_active_model()).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::InsertDocument(row) => {
+                let mut active = row.clone().into_active_model();
+                active.id = NotSet;
+                let mut insert = metadata_document::Entity::insert(active).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::UpdateDraft {
+                id,
+                revision,
+                draft,
+                at,
+            } => backend.build(
+                &metadata_document::Entity::update_many()
+                    .col_expr(metadata_document::Column::Draft, Expr::value(draft.clone()))
+                    .col_expr(metadata_document::Column::DraftUpdatedAt, Expr::value(*at))
+                    .col_expr(
+                        metadata_document::Column::Revision,
+                        Expr::value(revision + 1),
+                    )
+                    .col_expr(metadata_document::Column::UpdatedAt, Expr::value(*at))
+                    .filter(metadata_document::Column::Id.eq(*id))
+                    .filter(metadata_document::Column::Revision.eq(*revision))
+                    .into_query(),
+            ),
+            Guard::SetPublishedVersion {
+                id,
+                revision,
+                version,
+                consume_draft,
+                at,
+            } => {
+                let mut update = metadata_document::Entity::update_many()
+                    .col_expr(
+                        metadata_document::Column::PublishedVersion,
+                        Expr::value(*version),
+                    )
+                    .col_expr(
+                        metadata_document::Column::Revision,
+                        Expr::value(revision + 1),
+                    )
+                    .col_expr(metadata_document::Column::UpdatedAt, Expr::value(*at));
+                if *consume_draft {
+                    update = update
+                        .col_expr(
+                            metadata_document::Column::Draft,
+                            Expr::value(Option::<String>::None),
+                        )
+                        .col_expr(
+                            metadata_document::Column::DraftUpdatedAt,
+                            Expr::value(Option::<DateTime<Utc>>::None),
+                        );
+                }
+                backend.build(
+                    &update
+                        .filter(metadata_document::Column::Id.eq(*id))
+                        .filter(metadata_document::Column::Revision.eq(*revision))
+                        .into_query(),
+                )
+            }
+        }
+    }
+}
+
+/// The statements that apply `writes` (of every change set that passed its guard), with
+/// the rows of each kind merged into as few statements as the parameter limit allows.
+/// Kinds go in an order that respects what refers to what.
+pub fn write_statements<'a>(
+    writes: impl IntoIterator<Item = &'a Write>,
+    backend: DbBackend,
+) -> Vec<Statement> {
+    let mut merged = Merged::default();
+    let mut one_by_one = Vec::new();
+    for write in writes {
+        match write {
+            Write::InsertExecution(row) => merged.executions.push(row.clone()),
+            Write::InsertEvents(rows) => merged.events.extend(rows.iter().cloned()),
+            Write::InsertTasks(rows) => merged.tasks.extend(rows.iter().cloned()),
+            Write::InsertTimers(rows) => merged.timers.extend(rows.iter().cloned()),
+            Write::DeleteTimers(TimerDeletion::Ids(ids)) => merged.fired.extend(ids),
+            Write::DeleteTimers(TimerDeletion::Tokens(tokens)) => {
+                merged.settled.extend(tokens.iter().cloned())
+            }
+            Write::DeleteTimers(TimerDeletion::OfExecution(id)) => merged.ended.push(id.clone()),
+            Write::InsertAudit(row) => merged.audit.push(row.clone()),
+            other => one_by_one.push(other),
+        }
+    }
+    let mut statements = Vec::new();
+    insert_chunks(&mut statements, backend, merged.executions, |rows| {
+        execution::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+            .into_query()
+    });
+    statements.extend(one_by_one.into_iter().map(|w| single_statement(w, backend)));
+    insert_chunks(&mut statements, backend, merged.events, |rows| {
+        execution_event::Entity::insert_many(
+            rows.into_iter().map(IntoActiveModel::into_active_model),
+        )
+        .into_query()
+    });
+    insert_chunks(&mut statements, backend, merged.tasks, |rows| {
+        task::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+            .into_query()
+    });
+    // Deletions before insertions: an execution that ended has no timer left.
+    for ids in merged.fired.chunks(MAX_PARAMETERS) {
+        statements.push(
+            backend.build(
+                &timer::Entity::delete_many()
+                    .filter(timer::Column::Id.is_in(ids.iter().copied()))
+                    .into_query(),
+            ),
+        );
+    }
+    for tokens in merged.settled.chunks(MAX_PARAMETERS) {
+        statements.push(
+            backend.build(
+                &timer::Entity::delete_many()
+                    .filter(timer::Column::Token.is_in(tokens.iter().cloned()))
+                    .into_query(),
+            ),
+        );
+    }
+    for ids in merged.ended.chunks(MAX_PARAMETERS) {
+        statements.push(
+            backend.build(
+                &timer::Entity::delete_many()
+                    .filter(timer::Column::ExecutionId.is_in(ids.iter().cloned()))
+                    .into_query(),
+            ),
+        );
+    }
+    insert_chunks(&mut statements, backend, merged.timers, |rows| {
+        timer::Entity::insert_many(rows.into_iter().map(|t| timer::ActiveModel {
+            id: NotSet,
+            execution_id: Set(t.execution_id),
+            purpose: Set(t.purpose.as_str().to_owned()),
+            step: Set(t.step),
+            token: Set(t.token),
+            due_at: Set(t.due_at),
+        }))
+        .into_query()
+    });
+    insert_chunks(&mut statements, backend, merged.audit, |rows| {
+        audit_entry::Entity::insert_many(rows.into_iter().map(|row| {
+            let mut active = row.into_active_model();
+            active.id = NotSet;
+            active
+        }))
+        .into_query()
+    });
+    statements
+}
+
+#[derive(Default)]
+struct Merged {
+    executions: Vec<execution::Model>,
+    events: Vec<execution_event::Model>,
+    tasks: Vec<task::Model>,
+    timers: Vec<NewTimer>,
+    fired: Vec<i64>,
+    settled: Vec<String>,
+    ended: Vec<String>,
+    audit: Vec<audit_entry::Model>,
+}
+
+/// Multi-row inserts of `rows`, in chunks that stay under the parameter limit.
+fn insert_chunks<T>(
+    statements: &mut Vec<Statement>,
+    backend: DbBackend,
+    rows: Vec<T>,
+    build: impl Fn(Vec<T>) -> sea_orm::sea_query::InsertStatement,
+) {
+    const MAX_COLUMNS: usize = 10;
+    let per_statement = MAX_PARAMETERS / MAX_COLUMNS;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<T> = rows.by_ref().take(per_statement).collect();
+        statements.push(backend.build(&build(chunk)));
+    }
+}
+
+fn single_statement(write: &Write, backend: DbBackend) -> Statement {
+    match write {
+        // What an advance may change of an order; the rest is fixed at creation.
+        Write::UpdateOrder(row) => backend.build(
+            &order::Entity::update_many()
+                .col_expr(order::Column::Status, Expr::value(row.status.clone()))
+                .col_expr(
+                    order::Column::CancelReason,
+                    Expr::value(row.cancel_reason.clone()),
+                )
+                .col_expr(
+                    order::Column::FinalAmountMinor,
+                    Expr::value(row.final_amount_minor),
+                )
+                .col_expr(
+                    order::Column::PaymentMethod,
+                    Expr::value(row.payment_method.clone()),
+                )
+                .col_expr(order::Column::Discount, Expr::value(row.discount.clone()))
+                .col_expr(
+                    order::Column::PaymentDeadline,
+                    Expr::value(row.payment_deadline),
+                )
+                .col_expr(order::Column::UpdatedAt, Expr::value(row.updated_at))
+                .filter(order::Column::Id.eq(row.id.as_str()))
+                .into_query(),
+        ),
+        Write::SettleTask { token, state, at } => backend.build(
+            &task::Entity::update_many()
+                .col_expr(task::Column::State, Expr::value(state.as_str()))
+                .col_expr(task::Column::FinishedAt, Expr::value(*at))
+                .filter(task::Column::Token.eq(token.as_str()))
+                .filter(task::Column::State.eq(TaskState::Waiting.as_str()))
+                .into_query(),
+        ),
+        Write::HeartbeatTask { token, at } => backend.build(
+            &task::Entity::update_many()
+                .col_expr(task::Column::HeartbeatAt, Expr::value(*at))
+                .filter(task::Column::Token.eq(token.as_str()))
+                .filter(task::Column::State.eq(TaskState::Waiting.as_str()))
+                .into_query(),
+        ),
+        Write::ExpireWaitingTasks { execution_id, at } => backend.build(
+            &task::Entity::update_many()
+                .col_expr(
+                    task::Column::State,
+                    Expr::value(TaskState::TimedOut.as_str()),
+                )
+                .col_expr(task::Column::FinishedAt, Expr::value(*at))
+                .filter(task::Column::ExecutionId.eq(execution_id.as_str()))
+                .filter(task::Column::State.eq(TaskState::Waiting.as_str()))
+                .into_query(),
+        ),
+        Write::CompleteIdempotencyKey(record) => backend.build(
+            &idempotency_key::Entity::update_many()
+                .col_expr(idempotency_key::Column::Status, Expr::value("done"))
+                .col_expr(
+                    idempotency_key::Column::ResponseStatus,
+                    Expr::value(record.status),
+                )
+                .col_expr(
+                    idempotency_key::Column::ResponseBody,
+                    Expr::value(record.body.clone()),
+                )
+                .filter(idempotency_key::Column::Principal.eq(record.principal.as_str()))
+                .filter(idempotency_key::Column::Endpoint.eq(record.endpoint.as_str()))
+                .filter(idempotency_key::Column::Key.eq(record.key.as_str()))
+                .into_query(),
+        ),
+        Write::ReleaseIdempotencyKey {
+            principal,
+            endpoint,
+            key,
+        } => backend.build(
+            &idempotency_key::Entity::delete_many()
+                .filter(idempotency_key::Column::Principal.eq(principal.as_str()))
+                .filter(idempotency_key::Column::Endpoint.eq(endpoint.as_str()))
+                .filter(idempotency_key::Column::Key.eq(key.as_str()))
+                .into_query(),
+        ),
+        Write::ForgetIdempotencyKeysBefore(before) => backend.build(
+            &idempotency_key::Entity::delete_many()
+                .filter(idempotency_key::Column::CreatedAt.lt(*before))
+                .into_query(),
+        ),
+        Write::InsertApiKey(row) => {
+            backend.build(&api_key::Entity::insert(row.clone().into_active_model()).into_query())
+        }
+        Write::InsertVersion(row) => backend
+            .build(&metadata_version::Entity::insert(row.clone().into_active_model()).into_query()),
+        Write::InsertExecution(_)
+        | Write::InsertEvents(_)
+        | Write::InsertTasks(_)
+        | Write::InsertTimers(_)
+        | Write::DeleteTimers(_)
+        | Write::InsertAudit(_) => unreachable!("merged writes are built by write_statements"),
+    }
+}
+
+/// Takes due timers for firing; see [`TimerLease`]. Returns the leased timers' columns in
+/// [`LeasedTimer`]'s order.
+pub fn lease_statement(lease: &TimerLease, backend: DbBackend) -> Statement {
+    let mut due = Query::select();
+    due.column(timer::Column::Id)
+        .from(timer::Entity)
+        .and_where(timer::Column::DueAt.lte(lease.now))
+        .order_by(timer::Column::DueAt, sea_orm::Order::Asc)
+        .order_by(timer::Column::Id, sea_orm::Order::Asc)
+        .limit(lease.limit);
+    if backend == DbBackend::Postgres {
+        // Instances sharing the database take disjoint timers.
+        due.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    let mut update = Query::update();
+    update
+        .table(timer::Entity)
+        .value(timer::Column::DueAt, lease.until)
+        .and_where(timer::Column::Id.in_subquery(due))
+        .returning(Query::returning().columns([
+            timer::Column::Id,
+            timer::Column::ExecutionId,
+            timer::Column::Purpose,
+            timer::Column::Step,
+            timer::Column::Token,
+        ]));
+    backend.build(&update)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("a valid timestamp")
+    }
+
+    fn event(execution: &str, seq: i32) -> execution_event::Model {
+        execution_event::Model {
+            execution_id: execution.into(),
+            seq,
+            kind: "StepEntered".into(),
+            step: None,
+            detail: "{}".into(),
+            at: at(),
+        }
+    }
+
+    #[test]
+    fn an_insert_guard_ignores_collisions_instead_of_failing() {
+        let row = merchant::Model {
+            id: "m".into(),
+            name: "M".into(),
+            created_at: at(),
+        };
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let sql = Guard::InsertMerchant(row.clone()).statement(backend).sql;
+            let words: Vec<&str> = sql.split_whitespace().collect();
+            assert!(
+                words.ends_with(&["ON", "CONFLICT", "DO", "NOTHING"]),
+                "{sql}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_compare_and_set_names_the_expected_version() {
+        let row = execution::Model {
+            id: "e".into(),
+            status: "running".into(),
+            current_step: None,
+            state: "{}".into(),
+            pinned: "{}".into(),
+            event_count: 3,
+            version: 8,
+            created_at: at(),
+            updated_at: at(),
+        };
+        let statement = Guard::AdvanceExecution {
+            row,
+            expected_version: 7,
+        }
+        .statement(DbBackend::Postgres);
+        assert!(
+            statement.sql.contains(r#""version" = $"#) && statement.sql.contains("WHERE"),
+            "{}",
+            statement.sql
+        );
+        let values = statement.values.expect("bound values").0;
+        assert_eq!(values.last(), Some(&sea_orm::Value::BigInt(Some(7))));
+    }
+
+    #[test]
+    fn rows_of_a_kind_merge_across_change_sets() {
+        let writes = [
+            Write::InsertEvents(vec![event("a", 1), event("a", 2)]),
+            Write::DeleteTimers(TimerDeletion::Ids(vec![1])),
+            Write::InsertEvents(vec![event("b", 1)]),
+            Write::DeleteTimers(TimerDeletion::Ids(vec![2, 3])),
+        ];
+        let statements = write_statements(&writes, DbBackend::Sqlite);
+        assert_eq!(statements.len(), 2, "{statements:?}");
+        assert!(
+            statements[0]
+                .sql
+                .starts_with("INSERT INTO \"execution_events\"")
+        );
+        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(18));
+        assert!(statements[1].sql.starts_with("DELETE FROM \"timers\""));
+        assert_eq!(statements[1].values.as_ref().map(|v| v.0.len()), Some(3));
+    }
+
+    #[test]
+    fn long_inserts_are_split_under_the_parameter_limit() {
+        let events: Vec<_> = (0..7_000).map(|seq| event("a", seq)).collect();
+        let statements = write_statements(&[Write::InsertEvents(events)], DbBackend::Sqlite);
+        assert_eq!(statements.len(), 3);
+        for statement in &statements {
+            let parameters = statement.values.as_ref().map_or(0, |v| v.0.len());
+            assert!(parameters <= MAX_PARAMETERS, "{parameters}");
+        }
+    }
+
+    #[test]
+    fn a_lease_skips_locked_timers_on_postgres_only() {
+        let lease = TimerLease {
+            now: at(),
+            until: at(),
+            limit: 100,
+        };
+        let postgres = lease_statement(&lease, DbBackend::Postgres).sql;
+        assert!(postgres.contains("FOR UPDATE SKIP LOCKED"), "{postgres}");
+        assert!(postgres.contains("RETURNING"), "{postgres}");
+        let sqlite = lease_statement(&lease, DbBackend::Sqlite).sql;
+        assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
+    }
+}

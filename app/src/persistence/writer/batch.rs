@@ -1,0 +1,134 @@
+//! What a batch asks of the database, whichever drives it: the guards in submission order,
+//! then the writes of the change sets whose guard held, then the timer leases; and how each
+//! submitter is answered.
+
+use sea_orm::{DbBackend, Statement};
+
+use super::{Applied, Work, WriteError};
+use crate::persistence::changes::{LeasedTimer, lease_statement, write_statements};
+
+pub(super) struct Batch(Vec<Work>);
+
+/// What applying a batch came to, by position in the batch.
+pub(super) struct Outcomes {
+    pub refused: Vec<bool>,
+    pub leased: Vec<(usize, Vec<LeasedTimer>)>,
+}
+
+impl Batch {
+    pub fn new(works: Vec<Work>) -> Self {
+        Self(works)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The guard of each change set that has one, by position.
+    pub fn guards(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, work)| match work {
+                Work::Apply(changes, _) => {
+                    changes.guard.as_ref().map(|g| (i, g.statement(backend)))
+                }
+                Work::Lease(..) => None,
+            })
+            .collect()
+    }
+
+    /// The writes of every change set not refused, merged.
+    pub fn writes(&self, refused: &[bool], backend: DbBackend) -> Vec<Statement> {
+        let writes = self
+            .0
+            .iter()
+            .zip(refused)
+            .filter(|(_, refused)| !**refused)
+            .filter_map(|(work, _)| match work {
+                Work::Apply(changes, _) => Some(changes.writes.iter()),
+                Work::Lease(..) => None,
+            })
+            .flatten();
+        write_statements(writes, backend)
+    }
+
+    /// The timer leases, by position.
+    pub fn leases(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(i, work)| match work {
+                Work::Lease(lease, _) => Some((i, lease_statement(lease, backend))),
+                Work::Apply(..) => None,
+            })
+            .collect()
+    }
+
+    /// Answers every submitter: what became of its work, or why the batch failed.
+    fn answer(self, outcome: Result<Outcomes, WriteError>, metrics: &super::WriterMetrics) {
+        match outcome {
+            Ok(Outcomes { refused, leased }) => {
+                let mut leased = leased.into_iter().peekable();
+                for (i, work) in self.0.into_iter().enumerate() {
+                    match work {
+                        Work::Apply(_, reply) => {
+                            let applied = if refused[i] {
+                                metrics.refused.inc();
+                                Applied::Refused
+                            } else {
+                                Applied::Committed
+                            };
+                            let _ = reply.send(Ok(applied));
+                        }
+                        Work::Lease(_, reply) => {
+                            let timers = match leased.next_if(|(at, _)| *at == i) {
+                                Some((_, timers)) => timers,
+                                None => vec![],
+                            };
+                            let _ = reply.send(Ok(timers));
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                metrics.failed_batches.inc();
+                for work in self.0 {
+                    match work {
+                        Work::Apply(_, reply) => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                        Work::Lease(_, reply) => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Answers the submitters of an applied batch, or of one that failed for want of the
+    /// database; true when it failed. A failed batch of several comes back as batches of
+    /// one to apply again: one change set that breaks a constraint must not take the
+    /// others down with it.
+    pub fn settle(
+        self,
+        outcome: Result<Outcomes, WriteError>,
+        metrics: &super::WriterMetrics,
+    ) -> Result<bool, Vec<Batch>> {
+        match outcome {
+            Ok(outcomes) => {
+                self.answer(Ok(outcomes), metrics);
+                Ok(false)
+            }
+            Err(error) if self.0.len() > 1 && !matches!(error, WriteError::Unavailable(_)) => {
+                Err(self.0.into_iter().map(|work| Batch(vec![work])).collect())
+            }
+            Err(error) => {
+                tracing::error!(%error, changes = self.0.len(), "a write batch failed");
+                self.answer(Err(error), metrics);
+                Ok(true)
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The one writer of a database. Requests submit [change sets](super::changes) to its queue
+//! and await their outcome; the writer takes everything queued, applies it in one
+//! transaction (guards first, then the rows of each kind merged into multi-row statements),
+//! commits once, and answers each submitter. An answer is sent only after the commit
+//! returned, so an acknowledged write is durable; a batch that fails is rolled back whole
+//! and its submitters are told so.
+//!
+//! On SQLite the writer owns one connection on a thread of its own, so a batch costs no
+//! hand-off per statement ([`sqlite`]). On PostgreSQL it is a task on the pool
+//! ([`postgres`]); the guards, not this process, keep several instances correct.
+
+mod batch;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
+use sea_orm::DatabaseConnection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::SqliteSync;
+use super::changes::{ChangeSet, LeasedTimer, TimerLease};
+
+/// The most change sets one transaction takes.
+const MAX_BATCH: usize = 512;
+/// Change sets waiting beyond this make submitters wait for room (backpressure).
+const QUEUE_CAPACITY: usize = 8_192;
+
+/// Why a write did not commit.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// The database cannot take writes now (disk full, I/O error, connection lost); nothing
+    /// of the change set was applied. Retrying later may succeed.
+    #[error("the database cannot take writes now: {0}")]
+    Unavailable(String),
+    /// The change set broke a constraint of the database.
+    #[error("the write broke a constraint: {0}")]
+    Constraint(String),
+    #[error("the write failed: {0}")]
+    Failed(String),
+}
+
+/// What became of a change set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Applied {
+    Committed,
+    /// Its guard changed nothing (another writer got there first): nothing was applied.
+    Refused,
+}
+
+enum Work {
+    Apply(ChangeSet, oneshot::Sender<Result<Applied, WriteError>>),
+    Lease(
+        TimerLease,
+        oneshot::Sender<Result<Vec<LeasedTimer>, WriteError>>,
+    ),
+}
+
+/// A handle on the writer; cheap to clone. The writer stops when the last handle is gone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Work>,
+    metrics: Arc<WriterMetrics>,
+}
+
+/// How the writer is doing, for `/metrics`.
+pub struct WriterMetrics {
+    batch_size: Histogram,
+    queue_depth: IntGauge,
+    commit_seconds: Histogram,
+    refused: IntCounter,
+    failed_batches: IntCounter,
+    /// Requests that recomputed their changes after a refusal (counted by the callers).
+    pub retries: IntCounter,
+}
+
+impl WriterMetrics {
+    pub fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let batch_size = Histogram::with_opts(
+            HistogramOpts::new(
+                "writer_batch_size",
+                "Change sets applied per writer transaction",
+            )
+            .buckets(vec![
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0,
+            ]),
+        )?;
+        let queue_depth = IntGauge::new(
+            "writer_queue_depth",
+            "Change sets submitted and not yet taken by the writer",
+        )?;
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "writer_commit_seconds",
+                "Time to apply and commit one writer batch",
+            )
+            .buckets(vec![
+                0.000_25, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )?;
+        let refused = IntCounter::new(
+            "writer_refused_total",
+            "Change sets whose guard (a compare-and-set) changed nothing",
+        )?;
+        let failed_batches = IntCounter::new(
+            "writer_failed_batches_total",
+            "Writer transactions that failed and were rolled back",
+        )?;
+        let retries = IntCounter::new(
+            "writer_retries_total",
+            "Requests that recomputed their changes after a compare-and-set refused them",
+        )?;
+        registry.register(Box::new(batch_size.clone()))?;
+        registry.register(Box::new(queue_depth.clone()))?;
+        registry.register(Box::new(commit_seconds.clone()))?;
+        registry.register(Box::new(refused.clone()))?;
+        registry.register(Box::new(failed_batches.clone()))?;
+        registry.register(Box::new(retries.clone()))?;
+        Ok(Self {
+            batch_size,
+            queue_depth,
+            commit_seconds,
+            refused,
+            failed_batches,
+            retries,
+        })
+    }
+}
+
+impl Writer {
+    /// Starts the writer of the database `db` is connected to.
+    pub fn start(
+        db: &DatabaseConnection,
+        url: &str,
+        sqlite_sync: SqliteSync,
+        metrics: Arc<WriterMetrics>,
+    ) -> Result<Self, WriteError> {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => {
+                sqlite::start(url, sqlite_sync, receiver, metrics.clone())?;
+            }
+            _ => postgres::start(db.clone(), receiver, metrics.clone()),
+        }
+        Ok(Self { queue, metrics })
+    }
+
+    pub fn metrics(&self) -> &WriterMetrics {
+        &self.metrics
+    }
+
+    /// Applies a change set; `Refused` when its guard changed nothing.
+    pub async fn apply(&self, changes: ChangeSet) -> Result<Applied, WriteError> {
+        if changes.is_empty() {
+            return Ok(Applied::Committed);
+        }
+        let (reply, answer) = oneshot::channel();
+        self.submit(Work::Apply(changes, reply), answer).await
+    }
+
+    /// Applies a change set that has no guard.
+    pub async fn commit(&self, changes: ChangeSet) -> Result<(), WriteError> {
+        debug_assert!(
+            changes.guard.is_none(),
+            "a guarded change set may be refused"
+        );
+        match self.apply(changes).await? {
+            Applied::Committed => Ok(()),
+            Applied::Refused => Err(WriteError::Failed("an unguarded change was refused".into())),
+        }
+    }
+
+    /// Takes due timers for firing.
+    pub async fn lease_timers(&self, lease: TimerLease) -> Result<Vec<LeasedTimer>, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Work::Lease(lease, reply), answer).await
+    }
+
+    async fn submit<T>(
+        &self,
+        work: Work,
+        answer: oneshot::Receiver<Result<T, WriteError>>,
+    ) -> Result<T, WriteError> {
+        self.metrics.queue_depth.inc();
+        if self.queue.send(work).await.is_err() {
+            self.metrics.queue_depth.dec();
+            return Err(stopped());
+        }
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+fn stopped() -> WriteError {
+    WriteError::Unavailable("the writer stopped".into())
+}
+
+/// Takes what is queued, up to [`MAX_BATCH`], after `first`.
+fn fill_batch(first: Work, queue: &mut mpsc::Receiver<Work>, metrics: &WriterMetrics) -> Vec<Work> {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(work) => batch.push(work),
+            Err(_) => break,
+        }
+    }
+    metrics.queue_depth.sub(batch.len() as i64);
+    metrics.batch_size.observe(batch.len() as f64);
+    batch
+}
+
+/// How long a batch that could not be applied waits before the writer takes the next: a
+/// full disk or a lost database fails every batch at once, and a short pause keeps the
+/// writer from spinning while it is down.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(50);

@@ -1,0 +1,126 @@
+//! The PostgreSQL writer: a task that applies each batch in one transaction on a pooled
+//! connection. Other instances on the same database write too; the guards (compare-and-set
+//! on rows) keep them correct, not this queue.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use tokio::sync::mpsc;
+
+use super::batch::{Batch, Outcomes};
+use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
+use crate::persistence::changes::LeasedTimer;
+
+pub(super) fn start(
+    db: DatabaseConnection,
+    mut queue: mpsc::Receiver<Work>,
+    metrics: Arc<WriterMetrics>,
+) {
+    tokio::spawn(async move {
+        while let Some(first) = queue.recv().await {
+            let batch = Batch::new(fill_batch(first, &mut queue, &metrics));
+            let started = Instant::now();
+            let failed = apply_or_split(&db, batch, &metrics).await;
+            metrics
+                .commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            if failed {
+                tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
+            }
+        }
+    });
+}
+
+/// Applies a batch and answers its submitters; true when it failed.
+async fn apply_or_split(db: &DatabaseConnection, batch: Batch, metrics: &WriterMetrics) -> bool {
+    let outcome = apply(db, &batch).await;
+    match batch.settle(outcome, metrics) {
+        Ok(failed) => failed,
+        Err(singles) => {
+            for single in singles {
+                let outcome = apply(db, &single).await;
+                let _ = single.settle(outcome, metrics);
+            }
+            false
+        }
+    }
+}
+
+async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, WriteError> {
+    let transaction = db.begin().await.map_err(classify)?;
+    let mut refused = vec![false; batch.len()];
+    for (i, guard) in batch.guards(DbBackend::Postgres) {
+        let result = transaction.execute_raw(guard).await.map_err(classify)?;
+        refused[i] = result.rows_affected() != 1;
+    }
+    for statement in batch.writes(&refused, DbBackend::Postgres) {
+        transaction.execute_raw(statement).await.map_err(classify)?;
+    }
+    let mut leased = Vec::new();
+    for (i, statement) in batch.leases(DbBackend::Postgres) {
+        let rows = transaction
+            .query_all_raw(statement)
+            .await
+            .map_err(classify)?;
+        let timers = rows
+            .iter()
+            .map(|row| {
+                Ok(LeasedTimer {
+                    id: row.try_get_by_index(0)?,
+                    execution_id: row.try_get_by_index(1)?,
+                    purpose: row.try_get_by_index(2)?,
+                    step: row.try_get_by_index(3)?,
+                    token: row.try_get_by_index(4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, DbErr>>()
+            .map_err(classify)?;
+        leased.push((i, timers));
+    }
+    transaction.commit().await.map_err(classify)?;
+    Ok(Outcomes { refused, leased })
+}
+
+fn classify(error: DbErr) -> WriteError {
+    let message = error.to_string();
+    match &error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => WriteError::Unavailable(message),
+        _ => match error.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            | Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
+                WriteError::Constraint(message)
+            }
+            // Class 08 (connection), 53 (insufficient resources: disk full), 57 (operator
+            // intervention: shutdown): the database, not the change, is the problem.
+            _ if ["08", "53", "57"]
+                .iter()
+                .any(|class| sqlstate(&error).is_some_and(|code| code.starts_with(class))) =>
+            {
+                WriteError::Unavailable(message)
+            }
+            _ if is_io(&error) => WriteError::Unavailable(message),
+            _ => WriteError::Failed(message),
+        },
+    }
+}
+
+fn sqlstate(error: &DbErr) -> Option<String> {
+    match error {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+fn is_io(error: &DbErr) -> bool {
+    matches!(
+        error,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+            if matches!(**e, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed)
+    )
+}

@@ -1,0 +1,23 @@
+//! The black-box suite: one test binary (each binary links the whole server), a module per
+//! area of the API. Every test starts the real server on a random port against a fresh
+//! database of its own; `on_both_databases!` runs it on SQLite and on PostgreSQL.
+
+mod auth;
+mod checkout;
+mod console;
+mod functions;
+mod history_limit;
+mod hostile_input;
+mod idempotency;
+mod isolation;
+mod limits;
+mod merchants;
+mod metadata;
+mod metrics;
+mod openapi;
+mod ops;
+mod publish_checks;
+mod routing;
+mod seeds;
+mod tasks;
+mod workflow;
