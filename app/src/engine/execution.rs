@@ -150,23 +150,45 @@ impl Execution {
         };
         let order =
             order.ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
+        let pinned: Pinned = serde_json::from_str(&row.pinned)
+            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
+        let flow = super::flows::pinned_flow(state, &order.merchant_id, &pinned.flow).await?;
+        Self::from_rows(
+            row,
+            order,
+            flow,
+            state.history_limit,
+            crate::persistence::now(),
+        )
+        .map(Some)
+    }
+
+    /// An execution as stored, to advance at `now` under its pinned `flow`.
+    pub fn from_rows(
+        row: execution::Model,
+        order: order::Model,
+        flow: Arc<Flow>,
+        history_limit: i32,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        let id = &row.id;
         let interpreter_state: ExecutionState = serde_json::from_str(&row.state)
             .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
         let pinned: Pinned = serde_json::from_str(&row.pinned)
             .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
-        let flow = super::flows::pinned_flow(state, &order.merchant_id, &pinned.flow).await?;
         let status = parse_status(&order)?;
-        Ok(Some(Self::new(
-            row.clone(),
-            Some(row.version),
+        let version = row.version;
+        Ok(Self::new(
+            row,
+            Some(version),
             interpreter_state,
             pinned,
             flow,
             order,
             status,
-            state.history_limit,
-            crate::persistence::now(),
-        )))
+            history_limit,
+            now,
+        ))
     }
 
     pub fn id(&self) -> &str {

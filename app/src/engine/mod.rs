@@ -10,6 +10,8 @@ mod execution;
 mod flows;
 mod pins;
 pub mod pricing;
+#[cfg(test)]
+mod tests;
 
 use domain::Scope;
 use domain::workflow::Event;
