@@ -371,6 +371,72 @@ on_both_databases! {
         assert_eq!(events(&new_history, "FunctionEvaluated")[0]["detail"]["version"], 2);
     }
 
+    async fn payments_cancels_and_the_timeout_racing_on_one_order_have_one_winner(app: TestApp) {
+        // Payments and cancels arrive together, right at the payment deadline, so the
+        // timeout races them too. Every racer goes through the batched writer; exactly one
+        // may change the order, and the order shows which.
+        const RACERS: usize = 20;
+        app.publish_flow("haidilao", &flow_with_payment_timeout(1)).await;
+        let key = app.create_key("haidilao", "storefront").await;
+        let order = app.create_order("haidilao").await;
+        let id = order_id(&order);
+        let deadline = tests::checkout::timestamp_millis(
+            order["payment_deadline"].as_str().expect("payment_deadline"),
+        );
+        let wait = deadline - tests::checkout::now_millis();
+        tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
+        let barrier = Arc::new(tokio::sync::Barrier::new(2 * RACERS));
+        let mut racers = Vec::new();
+        for i in 0..2 * RACERS {
+            let path = if i % 2 == 0 { "payment" } else { "cancel" };
+            let mut request = app
+                .client
+                .post(app.url(&format!("/v1/storefront/orders/{id}/{path}")))
+                .bearer_auth(&key);
+            if path == "payment" {
+                request = request.json(&json!({"payment_method": "alipay"}));
+            }
+            let barrier = barrier.clone();
+            racers.push(tokio::spawn(async move {
+                barrier.wait().await;
+                (path, tests::execute(request).await)
+            }));
+        }
+        let mut winners = Vec::new();
+        for racer in racers {
+            let (path, response) = racer.await.expect("racer task");
+            match response.status {
+                200 => winners.push((path, response.body)),
+                _ => {
+                    response.assert_problem(409, "");
+                }
+            }
+        }
+        assert!(winners.len() <= 1, "more than one winner: {winners:?}");
+        let stored = app
+            .wait_for_status(&id, if winners.first().is_some_and(|(p, _)| *p == "payment") { "completed" } else { "canceled" }, POLL_LIMIT)
+            .await;
+        match winners.first() {
+            Some(("payment", body)) => {
+                assert_completed(body, "alipay", 8000, "alipay-discount", 1, "Alipay: 20% off");
+                assert_eq!(stored["status"], "completed");
+            }
+            Some((_, body)) => {
+                assert_eq!(body["cancel_reason"], "customer_canceled", "{body}");
+                assert_eq!(stored["cancel_reason"], "customer_canceled");
+            }
+            None => assert_eq!(stored["cancel_reason"], "payment_timeout", "{stored}"),
+        }
+        let history = app.history(&id).await;
+        let endings = ["ExecutionSucceeded", "ExecutionFailed", "ExecutionCanceled"]
+            .iter()
+            .map(|kind| events(&history, kind).len())
+            .sum::<usize>();
+        assert_eq!(endings, 1, "the execution ends once: {history:?}");
+        let seqs: Vec<i64> = history.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no event lost or doubled");
+    }
+
     async fn concurrent_payments_pay_an_order_once(app: TestApp) {
         const PAYERS: usize = 50;
         let key = app.create_key("haidilao", "storefront").await;

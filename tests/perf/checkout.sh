@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Checkout throughput against the machine's ceiling, interleaved so both see the same load
+# from the rest of the machine: for each round, the server (SQLite with synchronous=full, or
+# PostgreSQL) under the load generator, then the baseline (one sea-orm INSERT per request
+# on the same kind of database). Prints each run's summary, the server's context switches
+# per checkout, and the ratio of requests/s.
+#
+#   cargo build --release -p app -p tests
+#   tests/perf/checkout.sh sqlite 32 2          # backend, clients, rounds
+#   tests/perf/checkout.sh postgres 32 2        # needs PostgreSQL on 127.0.0.1:5432
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BACKEND=${1:-sqlite}
+CLIENTS=${2:-32}
+ROUNDS=${3:-2}
+DURATION=${DURATION:-10s}
+BIN=${CARGO_TARGET_DIR:-target}/release
+KEY=loadgen-admin-key-0123456789
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+database() { # a fresh database URL for this backend
+  case "$BACKEND" in
+    sqlite) echo "sqlite://$WORK/$1.db?mode=rwc" ;;
+    postgres)
+      psql -h 127.0.0.1 -U postgres -qAt -c "DROP DATABASE IF EXISTS perf_$1" -c "CREATE DATABASE perf_$1" >/dev/null
+      echo "postgres://postgres@127.0.0.1:5432/perf_$1" ;;
+  esac
+}
+
+switches() { # voluntary + involuntary context switches over every thread of a process
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  url=$(database "server$round")
+  ORDERFLOW_ADDR=127.0.0.1:18080 DATABASE_URL="$url" ORDERFLOW_ADMIN_KEY=$KEY \
+    ORDERFLOW_RATE_LIMIT=0 ORDERFLOW_LOG=warn ORDERFLOW_SQLITE_SYNC=full "$BIN/orderflow" \
+    >"$WORK/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -fs http://127.0.0.1:18080/readyz >/dev/null && break; sleep 0.1; done
+  before=$(switches "$server")
+  echo "== round $round: server ($BACKEND, $CLIENTS clients, $DURATION)"
+  ORDERFLOW_ADMIN_KEY=$KEY "$BIN/loadgen" --url http://127.0.0.1:18080 --concurrency "$CLIENTS" \
+    --duration "$DURATION" --expect-final-amount 8000 | tee "$WORK/server.out"
+  after=$(switches "$server")
+  checkouts=$(awk '$1 == "checkouts" {print $2}' "$WORK/server.out")
+  curl -fs http://127.0.0.1:18080/metrics | grep -E '^orderflow_writer_batch_size_(sum|count)' || true
+  kill "$server"; wait "$server" 2>/dev/null || true
+  echo "context switches per checkout: $(( (after - before) / (checkouts > 0 ? checkouts : 1) ))"
+  echo "== round $round: baseline ($BACKEND, $CLIENTS clients, $DURATION)"
+  "$BIN/loadgen" --baseline --database-url "$(database "baseline$round")" \
+    --concurrency "$CLIENTS" --duration "$DURATION" | tee "$WORK/baseline.out"
+  rps() { awk '$1 == "requests" {sub(/\/s/, "", $3); print $3}' "$1"; }
+  echo "== round $round: server requests/s $(rps "$WORK/server.out") = $(awk -v a="$(rps "$WORK/server.out")" -v b="$(rps "$WORK/baseline.out")" 'BEGIN {printf "%.0f", 100 * a / b}')% of the baseline's $(rps "$WORK/baseline.out")"
+done
