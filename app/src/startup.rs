@@ -40,8 +40,8 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("writer: {0}")]
     Writer(#[from] WriteError),
-    #[error("{0}")]
-    Write(String),
+    #[error("storing the generated admin key: {0}")]
+    AdminKey(#[source] crate::error::ApiError),
 }
 
 /// Connects and brings the schema up to date.
@@ -107,7 +107,7 @@ impl Application {
                 None,
             )
             .await
-            .map_err(|e| StartError::Write(e.to_string()))?;
+            .map_err(StartError::AdminKey)?;
             Some(key.secret)
         } else {
             None

@@ -610,6 +610,143 @@ async fn crash_and_restart_loses_nothing() {
     );
 }
 
+/// What the clients were told before the crash, per order.
+#[derive(Default)]
+struct Acknowledged {
+    created: Vec<String>,
+    paid: Vec<String>,
+}
+
+/// One client of the crash-under-load test: creates and pays orders until the server stops
+/// answering, and keeps what was acknowledged.
+async fn client_until_the_crash(
+    api: Api,
+    i: usize,
+    acknowledged: Arc<std::sync::Mutex<Acknowledged>>,
+) {
+    let send = |path: String, body: Value| {
+        let request = api
+            .client
+            .post(api.url(&path))
+            .bearer_auth(ADMIN_KEY)
+            .json(&body);
+        async move {
+            let response = request.send().await.ok()?;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.ok()?;
+            Some((status, body))
+        }
+    };
+    for n in 0.. {
+        let Some((201, created)) = send(
+            "/v1/storefront/orders".into(),
+            order_request(i * 100_000 + n),
+        )
+        .await
+        else {
+            return;
+        };
+        let id = created["order_id"].as_str().expect("order_id").to_owned();
+        acknowledged
+            .lock()
+            .expect("acknowledged")
+            .created
+            .push(id.clone());
+        let paid = send(
+            format!("/v1/storefront/orders/{id}/payment"),
+            json!({"payment_method": "alipay"}),
+        )
+        .await;
+        let Some((200, paid)) = paid else { return };
+        assert_eq!(paid["status"], "completed", "{paid}");
+        assert_eq!(paid["final_amount_minor"], 8000, "{paid}");
+        acknowledged.lock().expect("acknowledged").paid.push(id);
+    }
+}
+
+/// SIGKILL while batches are in flight: every create and payment that was answered is
+/// there after the restart, applied once; what was in flight is all there or not at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_with_batches_in_flight_loses_no_acknowledged_write() {
+    const CLIENTS: usize = 16;
+    let dir = TempDir::new("crash-under-load");
+    let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("of.db").display());
+    let mut first = Server::start("first", dir.path(), &database_url, true).await;
+    let acknowledged = Arc::new(std::sync::Mutex::new(Acknowledged::default()));
+    let mut clients = tokio::task::JoinSet::new();
+    for i in 0..CLIENTS {
+        clients.spawn(client_until_the_crash(
+            first.api.clone(),
+            i,
+            acknowledged.clone(),
+        ));
+    }
+    // Kill once the load is well under way: requests are queued and batches committing.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged.lock().expect("acknowledged").paid.len() < 300 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill();
+    while let Some(client) = clients.join_next().await {
+        client.expect("client");
+    }
+    let Acknowledged { created, paid } =
+        std::mem::take(&mut *acknowledged.lock().expect("acknowledged"));
+    assert!(
+        paid.len() >= 300,
+        "the load never got going: {} payments answered",
+        paid.len()
+    );
+    eprintln!(
+        "SIGKILLed after {} creates and {} payments were answered",
+        created.len(),
+        paid.len()
+    );
+
+    let second = Server::start("second", dir.path(), &database_url, true).await;
+    let api = second.api.clone();
+    let stored: Vec<Value> = api
+        .list_all(&format!("/v1/merchants/{MERCHANT}/orders"), &[])
+        .await;
+    let stored_ids: HashSet<&str> = stored
+        .iter()
+        .filter_map(|o| o["order_id"].as_str())
+        .collect();
+    for id in &created {
+        assert!(
+            stored_ids.contains(id.as_str()),
+            "acknowledged order {id} is gone"
+        );
+    }
+    for id in &paid {
+        assert_completed_once(&api, id).await;
+    }
+    // What was in flight at the kill committed whole or not at all: no order is half-paid,
+    // and paying a waiting one now applies once.
+    for order in &stored {
+        let id = order["order_id"].as_str().expect("order_id");
+        match order["status"].as_str() {
+            Some("completed") => assert_completed_once(&api, id).await,
+            Some("awaiting_payment") => {
+                assert_contiguous(id, &api.history(id).await);
+                let reply = api
+                    .post(
+                        &format!("/v1/storefront/orders/{id}/payment"),
+                        &json!({"payment_method": "alipay"}),
+                    )
+                    .await;
+                assert_eq!(
+                    reply.status, 200,
+                    "paying {id} after the restart: {}",
+                    reply.text
+                );
+                assert_completed_once(&api, id).await;
+            }
+            other => panic!("order {id} is {other:?} after the crash: {order}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // 2. Two instances on one PostgreSQL: each timer fires exactly once
 // ---------------------------------------------------------------------------------------

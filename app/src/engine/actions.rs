@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::execution::{EvaluationRecord, Execution};
 use super::pricing::{self, Pricing};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::services::metadata::parse_body;
 
 impl Execution {
@@ -73,24 +73,18 @@ impl Execution {
         named: Option<&str>,
     ) -> ApiResult<Event> {
         let order_map = self.order_map()?;
-        let pricing = match named {
-            Some(name) => match self.pricing.functions.get(name) {
-                None => Pricing::FunctionNotPublished {
-                    rule: None,
-                    function: name.to_owned(),
-                },
-                Some((function, script)) => Pricing::Priced {
-                    rule: None,
-                    function: function.clone(),
-                    evaluation: runtime.run_discount(script, &order_map),
-                },
-            },
-            None => match &self.pricing.routing_table {
-                None => Pricing::NoRoute,
-                Some(table) => {
-                    pricing::price(runtime, table, &order_map, &self.pricing.functions).pricing
-                }
-            },
+        let resources = self
+            .pricing
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("a pricing step ran without its pricing loaded"))?;
+        let pricing = match (named, &resources.routing_table) {
+            (Some(name), _) => {
+                pricing::run_function(runtime, &resources.functions, None, name, &order_map)
+            }
+            (None, None) => Pricing::NoRoute,
+            (None, Some(table)) => {
+                pricing::price(runtime, table, &order_map, &resources.functions).pricing
+            }
         };
         let routing_table_version = self
             .pinned

@@ -25,8 +25,10 @@ pub struct ExecutionChanges {
     pub new_tasks: Vec<task::Model>,
     pub settled_tasks: Vec<TaskSettlement>,
     pub heartbeats: Vec<String>,
-    /// The execution ended: its waiting tasks time out and its timers go.
+    /// The execution ended: every timer of it goes.
     pub ended: bool,
+    /// The task stored as waiting was not settled by this change and times out.
+    pub expire_waiting: bool,
     pub new_timers: Vec<NewTimer>,
     /// Timers that fired, or whose task finished.
     pub deleted_timers: Vec<TimerDeletion>,
@@ -66,18 +68,23 @@ impl ExecutionChanges {
         for token in self.heartbeats {
             set.push(Write::HeartbeatTask { token, at });
         }
-        for deletion in self.deleted_timers {
-            set.push(Write::DeleteTimers(deletion));
-        }
-        // A new execution has nothing stored to end.
-        if self.ended && self.expected_version.is_some() {
+        if self.expire_waiting {
             set.push(Write::ExpireWaitingTasks {
                 execution_id: execution_id.clone(),
                 at,
             });
-            set.push(Write::DeleteTimers(TimerDeletion::OfExecution(
+        }
+        match (self.ended, self.expected_version) {
+            // A new execution has no timer stored.
+            (true, None) => {}
+            (true, Some(_)) => set.push(Write::DeleteTimers(TimerDeletion::OfExecution(
                 execution_id,
-            )));
+            ))),
+            (false, _) => {
+                for deletion in self.deleted_timers {
+                    set.push(Write::DeleteTimers(deletion));
+                }
+            }
         }
         if !self.new_timers.is_empty() {
             set.push(Write::InsertTimers(self.new_timers));

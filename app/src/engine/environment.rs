@@ -15,7 +15,7 @@ use serde_json::Value;
 pub struct ConditionCache(Mutex<HashMap<String, CompiledScript>>);
 
 /// A task token: 192 random bits.
-pub fn new_token() -> String {
+fn new_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rng().fill_bytes(&mut bytes);
     format!(

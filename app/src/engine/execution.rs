@@ -17,7 +17,7 @@ use super::environment::{ConditionCache, ScriptEnvironment};
 use super::pins::Pinned;
 use super::pricing::PricingFunctions;
 use crate::error::{ApiError, ApiResult};
-use crate::persistence::changes::{IdempotencyRecord, NewTimer, TimerDeletion};
+use crate::persistence::changes::{NewTimer, TimerDeletion};
 use crate::persistence::entities::{execution, execution_event, order, task};
 use crate::persistence::executions;
 use crate::services::orders::OfferedMethod;
@@ -46,7 +46,11 @@ pub struct Execution {
     pub(super) status: OrderStatus,
     pub(super) cancel_reason: Option<CancelReason>,
     initial_status: OrderStatus,
-    pub(super) pricing: PricingResources,
+    /// The task stored as waiting when the execution was read: the one its state awaits
+    /// (an execution waits on at most one callback at a time).
+    stored_waiting: Option<String>,
+    /// Loaded only for an advance that may price (see [`Execution::may_run_scripts`]).
+    pub(super) pricing: Option<PricingResources>,
     pub(super) evaluations: Vec<EvaluationRecord>,
     events: Vec<execution_event::Model>,
     new_tasks: Vec<task::Model>,
@@ -59,76 +63,59 @@ pub struct Execution {
     pub(super) now: DateTime<Utc>,
 }
 
-impl Execution {
-    /// A new execution for a new order; `ExecutionStarted` records what it pinned.
-    pub fn start(
-        order: order::Model,
-        pinned: Pinned,
-        flow: Arc<Flow>,
-        input: Value,
-        history_limit: i32,
-        now: DateTime<Utc>,
-    ) -> ApiResult<Self> {
-        let state = ExecutionState::new(input);
-        let status = parse_status(&order)?;
-        let row = execution::Model {
-            id: order.id.clone(),
-            status: "running".into(),
-            current_step: None,
-            state: String::new(),
-            pinned: to_json(&pinned)?,
-            event_count: 0,
-            version: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut execution = Self::new(
+/// An execution's rows as stored, parsed; [`StoredExecution::resume`] makes it an
+/// [`Execution`] to advance.
+pub struct StoredExecution {
+    row: execution::Model,
+    order: order::Model,
+    state: ExecutionState,
+    pub pinned: Pinned,
+    status: OrderStatus,
+    /// `None` for an execution not stored yet.
+    expected_version: Option<i64>,
+}
+
+impl StoredExecution {
+    pub fn parse(row: execution::Model, order: order::Model) -> ApiResult<Self> {
+        let id = &row.id;
+        let state = serde_json::from_str(&row.state)
+            .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
+        let pinned = serde_json::from_str(&row.pinned)
+            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
+        Ok(Self {
+            status: parse_status(&order)?,
+            expected_version: Some(row.version),
             row,
-            None,
+            order,
             state,
             pinned,
-            flow,
-            order,
-            status,
-            history_limit,
-            now,
-        );
-        execution.record(
-            "ExecutionStarted",
-            None,
-            json!({"pinned": execution.pinned, "input": execution.state.input}),
-        );
-        if let Some(seconds) = execution.flow.timeout_seconds() {
-            let due = execution.after(seconds);
-            execution.schedule_timer(TimerPurpose::FlowTimeout, None, None, due);
-        }
-        Ok(execution)
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        row: execution::Model,
-        expected_version: Option<i64>,
-        state: ExecutionState,
-        pinned: Pinned,
-        flow: Arc<Flow>,
-        order: order::Model,
-        status: OrderStatus,
-        history_limit: i32,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let cancel_reason = order.cancel_reason.as_deref().and_then(|r| r.parse().ok());
-        Self {
-            execution: row,
-            expected_version,
-            state,
-            pinned,
+    /// The execution, to advance at `now` under its pinned `flow`.
+    pub fn resume(self, flow: Arc<Flow>, history_limit: i32, now: DateTime<Utc>) -> Execution {
+        let stored_waiting = match &self.state.pending {
+            Some(Pending::Callback { token }) if self.expected_version.is_some() => {
+                Some(token.clone())
+            }
+            _ => None,
+        };
+        Execution {
+            cancel_reason: self
+                .order
+                .cancel_reason
+                .as_deref()
+                .and_then(|r| r.parse().ok()),
+            execution: self.row,
+            expected_version: self.expected_version,
+            state: self.state,
+            pinned: self.pinned,
             flow,
-            order,
-            status,
-            cancel_reason,
-            initial_status: status,
-            pricing: PricingResources::default(),
+            order: self.order,
+            status: self.status,
+            initial_status: self.status,
+            stored_waiting,
+            pricing: None,
             evaluations: vec![],
             events: vec![],
             new_tasks: vec![],
@@ -141,6 +128,49 @@ impl Execution {
             now,
         }
     }
+}
+
+impl Execution {
+    /// A new execution for a new order; `ExecutionStarted` records what it pinned.
+    pub fn start(
+        order: order::Model,
+        pinned: Pinned,
+        flow: Arc<Flow>,
+        input: Value,
+        history_limit: i32,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        let row = execution::Model {
+            id: order.id.clone(),
+            status: "running".into(),
+            current_step: None,
+            state: String::new(),
+            pinned: to_json(&pinned)?,
+            event_count: 0,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let stored = StoredExecution {
+            status: parse_status(&order)?,
+            expected_version: None,
+            row,
+            order,
+            state: ExecutionState::new(input),
+            pinned,
+        };
+        let mut execution = stored.resume(flow, history_limit, now);
+        execution.record(
+            "ExecutionStarted",
+            None,
+            json!({"pinned": execution.pinned, "input": execution.state.input}),
+        );
+        if let Some(seconds) = execution.flow.timeout_seconds() {
+            let due = execution.after(seconds);
+            execution.schedule_timer(TimerPurpose::FlowTimeout, None, None, due);
+        }
+        Ok(execution)
+    }
 
     /// Reads an execution and its order (no lock: the write is a compare-and-set on the
     /// version read here). `None` when there is no such execution.
@@ -150,49 +180,14 @@ impl Execution {
         };
         let order =
             order.ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
-        let pinned: Pinned = serde_json::from_str(&row.pinned)
-            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
-        let flow = super::flows::pinned_flow(state, &order.merchant_id, &pinned.flow).await?;
-        Self::from_rows(
-            row,
-            order,
+        let stored = StoredExecution::parse(row, order)?;
+        let flow = super::flows::pinned_flow(state, &stored.order.merchant_id, &stored.pinned.flow)
+            .await?;
+        Ok(Some(stored.resume(
             flow,
             state.history_limit,
             crate::persistence::now(),
-        )
-        .map(Some)
-    }
-
-    /// An execution as stored, to advance at `now` under its pinned `flow`.
-    pub fn from_rows(
-        row: execution::Model,
-        order: order::Model,
-        flow: Arc<Flow>,
-        history_limit: i32,
-        now: DateTime<Utc>,
-    ) -> ApiResult<Self> {
-        let id = &row.id;
-        let interpreter_state: ExecutionState = serde_json::from_str(&row.state)
-            .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
-        let pinned: Pinned = serde_json::from_str(&row.pinned)
-            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
-        let status = parse_status(&order)?;
-        let version = row.version;
-        Ok(Self::new(
-            row,
-            Some(version),
-            interpreter_state,
-            pinned,
-            flow,
-            order,
-            status,
-            history_limit,
-            now,
-        ))
-    }
-
-    pub fn id(&self) -> &str {
-        &self.execution.id
+        )))
     }
 
     pub fn order(&self) -> &order::Model {
@@ -468,12 +463,8 @@ impl Execution {
         self.end_waits();
     }
 
-    /// Everything the advance changed, with the answer to record for an idempotent
-    /// request.
-    pub fn into_changes(
-        mut self,
-        idempotency: Option<IdempotencyRecord>,
-    ) -> ApiResult<ExecutionChanges> {
+    /// Everything the advance changed.
+    pub fn into_changes(mut self) -> ApiResult<ExecutionChanges> {
         // Events recorded outside the interpreter (heartbeats) count towards the cap too.
         if self.at_history_limit() {
             self.fail_at_history_limit();
@@ -492,6 +483,13 @@ impl Execution {
         self.order.updated_at = self.now;
         let finished = (self.status != self.initial_status && self.status.is_final())
             .then_some((self.status, self.cancel_reason));
+        // An execution that ended loses every timer it has; its stored task times out
+        // unless this change settled it.
+        let expire_waiting = self.ended
+            && self
+                .stored_waiting
+                .as_ref()
+                .is_some_and(|token| !self.settled.iter().any(|s| &s.token == token));
         Ok(ExecutionChanges {
             execution: self.execution,
             expected_version: self.expected_version,
@@ -501,9 +499,10 @@ impl Execution {
             settled_tasks: self.settled,
             heartbeats: self.heartbeats,
             ended: self.ended,
+            expire_waiting,
             new_timers: self.new_timers,
             deleted_timers: self.deleted_timers,
-            idempotency,
+            idempotency: None,
             finished,
         })
     }

@@ -16,9 +16,9 @@ mod tests;
 use domain::Scope;
 use domain::workflow::Event;
 
-pub use changes::{ExecutionChanges, TaskSettlement};
-pub use environment::{ConditionCache, new_token};
-pub use execution::{Execution, PricingResources, action_name};
+pub use changes::ExecutionChanges;
+pub use environment::ConditionCache;
+pub use execution::{Execution, PricingResources, StoredExecution, action_name};
 pub use flows::{FlowCache, pinned_flow};
 pub use pins::{Pinned, PinnedDocument};
 
@@ -37,7 +37,7 @@ pub async fn advance(
         execution.advance(state.functions.runtime(), &state.flows.conditions, event)?;
         return Ok(execution);
     }
-    execution.pricing = pricing_resources(state, &execution).await?;
+    execution.pricing = Some(pricing_resources(state, &execution).await?);
     let conditions = state.flows.conditions.clone();
     let (mut execution, advanced) = state
         .functions

@@ -66,18 +66,34 @@ pub fn price(
         Err(error) => Pricing::ConditionFailed(error),
         Ok(Route::Cancel) => Pricing::Cancel,
         Ok(Route::NotFound) => Pricing::NoRoute,
-        Ok(Route::Function { rule, function }) => match functions.get(&function) {
-            None => Pricing::FunctionNotPublished { rule, function },
-            Some((version, script)) => Pricing::Priced {
-                rule,
-                function: version.clone(),
-                evaluation: runtime.run_discount(script, order),
-            },
-        },
+        Ok(Route::Function { rule, function }) => {
+            run_function(runtime, functions, rule, &function, order)
+        }
     };
     PricingOutcome {
         pricing,
         routing_logs,
         routing_operations,
+    }
+}
+
+/// Runs the function named `name` from `functions` (chosen by `rule`, or by the flow).
+pub fn run_function(
+    runtime: &FunctionRuntime,
+    functions: &PricingFunctions,
+    rule: Option<usize>,
+    name: &str,
+    order: &Value,
+) -> Pricing {
+    match functions.get(name) {
+        None => Pricing::FunctionNotPublished {
+            rule,
+            function: name.to_owned(),
+        },
+        Some((version, script)) => Pricing::Priced {
+            rule,
+            function: version.clone(),
+            evaluation: runtime.run_discount(script, order),
+        },
     }
 }

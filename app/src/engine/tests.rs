@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::environment::ConditionCache;
 use super::pricing::FunctionVersion;
-use super::{Execution, ExecutionChanges, Pinned, PinnedDocument, PricingResources};
+use super::{
+    Execution, ExecutionChanges, Pinned, PinnedDocument, PricingResources, StoredExecution,
+};
 use crate::persistence::changes::{Guard, TimerDeletion, Write};
 use crate::persistence::entities::order;
 
@@ -96,14 +98,13 @@ fn advance(execution: &mut Execution, event: Event) {
 
 /// What the writer stored for `changes`, read back a moment later.
 fn resumed(changes: &ExecutionChanges, after_seconds: i64) -> Execution {
-    Execution::from_rows(
-        changes.execution.clone(),
-        changes.order.clone(),
-        default_flow(),
-        HISTORY_LIMIT,
-        now() + Duration::seconds(after_seconds),
-    )
-    .expect("stored rows resume")
+    StoredExecution::parse(changes.execution.clone(), changes.order.clone())
+        .expect("stored rows parse")
+        .resume(
+            default_flow(),
+            HISTORY_LIMIT,
+            now() + Duration::seconds(after_seconds),
+        )
 }
 
 /// The seed's pricing: alipay pays 80%, other methods have no rule and cancel.
@@ -138,7 +139,7 @@ fn kinds(changes: &ExecutionChanges) -> Vec<&str> {
 fn waiting_order() -> ExecutionChanges {
     let mut execution = started(HISTORY_LIMIT);
     advance(&mut execution, Event::Start);
-    execution.into_changes(None).expect("changes")
+    execution.into_changes().expect("changes")
 }
 
 #[test]
@@ -201,7 +202,7 @@ fn paying_settles_the_task_prices_and_completes_under_a_compare_and_set() {
     );
     assert!(execution.settle_task(&token, TaskState::Succeeded));
     execution.paid_with("alipay");
-    execution.pricing = pricing();
+    execution.pricing = Some(pricing());
     advance(
         &mut execution,
         Event::TaskSucceeded {
@@ -209,7 +210,7 @@ fn paying_settles_the_task_prices_and_completes_under_a_compare_and_set() {
         },
     );
     assert_eq!(execution.evaluations.len(), 1);
-    let changes = execution.into_changes(None).expect("changes");
+    let changes = execution.into_changes().expect("changes");
     assert_eq!(changes.expected_version, Some(1));
     assert_eq!(changes.execution.version, 2);
     assert_eq!(changes.execution.status, "succeeded");
@@ -249,6 +250,11 @@ fn paying_settles_the_task_prices_and_completes_under_a_compare_and_set() {
         w,
         Write::DeleteTimers(TimerDeletion::OfExecution(id)) if id == "o-1"
     )));
+    // The execution's timers go in one deletion, and the task it settled needs no expiry.
+    assert!(!set.writes.iter().any(|w| matches!(
+        w,
+        Write::DeleteTimers(TimerDeletion::Tokens(_)) | Write::ExpireWaitingTasks { .. }
+    )));
 }
 
 #[test]
@@ -272,7 +278,7 @@ fn a_payment_timeout_cancels_the_order() {
     execution.timer_fired(42);
     assert!(execution.settle_task(&token, TaskState::TimedOut));
     advance(&mut execution, Event::TaskTimedOut);
-    let changes = execution.into_changes(None).expect("changes");
+    let changes = execution.into_changes().expect("changes");
     assert_eq!(changes.order.status, "canceled");
     assert_eq!(
         changes.order.cancel_reason.as_deref(),
@@ -294,7 +300,7 @@ fn a_customer_cancel_ends_the_waits() {
     let waiting = waiting_order();
     let mut execution = resumed(&waiting, 1);
     execution.cancel_by_customer();
-    let changes = execution.into_changes(None).expect("changes");
+    let changes = execution.into_changes().expect("changes");
     assert_eq!(
         changes.order.cancel_reason.as_deref(),
         Some("customer_canceled")
@@ -313,7 +319,7 @@ fn a_customer_cancel_ends_the_waits() {
 fn the_history_cap_fails_the_execution() {
     let mut execution = started(4);
     advance(&mut execution, Event::Start);
-    let changes = execution.into_changes(None).expect("changes");
+    let changes = execution.into_changes().expect("changes");
     assert_eq!(changes.order.status, "canceled");
     assert_eq!(changes.order.cancel_reason.as_deref(), Some("rejected"));
     assert_eq!(kinds(&changes).last(), Some(&"ExecutionFailed"));
@@ -321,5 +327,26 @@ fn the_history_cap_fails_the_execution() {
     assert!(
         changes.new_tasks.iter().all(|t| t.state == "timed_out"),
         "a task of an ended execution cannot be completed"
+    );
+}
+
+#[test]
+fn pricing_without_its_resources_is_an_error_not_a_missing_route() {
+    let waiting = waiting_order();
+    let token = waiting.new_tasks[0].token.clone();
+    let mut execution = resumed(&waiting, 5);
+    assert!(execution.settle_task(&token, TaskState::Succeeded));
+    execution.paid_with("alipay");
+    let advanced = execution.advance(
+        &runtime(),
+        &ConditionCache::default(),
+        Event::TaskSucceeded {
+            output: json!({"payment_method": "alipay"}),
+        },
+    );
+    assert!(
+        matches!(advanced, Err(crate::error::ApiError::Internal(_))),
+        "{:?}",
+        advanced.err()
     );
 }

@@ -119,7 +119,6 @@ pub enum Write {
         endpoint: String,
         key: String,
     },
-    ForgetIdempotencyKeysBefore(DateTime<Utc>),
     InsertApiKey(api_key::Model),
     InsertVersion(metadata_version::Model),
     InsertAudit(audit_entry::Model),
@@ -328,26 +327,14 @@ pub fn write_statements<'a>(
     let mut merged = Merged::default();
     let mut one_by_one = Vec::new();
     for write in writes {
-        match write {
-            Write::InsertExecution(row) => merged.executions.push(row.clone()),
-            Write::InsertEvents(rows) => merged.events.extend(rows.iter().cloned()),
-            Write::InsertTasks(rows) => merged.tasks.extend(rows.iter().cloned()),
-            Write::InsertTimers(rows) => merged.timers.extend(rows.iter().cloned()),
-            Write::DeleteTimers(TimerDeletion::Ids(ids)) => merged.fired.extend(ids),
-            Write::DeleteTimers(TimerDeletion::Tokens(tokens)) => {
-                merged.settled.extend(tokens.iter().cloned())
-            }
-            Write::DeleteTimers(TimerDeletion::OfExecution(id)) => merged.ended.push(id.clone()),
-            Write::InsertAudit(row) => merged.audit.push(row.clone()),
-            other => one_by_one.push(other),
-        }
+        one_by_one.extend(merge_or_build(write, &mut merged, backend));
     }
     let mut statements = Vec::new();
     insert_chunks(&mut statements, backend, merged.executions, |rows| {
         execution::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
             .into_query()
     });
-    statements.extend(one_by_one.into_iter().map(|w| single_statement(w, backend)));
+    statements.extend(one_by_one);
     insert_chunks(&mut statements, backend, merged.events, |rows| {
         execution_event::Entity::insert_many(
             rows.into_iter().map(IntoActiveModel::into_active_model),
@@ -436,8 +423,21 @@ fn insert_chunks<T>(
     }
 }
 
-fn single_statement(write: &Write, backend: DbBackend) -> Statement {
-    match write {
+/// Adds `write` to the rows merged across the batch, or builds its own statement.
+fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Option<Statement> {
+    Some(match write {
+        Write::InsertExecution(row) => return merge(&mut merged.executions, [row]),
+        Write::InsertEvents(rows) => return merge(&mut merged.events, rows),
+        Write::InsertTasks(rows) => return merge(&mut merged.tasks, rows),
+        Write::InsertTimers(rows) => return merge(&mut merged.timers, rows),
+        Write::DeleteTimers(TimerDeletion::Ids(ids)) => return merge(&mut merged.fired, ids),
+        Write::DeleteTimers(TimerDeletion::Tokens(tokens)) => {
+            return merge(&mut merged.settled, tokens);
+        }
+        Write::DeleteTimers(TimerDeletion::OfExecution(id)) => {
+            return merge(&mut merged.ended, [id]);
+        }
+        Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
         // What an advance may change of an order; the rest is fixed at creation.
         Write::UpdateOrder(row) => backend.build(
             &order::Entity::update_many()
@@ -516,23 +516,20 @@ fn single_statement(write: &Write, backend: DbBackend) -> Statement {
                 .filter(idempotency_key::Column::Key.eq(key.as_str()))
                 .into_query(),
         ),
-        Write::ForgetIdempotencyKeysBefore(before) => backend.build(
-            &idempotency_key::Entity::delete_many()
-                .filter(idempotency_key::Column::CreatedAt.lt(*before))
-                .into_query(),
-        ),
         Write::InsertApiKey(row) => {
             backend.build(&api_key::Entity::insert(row.clone().into_active_model()).into_query())
         }
         Write::InsertVersion(row) => backend
             .build(&metadata_version::Entity::insert(row.clone().into_active_model()).into_query()),
-        Write::InsertExecution(_)
-        | Write::InsertEvents(_)
-        | Write::InsertTasks(_)
-        | Write::InsertTimers(_)
-        | Write::DeleteTimers(_)
-        | Write::InsertAudit(_) => unreachable!("merged writes are built by write_statements"),
-    }
+    })
+}
+
+fn merge<'a, T: Clone + 'a>(
+    into: &mut Vec<T>,
+    rows: impl IntoIterator<Item = &'a T>,
+) -> Option<Statement> {
+    into.extend(rows.into_iter().cloned());
+    None
 }
 
 /// Takes due timers for firing; see [`TimerLease`]. Returns the leased timers' columns in

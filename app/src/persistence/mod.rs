@@ -57,6 +57,13 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });
+    } else {
+        // A lock held elsewhere (a migration, a LOCK TABLE) must not stall the writer, and
+        // every write queued behind it, for longer than a request may take: the batch
+        // fails, its requests get 503, and the next batch tries again.
+        options.map_sqlx_postgres_opts(|o| {
+            o.options([("lock_timeout", "5s"), ("statement_timeout", "15s")])
+        });
     }
     Database::connect(options).await
 }

@@ -260,7 +260,7 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ApiResult<Staged<
     };
     let execution = Execution::start(order, pinned, flow, input, state.history_limit, now)?;
     let execution = engine::advance(state, execution, Event::Start).await?;
-    let changes = execution.into_changes(None)?;
+    let changes = execution.into_changes()?;
     let created = Created::New(changes.order.clone(), methods);
     // When a concurrent request with the same order_num wins, this one is refused and
     // staged again: it then finds that order.
@@ -389,7 +389,7 @@ pub async fn stage_pay(
         },
     )
     .await?;
-    let changes = execution.into_changes(None)?;
+    let changes = execution.into_changes()?;
     Ok(Staged::execution((changes.order.clone(), offered), changes))
 }
 
@@ -420,7 +420,7 @@ pub async fn stage_task_result(
         TaskResult::Failure { error, cause } => Event::TaskFailed { error, cause },
     };
     let execution = engine::advance(state, execution, event).await?;
-    let changes = execution.into_changes(None)?;
+    let changes = execution.into_changes()?;
     Ok(Staged::execution(changes.order.clone(), changes))
 }
 
@@ -434,7 +434,7 @@ pub async fn stage_heartbeat(
     if !execution.heartbeat(token) {
         return Err(stored_task_conflict(state, token).await?);
     }
-    let changes = execution.into_changes(None)?;
+    let changes = execution.into_changes()?;
     Ok(Staged::execution(changes.order.clone(), changes))
 }
 
@@ -460,6 +460,6 @@ pub async fn stage_cancel(
     }
     execution.cancel_by_customer();
     let offered = execution.offered_methods()?;
-    let changes = execution.into_changes(None)?;
+    let changes = execution.into_changes()?;
     Ok(Staged::execution((changes.order.clone(), offered), changes))
 }

@@ -111,6 +111,43 @@ struct ScriptOnly {
     script: String,
 }
 
+/// A published version of a document, compiled once: what `cached` holds for it, or else
+/// its stored body (to compile and cache). `version` picks one; `None` means the newest.
+/// `None` when the document or that version is not published.
+async fn compiled_or_body<T>(
+    state: &AppState,
+    scope_key: &str,
+    kind: Kind,
+    name: &str,
+    version: Option<i32>,
+    cached: impl Fn(i32) -> Option<T>,
+) -> ApiResult<Option<(i32, Result<T, Value>)>> {
+    // A pinned version that was compiled before needs no query at all.
+    if let Some(version) = version
+        && let Some(compiled) = cached(version)
+    {
+        return Ok(Some((version, Ok(compiled))));
+    }
+    let address = Address {
+        scope: scope_key,
+        kind: kind.as_str(),
+        name,
+    };
+    let Some(document) = metadata_rows::find(&state.db, address).await? else {
+        return Ok(None);
+    };
+    let Some(version) = version.or(document.published_version) else {
+        return Ok(None);
+    };
+    if let Some(compiled) = cached(version) {
+        return Ok(Some((version, Ok(compiled))));
+    }
+    let Some(row) = metadata_rows::find_version(&state.db, document.id, version).await? else {
+        return Ok(None);
+    };
+    Ok(Some((version, Err(parse_body(&row.body)?))))
+}
+
 /// The compiled script of a published discount function: the given version, or the newest.
 /// `None` when the function or that version is not published.
 pub async fn function(
@@ -120,42 +157,28 @@ pub async fn function(
     version: Option<i32>,
 ) -> ApiResult<Option<(FunctionVersion, domain::function::CompiledScript)>> {
     let scope_key = scope.key();
-    // A pinned version that was compiled before needs no query at all.
-    if let Some(version) = version
-        && let Some(script) =
-            state
-                .functions
-                .cached_script(&(scope_key.clone(), name.to_owned(), version))
-    {
-        let function = FunctionVersion {
-            name: name.to_owned(),
-            version,
-        };
-        return Ok(Some((function, script)));
-    }
-    let address = Address {
-        scope: &scope_key,
-        kind: Kind::DiscountFunction.as_str(),
+    let key = |version| (scope_key.clone(), name.to_owned(), version);
+    let cached = |version| state.functions.cached_script(&key(version));
+    let found = compiled_or_body(
+        state,
+        &scope_key,
+        Kind::DiscountFunction,
         name,
-    };
-    let Some(document) = metadata_rows::find(&state.db, address).await? else {
-        return Ok(None);
-    };
-    let Some(version) = version.or(document.published_version) else {
+        version,
+        cached,
+    );
+    let Some((version, compiled)) = found.await? else {
         return Ok(None);
     };
     let function = FunctionVersion {
         name: name.to_owned(),
         version,
     };
-    let key = (scope_key, name.to_owned(), version);
-    if let Some(script) = state.functions.cached_script(&key) {
-        return Ok(Some((function, script)));
-    }
-    let Some(row) = metadata_rows::find_version(&state.db, document.id, version).await? else {
-        return Ok(None);
+    let body = match compiled {
+        Ok(script) => return Ok(Some((function, script))),
+        Err(body) => body,
     };
-    let body: ScriptOnly = serde_json::from_value(parse_body(&row.body)?)
+    let body: ScriptOnly = serde_json::from_value(body)
         .map_err(|e| ApiError::internal(format!("published function {name} v{version}: {e}")))?;
     let script = state
         .functions
@@ -166,7 +189,7 @@ pub async fn function(
                 "published function {name} v{version} does not compile: {e}"
             ))
         })?;
-    state.functions.cache_script(key, script.clone());
+    state.functions.cache_script(key(version), script.clone());
     Ok(Some((function, script)))
 }
 
@@ -192,33 +215,24 @@ pub async fn routing_table(
     version: Option<i32>,
 ) -> ApiResult<Option<(i32, Arc<CompiledRoutingTable>)>> {
     let scope_key = scope.key();
-    if let Some(version) = version
-        && let Some(table) =
-            state
-                .functions
-                .cached_table(&(scope_key.clone(), ROUTING_TABLE.to_owned(), version))
-    {
-        return Ok(Some((version, table)));
-    }
-    let address = Address {
-        scope: &scope_key,
-        kind: Kind::RoutingTable.as_str(),
-        name: ROUTING_TABLE,
-    };
-    let Some(document) = metadata_rows::find(&state.db, address).await? else {
+    let key = |version| (scope_key.clone(), ROUTING_TABLE.to_owned(), version);
+    let cached = |version| state.functions.cached_table(&key(version));
+    let found = compiled_or_body(
+        state,
+        &scope_key,
+        Kind::RoutingTable,
+        ROUTING_TABLE,
+        version,
+        cached,
+    );
+    let Some((version, compiled)) = found.await? else {
         return Ok(None);
     };
-    let Some(version) = version.or(document.published_version) else {
-        return Ok(None);
+    let body = match compiled {
+        Ok(table) => return Ok(Some((version, table))),
+        Err(body) => body,
     };
-    let key = (scope_key, ROUTING_TABLE.to_owned(), version);
-    if let Some(table) = state.functions.cached_table(&key) {
-        return Ok(Some((version, table)));
-    }
-    let Some(row) = metadata_rows::find_version(&state.db, document.id, version).await? else {
-        return Ok(None);
-    };
-    let table: RoutingTable = documents::parse(&parse_body(&row.body)?).map_err(|_| {
+    let table: RoutingTable = documents::parse(&body).map_err(|_| {
         ApiError::internal(format!("published routing table v{version} does not parse"))
     })?;
     let compiled = compile_routing_table(state, table).await?.map_err(|_| {
@@ -226,7 +240,7 @@ pub async fn routing_table(
             "published routing table v{version} does not compile"
         ))
     })?;
-    state.functions.cache_table(key, compiled.clone());
+    state.functions.cache_table(key(version), compiled.clone());
     Ok(Some((version, compiled)))
 }
 

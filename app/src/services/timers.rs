@@ -143,5 +143,5 @@ async fn stage_fire(
             engine::advance(state, execution, Event::TimerFired).await?
         }
     };
-    Ok(Staged::execution((), execution.into_changes(None)?))
+    Ok(Staged::execution((), execution.into_changes()?))
 }

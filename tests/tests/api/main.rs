@@ -5,6 +5,7 @@
 mod auth;
 mod checkout;
 mod console;
+mod faults;
 mod functions;
 mod history_limit;
 mod hostile_input;

@@ -56,6 +56,14 @@ on_both_databases! {
         let evaluations = r#"orderflow_function_evaluation_seconds_count{outcome="ok"}"#;
         assert_eq!(sample(&after, evaluations), Some(1.0), "{after}");
         assert!(after.contains("orderflow_http_request_duration_seconds_bucket"), "{after}");
+        // The writer committed both change sets (and the timer loop's leases) in batches.
+        let applied = |metrics: &str| sample(metrics, "orderflow_writer_batch_size_sum").unwrap_or(0.0);
+        assert!(applied(&after) >= applied(&before) + 2.0, "{after}");
+        assert!(sample(&after, "orderflow_writer_commit_seconds_count").is_some_and(|n| n >= 2.0), "{after}");
+        assert_eq!(sample(&after, "orderflow_writer_queue_depth"), Some(0.0), "{after}");
+        assert_eq!(sample(&after, "orderflow_writer_failed_batches_total"), Some(0.0), "{after}");
+        assert!(after.contains("orderflow_writer_refused_total"), "{after}");
+        assert!(after.contains("orderflow_writer_retries_total"), "{after}");
         // Raw ids never become labels.
         assert!(!after.contains(&id), "the order id leaked into a label");
     }

@@ -197,18 +197,42 @@ fn stopped() -> WriteError {
     WriteError::Unavailable("the writer stopped".into())
 }
 
-/// Takes what is queued, up to [`MAX_BATCH`], after `first`.
-fn fill_batch(first: Work, queue: &mut mpsc::Receiver<Work>, metrics: &WriterMetrics) -> Vec<Work> {
+impl Work {
+    /// Its submitter stopped waiting (the request timed out or the client left): nobody
+    /// would learn the outcome, so it is not applied.
+    fn is_abandoned(&self) -> bool {
+        match self {
+            Work::Apply(_, reply) => reply.is_closed(),
+            Work::Lease(_, reply) => reply.is_closed(),
+        }
+    }
+}
+
+/// Takes what is queued, up to [`MAX_BATCH`], after `first`; `None` when all of it was
+/// abandoned.
+fn fill_batch(
+    first: Work,
+    queue: &mut mpsc::Receiver<Work>,
+    metrics: &WriterMetrics,
+) -> Option<batch::Batch> {
+    let mut taken = 1;
     let mut batch = vec![first];
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {
-            Ok(work) => batch.push(work),
+            Ok(work) => {
+                taken += 1;
+                batch.push(work);
+            }
             Err(_) => break,
         }
     }
-    metrics.queue_depth.sub(batch.len() as i64);
+    metrics.queue_depth.sub(taken);
+    batch.retain(|work| !work.is_abandoned());
+    if batch.is_empty() {
+        return None;
+    }
     metrics.batch_size.observe(batch.len() as f64);
-    batch
+    Some(batch::Batch::new(batch))
 }
 
 /// How long a batch that could not be applied waits before the writer takes the next: a

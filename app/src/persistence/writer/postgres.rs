@@ -19,7 +19,9 @@ pub(super) fn start(
 ) {
     tokio::spawn(async move {
         while let Some(first) = queue.recv().await {
-            let batch = Batch::new(fill_batch(first, &mut queue, &metrics));
+            let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
+                continue;
+            };
             let started = Instant::now();
             let failed = apply_or_split(&db, batch, &metrics).await;
             metrics
@@ -92,8 +94,9 @@ fn classify(error: DbErr) -> WriteError {
                 WriteError::Constraint(message)
             }
             // Class 08 (connection), 53 (insufficient resources: disk full), 57 (operator
-            // intervention: shutdown): the database, not the change, is the problem.
-            _ if ["08", "53", "57"]
+            // intervention, statement timeout), 55P03 (lock timeout): the database, not the
+            // change, is the problem.
+            _ if ["08", "53", "57", "55P03"]
                 .iter()
                 .any(|class| sqlstate(&error).is_some_and(|code| code.starts_with(class))) =>
             {

@@ -2,7 +2,7 @@
 //! runs every statement in place instead of handing each to a driver thread. It is the
 //! only connection that writes; the pool only reads, which WAL lets run alongside.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,9 @@ use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
 use crate::persistence::changes::LeasedTimer;
 
-/// How long a statement waits for a lock held by another process (e.g. a backup).
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a batch waits for a lock held by another process (e.g. a backup) before its
+/// requests get 503: well under the request timeout, even behind one more such batch.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(super) fn start(
     url: &str,
@@ -32,7 +33,9 @@ pub(super) fn start(
         .name("orderflow-writer".into())
         .spawn(move || {
             while let Some(first) = queue.blocking_recv() {
-                let batch = Batch::new(fill_batch(first, &mut queue, &metrics));
+                let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
+                    continue;
+                };
                 let started = Instant::now();
                 let failed = apply_or_split(&mut connection, &path, sync, batch, &metrics);
                 metrics
@@ -50,7 +53,7 @@ pub(super) fn start(
 /// Applies a batch and answers its submitters; true when it failed.
 fn apply_or_split(
     connection: &mut Option<Connection>,
-    path: &PathBuf,
+    path: &Path,
     sync: SqliteSync,
     batch: Batch,
     metrics: &WriterMetrics,
@@ -67,7 +70,7 @@ fn apply_or_split(
 
 fn apply(
     connection: &mut Option<Connection>,
-    path: &PathBuf,
+    path: &Path,
     sync: SqliteSync,
     batch: &Batch,
 ) -> Result<Outcomes, WriteError> {
@@ -195,7 +198,7 @@ fn database_path(url: &str) -> Result<PathBuf, WriteError> {
     Ok(PathBuf::from(path))
 }
 
-fn open(path: &PathBuf, sync: SqliteSync) -> Result<Connection, WriteError> {
+fn open(path: &Path, sync: SqliteSync) -> Result<Connection, WriteError> {
     let conn = Connection::open(path).map_err(classify)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
     let synchronous = match sync {

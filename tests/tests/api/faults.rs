@@ -1,0 +1,97 @@
+//! Faults of the write path: the database cannot take writes for a while. Another session
+//! holds a lock the writer needs (SQLite: the database's write lock; PostgreSQL: an
+//! `EXCLUSIVE` lock on `orders`). Writes must fail with a 503 problem in bounded time and
+//! leave nothing half-applied, reads must go on meanwhile, and the writer must recover on
+//! its own once the lock is gone.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+use tests::checkout::order_body;
+use tests::{ADMIN_KEY, Backend, TestApp, on_both_databases};
+
+/// Takes, in a session of its own, the lock that keeps the server's writer out.
+async fn hold_write_lock(app: &TestApp) -> DatabaseTransaction {
+    let db = Database::connect(app.database_url())
+        .await
+        .expect("a session of the test's own");
+    match app.backend {
+        Backend::Sqlite => db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+            .expect("the SQLite write lock"),
+        Backend::Postgres => {
+            let txn = db.begin().await.expect("a transaction");
+            // Writers of `orders` wait; readers do not.
+            txn.execute_unprepared("LOCK TABLE orders IN EXCLUSIVE MODE")
+                .await
+                .expect("the lock");
+            txn
+        }
+    }
+}
+
+async fn order_count(app: &TestApp) -> usize {
+    app.list_all("/v1/merchants/haidilao/orders").await.len()
+}
+
+on_both_databases! {
+    async fn a_write_the_database_cannot_take_answers_503_and_the_writer_recovers(app: TestApp) {
+        let existing = app.create_order("haidilao").await;
+        let existing_id = existing["order_id"].as_str().expect("order_id").to_owned();
+        let before = order_count(&app).await;
+
+        let lock = hold_write_lock(&app).await;
+        let started = Instant::now();
+        let blocked = {
+            let request = app
+                .admin_request(Method::POST, "/v1/storefront/orders")
+                .header("Idempotency-Key", "during-the-outage")
+                .json(&order_body("haidilao"));
+            tokio::spawn(tests::execute(request))
+        };
+
+        // Reads do not queue behind the stuck write.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let read = app.get(&format!("/v1/orders/{existing_id}")).await;
+        read.assert_status(200);
+        assert_eq!(read.body["status"], "awaiting_payment");
+        assert!(!blocked.is_finished(), "the write should still be waiting for the lock");
+
+        let refused = blocked.await.expect("the blocked request");
+        let waited = started.elapsed();
+        refused.assert_problem(503, "unavailable");
+        assert_eq!(refused.header("retry-after"), Some("1"), "{:?}", refused.headers);
+        assert!(
+            waited < Duration::from_secs(25),
+            "the 503 must come from the writer, before the request timeout; took {waited:?}"
+        );
+
+        lock.rollback().await.expect("release the lock");
+        assert_eq!(order_count(&app).await, before, "nothing of the refused write was applied");
+
+        // The writer recovers on its own, and the key of the refused request was not kept.
+        let retried = app
+            .send_with_idempotency(
+                Method::POST,
+                "/v1/storefront/orders",
+                ADMIN_KEY,
+                Some("during-the-outage"),
+                Some(&order_body("haidilao")),
+            )
+            .await;
+        retried.assert_status(201);
+        assert_eq!(retried.header("idempotent-replayed"), None);
+        let paid = app.pay(&existing_id, "alipay").await;
+        paid.assert_status(200);
+        assert_eq!(paid.body["status"], "completed", "{}", paid.text);
+        assert_eq!(order_count(&app).await, before + 1);
+    }
+}
