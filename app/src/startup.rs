@@ -65,7 +65,8 @@ pub async fn build_state(
         &database.database_url,
         database.sqlite_sync,
         metrics.writer.clone(),
-    )?;
+    )
+    .await?;
     Ok(AppState::new(App {
         db,
         writer,

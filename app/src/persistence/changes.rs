@@ -182,6 +182,13 @@ pub struct LeasedTimer {
 
 /// The most bind parameters one statement may carry (SQLite allows 32,766).
 const MAX_PARAMETERS: usize = 30_000;
+/// The bytes of values one multi-row insert carries at most (a row alone may carry more).
+/// sqlx does not set TCP_NODELAY: a message larger than the socket's send buffer (16 KiB
+/// until the kernel grows it) goes out in two writes, and Nagle's algorithm holds the
+/// second until the server's delayed ACK, about 40 ms later, while the writer waits.
+const MESSAGE_BUDGET: usize = 8 * 1024;
+/// Values in one `IN` list of a deletion at most: a power of two under the limit.
+const MAX_DELETED: usize = 1 << MAX_PARAMETERS.ilog2();
 
 impl Guard {
     pub fn statement(&self, backend: DbBackend) -> Statement {
@@ -330,68 +337,98 @@ pub fn write_statements<'a>(
         one_by_one.extend(merge_or_build(write, &mut merged, backend));
     }
     let mut statements = Vec::new();
-    insert_chunks(&mut statements, backend, merged.executions, |rows| {
-        execution::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
-            .into_query()
-    });
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.executions,
+        |row| row.state.len() + row.pinned.len(),
+        |rows| {
+            execution::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+                .into_query()
+        },
+    );
     statements.extend(one_by_one);
-    insert_chunks(&mut statements, backend, merged.events, |rows| {
-        execution_event::Entity::insert_many(
-            rows.into_iter().map(IntoActiveModel::into_active_model),
-        )
-        .into_query()
-    });
-    insert_chunks(&mut statements, backend, merged.tasks, |rows| {
-        task::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.events,
+        |row| row.detail.len() + 64,
+        |rows| {
+            execution_event::Entity::insert_many(
+                rows.into_iter().map(IntoActiveModel::into_active_model),
+            )
             .into_query()
-    });
+        },
+    );
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.tasks,
+        |_| 256,
+        |rows| {
+            task::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+                .into_query()
+        },
+    );
     // Deletions before insertions: an execution that ended has no timer left.
-    for ids in merged.fired.chunks(MAX_PARAMETERS) {
+    for ids in power_of_two_chunks(merged.fired, MAX_DELETED) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
-                    .filter(timer::Column::Id.is_in(ids.iter().copied()))
+                    .filter(timer::Column::Id.is_in(ids))
                     .into_query(),
             ),
         );
     }
-    for tokens in merged.settled.chunks(MAX_PARAMETERS) {
+    for tokens in power_of_two_chunks(merged.settled, MAX_DELETED) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
-                    .filter(timer::Column::Token.is_in(tokens.iter().cloned()))
+                    .filter(timer::Column::Token.is_in(tokens))
                     .into_query(),
             ),
         );
     }
-    for ids in merged.ended.chunks(MAX_PARAMETERS) {
+    for ids in power_of_two_chunks(merged.ended, MAX_DELETED) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
-                    .filter(timer::Column::ExecutionId.is_in(ids.iter().cloned()))
+                    .filter(timer::Column::ExecutionId.is_in(ids))
                     .into_query(),
             ),
         );
     }
-    insert_chunks(&mut statements, backend, merged.timers, |rows| {
-        timer::Entity::insert_many(rows.into_iter().map(|t| timer::ActiveModel {
-            id: NotSet,
-            execution_id: Set(t.execution_id),
-            purpose: Set(t.purpose.as_str().to_owned()),
-            step: Set(t.step),
-            token: Set(t.token),
-            due_at: Set(t.due_at),
-        }))
-        .into_query()
-    });
-    insert_chunks(&mut statements, backend, merged.audit, |rows| {
-        audit_entry::Entity::insert_many(rows.into_iter().map(|row| {
-            let mut active = row.into_active_model();
-            active.id = NotSet;
-            active
-        }))
-        .into_query()
-    });
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.timers,
+        |_| 192,
+        |rows| {
+            timer::Entity::insert_many(rows.into_iter().map(|t| timer::ActiveModel {
+                id: NotSet,
+                execution_id: Set(t.execution_id),
+                purpose: Set(t.purpose.as_str().to_owned()),
+                step: Set(t.step),
+                token: Set(t.token),
+                due_at: Set(t.due_at),
+            }))
+            .into_query()
+        },
+    );
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.audit,
+        |_| 256,
+        |rows| {
+            audit_entry::Entity::insert_many(rows.into_iter().map(|row| {
+                let mut active = row.into_active_model();
+                active.id = NotSet;
+                active
+            }))
+            .into_query()
+        },
+    );
     statements
 }
 
@@ -407,20 +444,45 @@ struct Merged {
     audit: Vec<audit_entry::Model>,
 }
 
-/// Multi-row inserts of `rows`, in chunks that stay under the parameter limit.
+/// Multi-row inserts of `rows`, in chunks that stay under the parameter limit and, by the
+/// rows' `weight` in bytes, under [`MESSAGE_BUDGET`].
 fn insert_chunks<T>(
     statements: &mut Vec<Statement>,
     backend: DbBackend,
     rows: Vec<T>,
+    weight: impl Fn(&T) -> usize,
     build: impl Fn(Vec<T>) -> sea_orm::sea_query::InsertStatement,
 ) {
-    const MAX_COLUMNS: usize = 10;
-    let per_statement = MAX_PARAMETERS / MAX_COLUMNS;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<T> = rows.by_ref().take(per_statement).collect();
-        statements.push(backend.build(&build(chunk)));
+    /// Rows per statement at most: a power of two that keeps ten columns under the limit.
+    const MAX_ROWS: usize = 1 << (MAX_PARAMETERS / 10).ilog2();
+    let mut pending = power_of_two_chunks(rows, MAX_ROWS);
+    pending.reverse();
+    while let Some(mut chunk) = pending.pop() {
+        if chunk.len() > 1 && chunk.iter().map(&weight).sum::<usize>() > MESSAGE_BUDGET {
+            // Halves stay powers of two.
+            let second = chunk.split_off(chunk.len() / 2);
+            pending.push(second);
+            pending.push(chunk);
+        } else {
+            statements.push(backend.build(&build(chunk)));
+        }
     }
+}
+
+/// `items` in chunks whose sizes are powers of two, largest first, none above `max`.
+/// A statement's text depends on how many rows or values it carries; with these sizes a
+/// few texts serve batches of any size, so the drivers' prepared-statement caches keep
+/// them (a new statement costs PostgreSQL a round trip more).
+fn power_of_two_chunks<T>(items: Vec<T>, max: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::new();
+    let mut items = items.into_iter().peekable();
+    let mut left = items.len();
+    while left > 0 {
+        let size = (1usize << left.ilog2()).min(max);
+        chunks.push(items.by_ref().take(size).collect());
+        left -= size;
+    }
+    chunks
 }
 
 /// Adds `write` to the rows merged across the batch, or builds its own statement.
@@ -572,6 +634,20 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000, 0).expect("a valid timestamp")
     }
 
+    fn execution_row(id: &str, state: &str) -> execution::Model {
+        execution::Model {
+            id: id.into(),
+            status: "running".into(),
+            current_step: None,
+            state: state.into(),
+            pinned: String::new(),
+            event_count: 3,
+            version: 8,
+            created_at: at(),
+            updated_at: at(),
+        }
+    }
+
     fn event(execution: &str, seq: i32) -> execution_event::Model {
         execution_event::Model {
             execution_id: execution.into(),
@@ -602,17 +678,7 @@ mod tests {
 
     #[test]
     fn a_compare_and_set_names_the_expected_version() {
-        let row = execution::Model {
-            id: "e".into(),
-            status: "running".into(),
-            current_step: None,
-            state: "{}".into(),
-            pinned: "{}".into(),
-            event_count: 3,
-            version: 8,
-            created_at: at(),
-            updated_at: at(),
-        };
+        let row = execution_row("e", "{}");
         let statement = Guard::AdvanceExecution {
             row,
             expected_version: 7,
@@ -630,10 +696,10 @@ mod tests {
     #[test]
     fn rows_of_a_kind_merge_across_change_sets() {
         let writes = [
-            Write::InsertEvents(vec![event("a", 1), event("a", 2)]),
+            Write::InsertEvents(vec![event("a", 1), event("a", 2), event("a", 3)]),
             Write::DeleteTimers(TimerDeletion::Ids(vec![1])),
             Write::InsertEvents(vec![event("b", 1)]),
-            Write::DeleteTimers(TimerDeletion::Ids(vec![2, 3])),
+            Write::DeleteTimers(TimerDeletion::Ids(vec![2, 3, 4])),
         ];
         let statements = write_statements(&writes, DbBackend::Sqlite);
         assert_eq!(statements.len(), 2, "{statements:?}");
@@ -642,20 +708,62 @@ mod tests {
                 .sql
                 .starts_with("INSERT INTO \"execution_events\"")
         );
-        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(18));
+        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(24));
         assert!(statements[1].sql.starts_with("DELETE FROM \"timers\""));
-        assert_eq!(statements[1].values.as_ref().map(|v| v.0.len()), Some(3));
+        assert_eq!(statements[1].values.as_ref().map(|v| v.0.len()), Some(4));
     }
 
     #[test]
     fn long_inserts_are_split_under_the_parameter_limit() {
-        let events: Vec<_> = (0..7_000).map(|seq| event("a", seq)).collect();
-        let statements = write_statements(&[Write::InsertEvents(events)], DbBackend::Sqlite);
+        let writes: Vec<_> = (0..6_144)
+            .map(|i| Write::InsertExecution(execution_row(&i.to_string(), "")))
+            .collect();
+        let statements = write_statements(&writes, DbBackend::Sqlite);
         assert_eq!(statements.len(), 3);
         for statement in &statements {
             let parameters = statement.values.as_ref().map_or(0, |v| v.0.len());
             assert!(parameters <= MAX_PARAMETERS, "{parameters}");
         }
+    }
+
+    #[test]
+    fn large_rows_are_split_under_the_message_budget() {
+        let state = "x".repeat(10_000);
+        let writes: Vec<_> = (0..8)
+            .map(|i| Write::InsertExecution(execution_row(&i.to_string(), &state)))
+            .collect();
+        let statements = write_statements(&writes, DbBackend::Postgres);
+        let rows: Vec<usize> = statements
+            .iter()
+            .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()) / 9)
+            .collect();
+        assert_eq!(rows, [1; 8], "each row of 10 kB goes alone");
+    }
+
+    #[test]
+    fn chunks_come_in_powers_of_two_so_statement_texts_repeat() {
+        let sizes = |n: usize, max| -> Vec<usize> {
+            power_of_two_chunks(vec![(); n], max)
+                .iter()
+                .map(Vec::len)
+                .collect()
+        };
+        assert_eq!(sizes(0, 8), Vec::<usize>::new());
+        assert_eq!(sizes(1, 8), [1]);
+        assert_eq!(sizes(13, 64), [8, 4, 1]);
+        assert_eq!(sizes(20, 8), [8, 8, 4]);
+        let mut texts = std::collections::BTreeSet::new();
+        for n in 1..=64 {
+            let events: Vec<_> = (0..n).map(|seq| event("a", seq)).collect();
+            for statement in write_statements(&[Write::InsertEvents(events)], DbBackend::Postgres) {
+                texts.insert(statement.sql);
+            }
+        }
+        assert_eq!(
+            texts.len(),
+            7,
+            "batches of 1 to 64 rows share 7 statement texts"
+        );
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl WriterMetrics {
 
 impl Writer {
     /// Starts the writer of the database `db` is connected to.
-    pub fn start(
+    pub async fn start(
         db: &DatabaseConnection,
         url: &str,
         sqlite_sync: SqliteSync,
@@ -143,7 +143,7 @@ impl Writer {
             sea_orm::DbBackend::Sqlite => {
                 sqlite::start(url, sqlite_sync, receiver, metrics.clone())?;
             }
-            _ => postgres::start(db.clone(), receiver, metrics.clone()),
+            _ => postgres::start(url, receiver, metrics.clone()).await?,
         }
         Ok(Self { queue, metrics })
     }

@@ -1,37 +1,74 @@
-//! The PostgreSQL writer: a task that applies each batch in one transaction on a pooled
-//! connection. Other instances on the same database write too; the guards (compare-and-set
-//! on rows) keep them correct, not this queue.
+//! The PostgreSQL writer: a thread with a runtime and connections of its own that applies
+//! each batch in one transaction. Its own runtime matters: a batch is a chain of round
+//! trips, and on the server's runtime each would wait its turn behind the request tasks.
+//! Other instances on the same database write too; the guards (compare-and-set on rows)
+//! keep them correct, not this queue.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
+use crate::persistence::SqliteSync;
 use crate::persistence::changes::LeasedTimer;
 
-pub(super) fn start(
-    db: DatabaseConnection,
+/// Connections the writer keeps: one in use, one spare while a broken one is replaced.
+const CONNECTIONS: u32 = 2;
+
+pub(super) async fn start(
+    url: &str,
     mut queue: mpsc::Receiver<Work>,
     metrics: Arc<WriterMetrics>,
-) {
-    tokio::spawn(async move {
-        while let Some(first) = queue.recv().await {
-            let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
-                continue;
+) -> Result<(), WriteError> {
+    let url = url.to_owned();
+    let (connected, connection) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("orderflow-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = connected.send(Err(WriteError::Failed(error.to_string())));
+                    return;
+                }
             };
-            let started = Instant::now();
-            let failed = apply_or_split(&db, batch, &metrics).await;
-            metrics
-                .commit_seconds
-                .observe(started.elapsed().as_secs_f64());
-            if failed {
-                tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
-            }
-        }
-    });
+            runtime.block_on(async move {
+                let db =
+                    match crate::persistence::connect(&url, SqliteSync::Full, Some(CONNECTIONS))
+                        .await
+                    {
+                        Ok(db) => db,
+                        Err(error) => {
+                            let _ = connected.send(Err(classify(error)));
+                            return;
+                        }
+                    };
+                let _ = connected.send(Ok(()));
+                while let Some(first) = queue.recv().await {
+                    let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
+                        continue;
+                    };
+                    let started = Instant::now();
+                    let failed = apply_or_split(&db, batch, &metrics).await;
+                    metrics
+                        .commit_seconds
+                        .observe(started.elapsed().as_secs_f64());
+                    if failed {
+                        tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
+                    }
+                }
+            });
+        })
+        .map_err(|e| WriteError::Failed(format!("cannot start the writer thread: {e}")))?;
+    connection
+        .await
+        .unwrap_or_else(|_| Err(WriteError::Failed("the writer thread stopped".into())))
 }
 
 /// Applies a batch and answers its submitters; true when it failed.
