@@ -45,6 +45,13 @@ pub enum ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if matches!(
+            err,
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)
+        ) {
+            tracing::warn!(error = %err, "the database cannot be reached");
+            return ApiError::Unavailable;
+        }
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
             return ApiError::Conflict {
                 problem: "conflict",

@@ -95,3 +95,55 @@ on_both_databases! {
         assert_eq!(order_count(&app).await, before + 1);
     }
 }
+
+/// PostgreSQL drops every connection of the server (a restart, a failover, an operator):
+/// writes answer 201 or 503, never 500, and the writer reconnects on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_reconnects_after_postgres_drops_its_connections() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let before = order_count(&app).await;
+    let admin = Database::connect(app.database_url())
+        .await
+        .expect("a session of the test's own");
+    admin
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("terminate the server's connections");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut created = 0;
+    let mut unavailable = 0;
+    while created < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no write succeeded after the drop"
+        );
+        let response = app
+            .create_order_as(ADMIN_KEY, &order_body("haidilao"))
+            .await;
+        match response.status {
+            201 => created += 1,
+            503 => {
+                response.assert_problem(503, "unavailable");
+                unavailable += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => panic!(
+                "a dropped connection must not answer {}: {}",
+                response.status, response.text
+            ),
+        }
+    }
+    eprintln!("{unavailable} writes answered 503 while the writer reconnected");
+    assert_eq!(
+        order_count(&app).await,
+        before + 3,
+        "each 201 stored once, each 503 nothing"
+    );
+}
