@@ -84,6 +84,12 @@ pub struct ServeArgs {
     /// with `Execution.HistoryLimit` and cancels its order.
     #[arg(long, env = "ORDERFLOW_HISTORY_LIMIT", default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(100..))]
     pub history_limit: i32,
+    /// Fire due timers (payment timeouts, waits, retries) on this instance. Instances
+    /// sharing a PostgreSQL database share the timers, so any may; one that only serves
+    /// requests can leave it to the others. A callback after its deadline is refused either
+    /// way.
+    #[arg(long, env = "ORDERFLOW_TIMERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub timers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

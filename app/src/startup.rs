@@ -24,6 +24,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    fire_timers: bool,
     /// A platform admin key generated at this start (never stored in clear), to show once.
     pub generated_admin_key: Option<String>,
 }
@@ -44,10 +45,33 @@ pub enum StartError {
     AdminKey(#[source] crate::error::ApiError),
 }
 
+/// How often a start tries to migrate, and to seed: instances starting together on an
+/// empty database race to create the same tables and rows, and the one that loses finds
+/// them made when it tries again.
+const START_ATTEMPTS: u32 = 10;
+const START_RETRY_PAUSE: Duration = Duration::from_millis(300);
+
+async fn retrying<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, E> {
+    let mut attempts = 1;
+    loop {
+        match attempt().await {
+            Err(error) if attempts < START_ATTEMPTS => {
+                tracing::warn!(%error, attempts, "{what} failed (another instance starting?); retrying");
+                attempts += 1;
+                tokio::time::sleep(START_RETRY_PAUSE).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// Connects and brings the schema up to date.
 pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let db = persistence::connect(&args.database_url, args.sqlite_sync, args.pool_size).await?;
-    Migrator::up(&db, None).await?;
+    retrying("migrating the database", || Migrator::up(&db, None)).await?;
     Ok(db)
 }
 
@@ -80,6 +104,19 @@ pub async fn build_state(
     }))
 }
 
+/// Loads the demo data into an empty database.
+async fn seed_if_empty(state: &AppState) -> Result<(), StartError> {
+    if seed::database_is_empty(&state.db).await? {
+        let report = seed::load(state).await?;
+        tracing::info!(
+            merchants = report.merchants_created,
+            documents = report.documents_published,
+            "loaded the demo data from seeds/"
+        );
+    }
+    Ok(())
+}
+
 impl Application {
     pub async fn build(config: &ServeArgs) -> Result<Self, StartError> {
         let state = build_state(
@@ -88,13 +125,8 @@ impl Application {
             config.history_limit,
         )
         .await?;
-        if config.seed && seed::database_is_empty(&state.db).await? {
-            let report = seed::load(&state).await?;
-            tracing::info!(
-                merchants = report.merchants_created,
-                documents = report.documents_published,
-                "loaded the demo data from seeds/"
-            );
+        if config.seed {
+            retrying("loading the demo data", || seed_if_empty(&state)).await?;
         }
         let generated_admin_key = if config.admin_key.is_none()
             && !api_keys::any_with_scope(&state.db, KeyScope::PlatformAdmin.as_str()).await?
@@ -123,6 +155,7 @@ impl Application {
             listener,
             router,
             state,
+            fire_timers: config.timers,
             generated_admin_key,
         })
     }
@@ -135,12 +168,16 @@ impl Application {
     /// flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_timers, timers_stopped) = tokio::sync::watch::channel(false);
-        let timer_loop = tokio::spawn(timers::run(self.state, timers_stopped));
+        let timer_loop = self
+            .fire_timers
+            .then(|| tokio::spawn(timers::run(self.state, timers_stopped)));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         let _ = stop_timers.send(true);
-        let _ = timer_loop.await;
+        if let Some(timer_loop) = timer_loop {
+            let _ = timer_loop.await;
+        }
         served
     }
 }

@@ -144,6 +144,7 @@ impl TestApp {
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
             history_limit: 10_000,
+            timers: true,
         };
         configure(&mut config);
         let application = app::Application::build(&config)
@@ -320,6 +321,7 @@ impl TestApp {
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
             history_limit: 10_000,
+            timers: true,
         };
         let application = app::Application::build(&config)
             .await

@@ -95,7 +95,7 @@ impl StoredExecution {
     /// The execution, to advance at `now` under its pinned `flow`.
     pub fn resume(self, flow: Arc<Flow>, history_limit: i32, now: DateTime<Utc>) -> Execution {
         let stored_waiting = match &self.state.pending {
-            Some(Pending::Callback { token }) if self.expected_version.is_some() => {
+            Some(Pending::Callback { token, .. }) if self.expected_version.is_some() => {
                 Some(token.clone())
             }
             _ => None,
@@ -205,7 +205,7 @@ impl Execution {
     /// The token of the callback the execution waits on, if it waits on one.
     pub fn awaited_token(&self) -> Option<&str> {
         match &self.state.pending {
-            Some(Pending::Callback { token }) => Some(token),
+            Some(Pending::Callback { token, .. }) => Some(token),
             _ => None,
         }
     }
@@ -270,6 +270,25 @@ impl Execution {
         self.deleted_timers
             .push(TimerDeletion::Tokens(vec![token.to_owned()]));
         true
+    }
+
+    /// Whether the callback `token` that the execution waits on is past its deadline, whether
+    /// or not its timeout timer has fired yet (it may be late: a busy timer loop, a restart).
+    pub fn is_overdue(&self, token: &str) -> bool {
+        let Some(Pending::Callback {
+            token: awaited,
+            deadline_ms,
+        }) = &self.state.pending
+        else {
+            return false;
+        };
+        let deadline = deadline_ms.or_else(|| {
+            // Stored before deadlines were kept: a payment's is on its order.
+            self.awaited_payment()
+                .and(self.order.payment_deadline)
+                .map(|at| at.timestamp_millis())
+        });
+        awaited == token && deadline.is_some_and(|at| self.now.timestamp_millis() >= at)
     }
 
     /// Records a heartbeat of the task the execution waits on; false when it waits on no
@@ -378,6 +397,14 @@ impl Execution {
             finished_at: None,
         });
         self.schedule_timer(TimerPurpose::StepTimeout, Some(step), Some(token), due);
+        if let Some(Pending::Callback {
+            token: awaited,
+            deadline_ms,
+        }) = &mut self.state.pending
+            && awaited == token
+        {
+            *deadline_ms = Some(due.timestamp_millis());
+        }
         if action == Action::AwaitPayment {
             self.order.payment_deadline = Some(due);
         }

@@ -410,7 +410,7 @@ pub struct PayOrder {
     responses(
         (status = 200, description = "The order after its flow advanced", body = OrderView),
         AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "The order is not awaiting payment", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The order is not awaiting payment (`order-not-awaiting-payment`), or its payment deadline passed (`task-timed-out`; the order is then canceled with `payment_timeout`)", body = Problem, content_type = PROBLEM),
     ))]
 async fn pay_order(
     State(state): State<AppState>,

@@ -5,6 +5,8 @@
 //! guard changed nothing is refused and none of it is applied, while the rest of the batch
 //! commits.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use domain::lifecycle::TaskState;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -17,6 +19,7 @@ use super::entities::{
     api_key, audit_entry, execution, execution_event, idempotency_key, merchant, metadata_document,
     metadata_version, order, task, timer,
 };
+use super::many_rows::{UpdateMany, column};
 
 /// The statement a change set is conditional on.
 #[derive(Debug, Clone)]
@@ -324,6 +327,156 @@ impl Guard {
     }
 }
 
+/// A batch's guards as statements.
+pub enum GuardStatement {
+    /// The guard at this position holds when the statement changes exactly one row.
+    Single(usize, Statement),
+    /// The statement returns the id of each row it changed: the guards at these positions
+    /// hold for the ids returned, and not for the others.
+    Merged {
+        statement: Statement,
+        positions: HashMap<String, usize>,
+    },
+}
+
+/// A compare-and-set on many executions: each row is the id and the expected version, then
+/// the new values.
+const ADVANCE_EXECUTIONS: UpdateMany = UpdateMany {
+    table: "executions",
+    keys: &[column("id", "text"), column("version", "bigint")],
+    set: &[
+        column("status", "text"),
+        column("current_step", "text"),
+        column("state", "text"),
+        column("event_count", "integer"),
+        column("version", "bigint"),
+        column("updated_at", "timestamptz"),
+    ],
+    returning: Some("id"),
+};
+
+/// What an advance may change of an order; the rest is fixed at creation.
+const ORDER_UPDATES: UpdateMany = UpdateMany {
+    table: "orders",
+    keys: &[column("id", "text")],
+    set: &[
+        column("status", "text"),
+        column("cancel_reason", "text"),
+        column("final_amount_minor", "bigint"),
+        column("payment_method", "text"),
+        column("discount", "text"),
+        column("payment_deadline", "timestamptz"),
+        column("updated_at", "timestamptz"),
+    ],
+    returning: None,
+};
+
+/// Waiting tasks leaving `waiting`.
+const TASK_SETTLEMENTS: UpdateMany = UpdateMany {
+    table: "tasks",
+    keys: &[column("token", "text"), column("state", "text")],
+    set: &[
+        column("state", "text"),
+        column("finished_at", "timestamptz"),
+    ],
+    returning: None,
+};
+
+fn order_update(row: &order::Model) -> Vec<sea_orm::Value> {
+    vec![
+        row.id.clone().into(),
+        row.status.clone().into(),
+        row.cancel_reason.clone().into(),
+        row.final_amount_minor.into(),
+        row.payment_method.clone().into(),
+        row.discount.clone().into(),
+        row.payment_deadline.into(),
+        row.updated_at.into(),
+    ]
+}
+
+fn task_settlement((token, state, at): (String, TaskState, DateTime<Utc>)) -> Vec<sea_orm::Value> {
+    vec![
+        token.into(),
+        TaskState::Waiting.as_str().into(),
+        state.as_str().into(),
+        at.into(),
+    ]
+}
+
+/// The statements of a batch's guards, given by position: inserted orders and advanced
+/// executions in as few statements as the limits allow (a round trip each on PostgreSQL),
+/// the other guards one by one. An execution advanced twice in one batch has its second
+/// compare-and-set alone, after the merged one, so that the first in the batch wins.
+pub fn guard_statements<'a>(
+    guards: impl IntoIterator<Item = (usize, &'a Guard)>,
+    backend: DbBackend,
+) -> Vec<GuardStatement> {
+    let mut orders = Vec::new();
+    let mut executions = Vec::new();
+    let mut advanced = HashSet::new();
+    let mut singles = Vec::new();
+    for (position, guard) in guards {
+        match guard {
+            Guard::InsertOrder(row) => orders.push((position, row)),
+            Guard::AdvanceExecution {
+                row,
+                expected_version,
+            } if advanced.insert(row.id.as_str()) => {
+                executions.push((position, row, *expected_version));
+            }
+            other => singles.push(GuardStatement::Single(position, other.statement(backend))),
+        }
+    }
+    let mut statements = Vec::new();
+    let order_weight = |(_, row): &(usize, &order::Model)| {
+        row.items.len() + row.address.len() + row.fields.len() + 256
+    };
+    for chunk in message_chunks(orders, order_weight) {
+        let positions = chunk.iter().map(|(p, row)| (row.id.clone(), *p)).collect();
+        let mut insert = order::Entity::insert_many(
+            chunk
+                .into_iter()
+                .map(|(_, row)| row.clone().into_active_model()),
+        )
+        .into_query();
+        insert
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .returning_col(order::Column::Id);
+        statements.push(GuardStatement::Merged {
+            statement: backend.build(&insert),
+            positions,
+        });
+    }
+    for chunk in message_chunks(executions, |(_, row, _)| row.state.len() + 128) {
+        let positions = chunk
+            .iter()
+            .map(|(p, row, _)| (row.id.clone(), *p))
+            .collect();
+        let rows = chunk
+            .into_iter()
+            .map(|(_, row, expected_version)| {
+                vec![
+                    row.id.clone().into(),
+                    expected_version.into(),
+                    row.status.clone().into(),
+                    row.current_step.clone().into(),
+                    row.state.clone().into(),
+                    row.event_count.into(),
+                    row.version.into(),
+                    row.updated_at.into(),
+                ]
+            })
+            .collect();
+        statements.push(GuardStatement::Merged {
+            statement: ADVANCE_EXECUTIONS.statement(backend, rows),
+            positions,
+        });
+    }
+    statements.extend(singles);
+    statements
+}
+
 /// The statements that apply `writes` (of every change set that passed its guard), with
 /// the rows of each kind merged into as few statements as the parameter limit allows.
 /// Kinds go in an order that respects what refers to what.
@@ -347,6 +500,16 @@ pub fn write_statements<'a>(
                 .into_query()
         },
     );
+    for chunk in message_chunks(merged.orders, |row| {
+        row.discount.as_ref().map_or(0, String::len) + 192
+    }) {
+        let rows = chunk.iter().map(order_update).collect();
+        statements.push(ORDER_UPDATES.statement(backend, rows));
+    }
+    for chunk in message_chunks(merged.task_settlements, |_| 128) {
+        let rows = chunk.into_iter().map(task_settlement).collect();
+        statements.push(TASK_SETTLEMENTS.statement(backend, rows));
+    }
     statements.extend(one_by_one);
     insert_chunks(
         &mut statements,
@@ -435,6 +598,10 @@ pub fn write_statements<'a>(
 #[derive(Default)]
 struct Merged {
     executions: Vec<execution::Model>,
+    orders: Vec<order::Model>,
+    updated_orders: HashSet<String>,
+    task_settlements: Vec<(String, TaskState, DateTime<Utc>)>,
+    settled_tokens: HashSet<String>,
     events: Vec<execution_event::Model>,
     tasks: Vec<task::Model>,
     timers: Vec<NewTimer>,
@@ -453,8 +620,19 @@ fn insert_chunks<T>(
     weight: impl Fn(&T) -> usize,
     build: impl Fn(Vec<T>) -> sea_orm::sea_query::InsertStatement,
 ) {
+    statements.extend(
+        message_chunks(rows, weight)
+            .into_iter()
+            .map(|chunk| backend.build(&build(chunk))),
+    );
+}
+
+/// `rows` in chunks of powers of two that stay under the parameter limit and, by the rows'
+/// `weight` in bytes, under [`MESSAGE_BUDGET`].
+fn message_chunks<T>(rows: Vec<T>, weight: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
     /// Rows per statement at most: a power of two that keeps ten columns under the limit.
     const MAX_ROWS: usize = 1 << (MAX_PARAMETERS / 10).ilog2();
+    let mut chunks = Vec::new();
     let mut pending = power_of_two_chunks(rows, MAX_ROWS);
     pending.reverse();
     while let Some(mut chunk) = pending.pop() {
@@ -464,9 +642,10 @@ fn insert_chunks<T>(
             pending.push(second);
             pending.push(chunk);
         } else {
-            statements.push(backend.build(&build(chunk)));
+            chunks.push(chunk);
         }
     }
+    chunks
 }
 
 /// `items` in chunks whose sizes are powers of two, largest first, none above `max`.
@@ -500,39 +679,19 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
             return merge(&mut merged.ended, [id]);
         }
         Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
-        // What an advance may change of an order; the rest is fixed at creation.
-        Write::UpdateOrder(row) => backend.build(
-            &order::Entity::update_many()
-                .col_expr(order::Column::Status, Expr::value(row.status.clone()))
-                .col_expr(
-                    order::Column::CancelReason,
-                    Expr::value(row.cancel_reason.clone()),
-                )
-                .col_expr(
-                    order::Column::FinalAmountMinor,
-                    Expr::value(row.final_amount_minor),
-                )
-                .col_expr(
-                    order::Column::PaymentMethod,
-                    Expr::value(row.payment_method.clone()),
-                )
-                .col_expr(order::Column::Discount, Expr::value(row.discount.clone()))
-                .col_expr(
-                    order::Column::PaymentDeadline,
-                    Expr::value(row.payment_deadline),
-                )
-                .col_expr(order::Column::UpdatedAt, Expr::value(row.updated_at))
-                .filter(order::Column::Id.eq(row.id.as_str()))
-                .into_query(),
-        ),
-        Write::SettleTask { token, state, at } => backend.build(
-            &task::Entity::update_many()
-                .col_expr(task::Column::State, Expr::value(state.as_str()))
-                .col_expr(task::Column::FinishedAt, Expr::value(*at))
-                .filter(task::Column::Token.eq(token.as_str()))
-                .filter(task::Column::State.eq(TaskState::Waiting.as_str()))
-                .into_query(),
-        ),
+        Write::UpdateOrder(row) => {
+            if merged.updated_orders.insert(row.id.clone()) {
+                return merge(&mut merged.orders, [row]);
+            }
+            ORDER_UPDATES.statement(backend, vec![order_update(row)])
+        }
+        Write::SettleTask { token, state, at } => {
+            let settlement = (token.clone(), *state, *at);
+            if merged.settled_tokens.insert(token.clone()) {
+                return merge(&mut merged.task_settlements, [&settlement]);
+            }
+            TASK_SETTLEMENTS.statement(backend, vec![task_settlement(settlement)])
+        }
         Write::HeartbeatTask { token, at } => backend.build(
             &task::Entity::update_many()
                 .col_expr(task::Column::HeartbeatAt, Expr::value(*at))
@@ -691,6 +850,44 @@ mod tests {
         );
         let values = statement.values.expect("bound values").0;
         assert_eq!(values.last(), Some(&sea_orm::Value::BigInt(Some(7))));
+    }
+
+    #[test]
+    fn guards_merge_across_change_sets_but_an_execution_advanced_twice_goes_alone() {
+        let advance = |id: &str| Guard::AdvanceExecution {
+            row: execution_row(id, "{}"),
+            expected_version: 7,
+        };
+        let guards = [
+            advance("a"),
+            advance("b"),
+            advance("a"),
+            Guard::InsertMerchant(merchant::Model {
+                id: "m".into(),
+                name: "M".into(),
+                created_at: at(),
+            }),
+        ];
+        let statements = guard_statements(guards.iter().enumerate(), DbBackend::Postgres);
+        let shapes: Vec<_> = statements
+            .iter()
+            .map(|statement| match statement {
+                GuardStatement::Merged { positions, .. } => {
+                    let mut positions: Vec<usize> = positions.values().copied().collect();
+                    positions.sort_unstable();
+                    ("merged", positions)
+                }
+                GuardStatement::Single(position, _) => ("single", vec![*position]),
+            })
+            .collect();
+        assert_eq!(
+            shapes,
+            [
+                ("merged", vec![0, 1]),
+                ("single", vec![2]),
+                ("single", vec![3])
+            ]
+        );
     }
 
     #[test]

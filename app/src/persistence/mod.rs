@@ -8,6 +8,7 @@ pub mod changes;
 pub mod entities;
 pub mod executions;
 pub mod idempotency;
+pub mod many_rows;
 pub mod merchants;
 pub mod metadata;
 pub mod orders;

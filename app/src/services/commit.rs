@@ -16,6 +16,9 @@ use crate::state::AppState;
 /// request changed the same thing meanwhile, so this many in a row is a hot spot.
 const MAX_ATTEMPTS: usize = 16;
 
+/// The final status an order reaches, with why it was canceled.
+type FinalStatus = (OrderStatus, Option<CancelReason>);
+
 /// What a request will change.
 enum Changes {
     Nothing,
@@ -23,23 +26,33 @@ enum Changes {
     Set(ChangeSet),
 }
 
-/// A request's answer with the changes it stands on, not yet applied.
+/// A request's answer with the changes it stands on, not yet applied. The answer may be an
+/// error that the changes still stand on (a callback after its deadline times the task out,
+/// then is refused).
 pub struct Staged<T> {
-    pub value: T,
+    answer: ApiResult<T>,
     changes: Changes,
 }
 
 impl<T> Staged<T> {
     pub fn execution(value: T, changes: ExecutionChanges) -> Self {
         Self {
-            value,
+            answer: Ok(value),
+            changes: Changes::Execution(Box::new(changes)),
+        }
+    }
+
+    /// Changes to apply, after which the request is answered with `error`.
+    pub fn refused(error: ApiError, changes: ExecutionChanges) -> Self {
+        Self {
+            answer: Err(error),
             changes: Changes::Execution(Box::new(changes)),
         }
     }
 
     pub fn set(value: T, changes: ChangeSet) -> Self {
         Self {
-            value,
+            answer: Ok(value),
             changes: Changes::Set(changes),
         }
     }
@@ -47,15 +60,19 @@ impl<T> Staged<T> {
     /// An answer that changes nothing (e.g. an existing order found again).
     pub fn nothing(value: T) -> Self {
         Self {
-            value,
+            answer: Ok(value),
             changes: Changes::Nothing,
         }
     }
 
     /// Turns the answer into another; the changes stay.
-    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Staged<U>, E> {
+    pub fn try_map<U>(self, f: impl FnOnce(T) -> ApiResult<U>) -> ApiResult<Staged<U>> {
+        let answer = match self.answer {
+            Ok(value) => Ok(f(value)?),
+            Err(error) => Err(error),
+        };
         Ok(Staged {
-            value: f(self.value)?,
+            answer,
             changes: self.changes,
         })
     }
@@ -65,10 +82,10 @@ impl<T> Staged<T> {
     fn into_parts(
         self,
         record: Option<IdempotencyRecord>,
-    ) -> (T, ChangeSet, Option<(OrderStatus, Option<CancelReason>)>) {
+    ) -> (ApiResult<T>, ChangeSet, Option<FinalStatus>) {
         match self.changes {
             Changes::Nothing => (
-                self.value,
+                self.answer,
                 ChangeSet::unguarded(
                     record
                         .map(Write::CompleteIdempotencyKey)
@@ -79,12 +96,12 @@ impl<T> Staged<T> {
             ),
             Changes::Set(mut set) => {
                 set.writes.extend(record.map(Write::CompleteIdempotencyKey));
-                (self.value, set, None)
+                (self.answer, set, None)
             }
             Changes::Execution(mut changes) => {
                 changes.idempotency = record;
                 let finished = changes.finished;
-                (self.value, changes.into_change_set(), finished)
+                (self.answer, changes.into_change_set(), finished)
             }
         }
     }
@@ -105,14 +122,14 @@ where
             state.writer.metrics().retries.inc();
         }
         let staged = stage().await?;
-        let answer = record(&staged.value);
-        let (value, changes, finished) = staged.into_parts(answer);
+        let record = staged.answer.as_ref().ok().and_then(&record);
+        let (answer, changes, finished) = staged.into_parts(record);
         match state.writer.apply(changes).await? {
             Applied::Committed => {
                 if let Some((status, reason)) = finished {
                     state.metrics.order_finished(status, reason);
                 }
-                return Ok(value);
+                return answer;
             }
             Applied::Refused => continue,
         }

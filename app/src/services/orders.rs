@@ -374,6 +374,9 @@ pub async fn stage_pay(
             detail: "the order's flow is not waiting for a payment".into(),
         })?
         .to_owned();
+    if callback_token.is_none_or(|called| called == token) && execution.is_overdue(&token) {
+        return time_out_late_callback(state, execution, &token).await;
+    }
     if callback_token.is_some_and(|called| called != token)
         || !execution.settle_task(&token, TaskState::Succeeded)
     {
@@ -393,6 +396,21 @@ pub async fn stage_pay(
     Ok(Staged::execution((changes.order.clone(), offered), changes))
 }
 
+/// A callback after its task's deadline: the task times out now, as its timer (which may be
+/// late) would have done, and the callback is refused.
+async fn time_out_late_callback<T>(
+    state: &AppState,
+    mut execution: Execution,
+    token: &str,
+) -> ApiResult<Staged<T>> {
+    execution.settle_task(token, TaskState::TimedOut);
+    let execution = engine::advance(state, execution, Event::TaskTimedOut).await?;
+    Ok(Staged::refused(
+        task_conflict(Some(TaskState::TimedOut)),
+        execution.into_changes()?,
+    ))
+}
+
 pub enum TaskResult {
     Success(Value),
     Failure { error: String, cause: String },
@@ -408,6 +426,9 @@ pub async fn stage_task_result(
     result: TaskResult,
 ) -> ApiResult<Staged<order::Model>> {
     let mut execution = load(state, execution_id).await?;
+    if execution.is_overdue(token) {
+        return time_out_late_callback(state, execution, token).await;
+    }
     let new_state = match result {
         TaskResult::Success(_) => TaskState::Succeeded,
         TaskResult::Failure { .. } => TaskState::Failed,
@@ -431,6 +452,9 @@ pub async fn stage_heartbeat(
     token: &str,
 ) -> ApiResult<Staged<order::Model>> {
     let mut execution = load(state, execution_id).await?;
+    if execution.is_overdue(token) {
+        return time_out_late_callback(state, execution, token).await;
+    }
     if !execution.heartbeat(token) {
         return Err(stored_task_conflict(state, token).await?);
     }

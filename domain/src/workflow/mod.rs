@@ -97,7 +97,14 @@ pub enum Status {
 #[serde(tag = "for", rename_all = "snake_case")]
 pub enum Pending {
     Action,
-    Callback { token: String },
+    Callback {
+        token: String,
+        /// When the wait times out, in Unix milliseconds. The runtime that schedules the
+        /// timeout sets it, so that a callback arriving after it is refused even when the
+        /// timer has not fired yet. Absent in executions stored before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<i64>,
+    },
     Wait,
     Retry,
 }
@@ -407,7 +414,7 @@ impl Run<'_> {
 
     fn context(&self, step: &str) -> Value {
         let token = match &self.state.pending {
-            Some(Pending::Callback { token }) => Value::String(token.clone()),
+            Some(Pending::Callback { token, .. }) => Value::String(token.clone()),
             _ => Value::Null,
         };
         json!({"step": {"name": step, "attempt": self.state.attempt}, "task": {"token": token}})
@@ -521,6 +528,7 @@ impl Run<'_> {
         if let Some(token) = &token {
             self.state.pending = Some(Pending::Callback {
                 token: token.clone(),
+                deadline_ms: None,
             });
         }
         let input = self.task_input(name, task);

@@ -5,6 +5,7 @@
 mod auth;
 mod checkout;
 mod console;
+mod deadlines;
 mod faults;
 mod functions;
 mod history_limit;

@@ -5,7 +5,9 @@
 use sea_orm::{DbBackend, Statement};
 
 use super::{Applied, Work, WriteError};
-use crate::persistence::changes::{LeasedTimer, lease_statement, write_statements};
+use crate::persistence::changes::{
+    GuardStatement, LeasedTimer, guard_statements, lease_statement, write_statements,
+};
 
 pub(super) struct Batch(Vec<Work>);
 
@@ -24,18 +26,17 @@ impl Batch {
         self.0.len()
     }
 
-    /// The guard of each change set that has one, by position.
-    pub fn guards(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
-        self.0
+    /// The statements of the change sets' guards.
+    pub fn guards(&self, backend: DbBackend) -> Vec<GuardStatement> {
+        let guards = self
+            .0
             .iter()
             .enumerate()
             .filter_map(|(i, work)| match work {
-                Work::Apply(changes, _) => {
-                    changes.guard.as_ref().map(|g| (i, g.statement(backend)))
-                }
+                Work::Apply(changes, _) => changes.guard.as_deref().map(|guard| (i, guard)),
                 Work::Lease(..) => None,
-            })
-            .collect()
+            });
+        guard_statements(guards, backend)
     }
 
     /// The writes of every change set not refused, merged.

@@ -4,6 +4,7 @@
 //! Other instances on the same database write too; the guards (compare-and-set on rows)
 //! keep them correct, not this queue.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
-use crate::persistence::changes::LeasedTimer;
+use crate::persistence::changes::{GuardStatement, LeasedTimer};
 
 /// Connections the writer keeps: one in use, one spare while a broken one is replaced.
 const CONNECTIONS: u32 = 2;
@@ -89,9 +90,29 @@ async fn apply_or_split(db: &DatabaseConnection, batch: Batch, metrics: &WriterM
 async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, WriteError> {
     let transaction = db.begin().await.map_err(classify)?;
     let mut refused = vec![false; batch.len()];
-    for (i, guard) in batch.guards(DbBackend::Postgres) {
-        let result = transaction.execute_raw(guard).await.map_err(classify)?;
-        refused[i] = result.rows_affected() != 1;
+    for guard in batch.guards(DbBackend::Postgres) {
+        match guard {
+            GuardStatement::Single(i, statement) => {
+                let result = transaction.execute_raw(statement).await.map_err(classify)?;
+                refused[i] = result.rows_affected() != 1;
+            }
+            GuardStatement::Merged {
+                statement,
+                positions,
+            } => {
+                let changed = transaction
+                    .query_all_raw(statement)
+                    .await
+                    .map_err(classify)?
+                    .iter()
+                    .map(|row| row.try_get_by_index::<String>(0))
+                    .collect::<Result<HashSet<String>, DbErr>>()
+                    .map_err(classify)?;
+                for (id, i) in positions {
+                    refused[i] = !changed.contains(&id);
+                }
+            }
+        }
     }
     for statement in batch.writes(&refused, DbBackend::Postgres) {
         transaction.execute_raw(statement).await.map_err(classify)?;

@@ -2,6 +2,7 @@
 //! runs every statement in place instead of handing each to a driver thread. It is the
 //! only connection that writes; the pool only reads, which WAL lets run alongside.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
-use crate::persistence::changes::LeasedTimer;
+use crate::persistence::changes::{GuardStatement, LeasedTimer};
 
 /// How long a batch waits for a lock held by another process (e.g. a backup) before its
 /// requests get 503: well under the request timeout, even behind one more such batch.
@@ -98,8 +99,30 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
     let mut refused = vec![false; batch.len()];
-    for (i, guard) in batch.guards(DbBackend::Sqlite) {
-        refused[i] = execute(&transaction, &guard)? != 1;
+    for guard in batch.guards(DbBackend::Sqlite) {
+        match guard {
+            GuardStatement::Single(i, statement) => {
+                refused[i] = execute(&transaction, &statement)? != 1;
+            }
+            GuardStatement::Merged {
+                statement,
+                positions,
+            } => {
+                let mut prepared = transaction
+                    .prepare_cached(&statement.sql)
+                    .map_err(classify)?;
+                let changed = prepared
+                    .query_map(rusqlite::params_from_iter(parameters(&statement)?), |row| {
+                        row.get::<_, String>(0)
+                    })
+                    .map_err(classify)?
+                    .collect::<Result<HashSet<String>, _>>()
+                    .map_err(classify)?;
+                for (id, i) in positions {
+                    refused[i] = !changed.contains(&id);
+                }
+            }
+        }
     }
     for statement in batch.writes(&refused, DbBackend::Sqlite) {
         execute(&transaction, &statement)?;
