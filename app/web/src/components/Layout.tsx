@@ -120,7 +120,7 @@ export function Layout() {
         Skip to content
       </a>
       <header className="app-header">
-        <NavLink to="/" className="brand" aria-label="orderflow admin, home">
+        <NavLink to="/" className="brand">
           <span className="brand-mark" aria-hidden="true">
             of
           </span>
