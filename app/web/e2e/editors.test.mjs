@@ -336,6 +336,13 @@ test("leaving with unsaved edits asks first: in the app and when the tab reloads
     assert.match(page.url(), /checkout-page\/default$/);
     assert.equal(await title.inputValue(), "Checkout · Xibei (unsaved)");
 
+    // Signing out leaves the page too.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Stay and keep editing" }).click();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("orderflow.apiKey")), server.adminKey);
+    assert.equal(await title.inputValue(), "Checkout · Xibei (unsaved)");
+
     // Closing or reloading the tab: the browser's own prompt.
     const prompted = new Promise((ok) =>
       page.once("dialog", async (d) => {

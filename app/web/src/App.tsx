@@ -2,7 +2,7 @@
 // A data router (createBrowserRouter), so editors can block navigation while they hold
 // unsaved changes (useBlocker). Every page but sign-in is its own chunk, loaded when first
 // visited: the first load fetches only the frame (scripts/check-size.mjs keeps it small).
-import { lazy, Suspense } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { createBrowserRouter, createRoutesFromElements, Navigate, Outlet, Route, useLocation } from "react-router";
 import { useSession } from "./session/session";
 import { Layout } from "./components/Layout";
@@ -28,6 +28,20 @@ function RequireSignIn({ children }: { children: React.ReactNode }) {
   if (state.status === "signed-out")
     return <Navigate to="/sign-in" replace state={{ from: location.pathname }} />;
   return <>{children}</>;
+}
+
+/** Signing out is a navigation (to /sign-out), so an editor with unsaved changes can ask first. */
+function SignOut() {
+  const { state, signOut } = useSession();
+  useEffect(() => {
+    if (state.status === "signed-in") signOut();
+  }, [state.status, signOut]);
+  if (state.status === "signed-out") return <Navigate to="/sign-in" replace />;
+  return (
+    <p role="status" className="loading">
+      Signing out…
+    </p>
+  );
 }
 
 function Home() {
@@ -61,6 +75,7 @@ function scopeRoutes() {
 export const routes = createRoutesFromElements(
   <>
     <Route path="/sign-in" element={<SignInPage />} />
+    <Route path="/sign-out" element={<SignOut />} />
     <Route
       element={
         <RequireSignIn>
