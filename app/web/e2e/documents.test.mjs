@@ -3,7 +3,7 @@
 // the routing evaluate panel, versions (diff, rollback) and the audit log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
+import { assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
 
 let server;
 const browsers = [];
@@ -223,8 +223,10 @@ test("the raw JSON tab edits the same document", async () => {
     await page.goto(`${server.baseUrl}/admin/platform/documents/order-flow/default`);
     await page.locator("#root_steps_0_name").waitFor();
     await assertLabelled(page);
+    await assertAccessible(page, "order flow form");
     await page.getByRole("tab", { name: "JSON" }).click();
     const json = page.getByLabel("Document JSON");
+    await assertAccessible(page, "order flow JSON");
     const flow = JSON.parse(await json.inputValue());
     assert.equal(flow.steps[0].name, "generateInfo");
     flow.timeoutSeconds = 7200;
@@ -439,6 +441,7 @@ test("the merchants page creates merchants (422 at the field) and API keys", asy
     await page.goto(`${server.baseUrl}/admin/merchants`);
     await page.getByRole("heading", { name: "All merchants" }).waitFor();
     await page.getByRole("main").getByRole("link", { name: "Haidilao Hot Pot" }).waitFor();
+    await assertAccessible(page, "merchants");
 
     await page.getByLabel("Merchant id").fill("Bad Id");
     await page.getByLabel("Display name").fill("Bad");

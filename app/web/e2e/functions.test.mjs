@@ -81,10 +81,12 @@ test("change the Alipay discount to 75%, dry-run, fix the tests, publish, check 
     await page.getByRole("button", { name: "Publish" }).click();
     const problems = page.getByRole("alert").filter({ hasText: "Publishing was rejected" });
     await problems.waitFor();
-    assert.match(await problems.textContent(), /\/tests\/0/);
-    assert.match(await problems.textContent(), /expected \{"amount_minor":8000/);
+    // Test cases are numbered from 1, as in the table (the API counts from 0).
+    assert.match(await problems.textContent(), /Test case 1 .*failed: expected \{"amount_minor":8000/);
+    assert.match(await problems.textContent(), /Test case 4 .*failed/);
+    assert.doesNotMatch(await problems.textContent(), /test 0/i);
     // ...and also in the failing rows.
-    assert.match(await page.getByTestId("test-row-1").textContent(), /test 0 .* failed/);
+    assert.match(await page.getByTestId("test-row-1").textContent(), /Test case 1 .* failed/);
 
     // Update the embedded expectations (amount and label) so every case passes.
     const expectations = [
@@ -220,6 +222,48 @@ test("a new function starts from a template; the keyboard moves through the edit
     assert.equal(doc.status, 200);
     assert.equal(doc.body.published_version, null);
     assert.deepEqual(doc.body.draft.tests, [{ input: { amount_minor: 10000, currency: "CNY" }, expect: 9000 }]);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a failing test case shows expected against got, whitespace made visible", async () => {
+  const { browser, page } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents/discount-function/unionpay-discount`);
+    await page.getByText("4 of 4 passing").waitFor();
+
+    // An expected label with two spaces where the script prints one.
+    await page.getByLabel("Test 2 expected label").fill("UnionPay:  30% off");
+    await page.getByText("3 of 4 passing").waitFor();
+    assert.equal(await page.getByLabel("Test 2: fail").count(), 1);
+    const row = page.getByTestId("test-row-2");
+    const mismatch = row.getByTestId("test-2-mismatch");
+    assert.match(await mismatch.textContent(), /Expected4 · UnionPay: {2}30% off/);
+    assert.match(await mismatch.textContent(), /Got4 · UnionPay: 30% off/);
+    const difference = row.getByRole("group", { name: "Test 2 label difference" });
+    assert.match(await difference.textContent(), /differ only in whitespace/);
+    // The spaces are visible, and the extra one is marked as what the script did not print.
+    assert.equal(await row.getByTestId("test-2-expected-label").textContent(), "UnionPay:··30%·off");
+    assert.equal(await row.getByTestId("test-2-got-label").textContent(), "UnionPay:·30%·off");
+    assert.equal(await row.getByTestId("test-2-expected-label").locator("del").textContent(), "·");
+    await screenshot(page, "function-test-whitespace");
+
+    // A wrong amount says so in words.
+    await page.getByLabel("Test 3 expected amount").fill("7000");
+    const amount = page.getByTestId("test-3-mismatch");
+    await amount.waitFor();
+    assert.match(await amount.textContent(), /The amount differs: expected 7000, got 6999\./);
+
+    // Publishing: the server's problems name the cases as the table does.
+    await page.getByRole("button", { name: "Publish" }).click();
+    const problems = page.getByRole("alert").filter({ hasText: "Publishing was rejected" });
+    await problems.waitFor();
+    const text = await problems.textContent();
+    assert.match(text, /Test case 2 "70% of 0\.05[^"]*" failed/);
+    assert.match(text, /Test case 3 "70% of 99\.99[^"]*" failed/);
+    assert.match(await page.getByTestId("test-row-2").textContent(), /Test case 2 .* failed/);
   } finally {
     await browser.close();
   }

@@ -6,7 +6,8 @@
 //   CHROMIUM       the browser (default /usr/bin/chromium, Debian's package)
 //   ORDERFLOW_SCREENSHOTS_DIR  where screenshots go (default e2e/output/screenshots)
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -118,8 +119,54 @@ export async function signIn(page, baseUrl, key = ADMIN_KEY) {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
-/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png. */
+/** Saves a full-page screenshot as <SCREENSHOTS>/<name>.png, after checking the screen
+ * with axe (every screen worth a screenshot is worth an accessibility check). */
 export async function screenshot(page, name) {
+  await assertAccessible(page, name);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core (WCAG 2.x A and AA rules) on the page as it is and fails on any serious or
+ * critical violation, listing each with the elements it concerns. axe is evaluated through
+ * the DevTools protocol, which the console's Content-Security-Policy (no inline scripts)
+ * does not apply to.
+ */
+export async function assertAccessible(page, where = page.url()) {
+  const loaded = await page.evaluate(() => typeof window.axe === "object");
+  if (!loaded) await page.evaluate(`${AXE_SOURCE}\n;void 0`);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes
+        .slice(0, 5)
+        .map((n) => `    ${n.target.join(" ")} ${n.failureSummary?.split("\n").slice(1, 2).join("") ?? ""}`)
+        .join("\n")}`);
+  });
+  if (violations.length) throw new Error(`accessibility violations on ${where}:\n  ${violations.join("\n  ")}`);
+}
+
+/** The WCAG contrast ratio of two CSS rgb()/rgba() colours (the second must be opaque). */
+export function contrastRatio(foreground, background) {
+  const parse = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const [br, bg, bb] = parse(background);
+  const [fr, fg, fb, fa = 1] = parse(foreground);
+  const mix = (f, b) => f * fa + b * (1 - fa);
+  const lum = ([r, g, b]) => {
+    const ch = (v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+  };
+  const l1 = lum([mix(fr, br), mix(fg, bg), mix(fb, bb)]);
+  const l2 = lum([br, bg, bb]);
+  return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
 }

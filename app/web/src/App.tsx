@@ -1,15 +1,25 @@
 // The console's routes. URLs mirror the API's scopes: /platform/... and /merchants/{id}/...
-import { Navigate, Route, Routes, useLocation } from "react-router";
+// A data router (createBrowserRouter), so editors can block navigation while they hold
+// unsaved changes (useBlocker). Every page but sign-in is its own chunk, loaded when first
+// visited: the first load fetches only the frame (scripts/check-size.mjs keeps it small).
+import { lazy, Suspense, useEffect } from "react";
+import { createBrowserRouter, createRoutesFromElements, Navigate, Outlet, Route, useLocation } from "react-router";
 import { useSession } from "./session/session";
 import { Layout } from "./components/Layout";
+import { Loading } from "./components/States";
 import { SignInPage } from "./pages/SignInPage";
-import { MerchantsPage } from "./pages/MerchantsPage";
-import { ScopeOverviewPage } from "./pages/documents/ScopeOverviewPage";
-import { DocumentPage } from "./pages/documents/DocumentPage";
-import { VersionsPage } from "./pages/documents/VersionsPage";
-import { AuditLogPage } from "./pages/documents/AuditLogPage";
-import { OrdersPage } from "./pages/orders/OrdersPage";
-import { OrderTimelinePage } from "./pages/orders/OrderTimelinePage";
+
+const MerchantsPage = lazy(() => import("./pages/MerchantsPage").then((m) => ({ default: m.MerchantsPage })));
+const ScopeOverviewPage = lazy(() =>
+  import("./pages/documents/ScopeOverviewPage").then((m) => ({ default: m.ScopeOverviewPage })),
+);
+const DocumentPage = lazy(() => import("./pages/documents/DocumentPage").then((m) => ({ default: m.DocumentPage })));
+const VersionsPage = lazy(() => import("./pages/documents/VersionsPage").then((m) => ({ default: m.VersionsPage })));
+const AuditLogPage = lazy(() => import("./pages/documents/AuditLogPage").then((m) => ({ default: m.AuditLogPage })));
+const OrdersPage = lazy(() => import("./pages/orders/OrdersPage").then((m) => ({ default: m.OrdersPage })));
+const OrderTimelinePage = lazy(() =>
+  import("./pages/orders/OrderTimelinePage").then((m) => ({ default: m.OrderTimelinePage })),
+);
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
   const { state } = useSession();
@@ -20,11 +30,34 @@ function RequireSignIn({ children }: { children: React.ReactNode }) {
   return <>{children}</>;
 }
 
+/** Signing out is a navigation (to /sign-out), so an editor with unsaved changes can ask first. */
+function SignOut() {
+  const { state, signOut } = useSession();
+  useEffect(() => {
+    if (state.status === "signed-in") signOut();
+  }, [state.status, signOut]);
+  if (state.status === "signed-out") return <Navigate to="/sign-in" replace />;
+  return (
+    <p role="status" className="loading">
+      Signing out…
+    </p>
+  );
+}
+
 function Home() {
   const { state } = useSession();
   if (state.status !== "signed-in") return null;
   const { merchant_id } = state.me;
   return <Navigate to={merchant_id ? `/merchants/${merchant_id}` : "/merchants"} replace />;
+}
+
+/** A page's chunk, with a loading state while it arrives. */
+function Page() {
+  return (
+    <Suspense fallback={<Loading what="the page" />}>
+      <Outlet />
+    </Suspense>
+  );
 }
 
 /** The pages a scope has: its documents, their versions, its audit log. */
@@ -39,17 +72,18 @@ function scopeRoutes() {
   );
 }
 
-export function App() {
-  return (
-    <Routes>
-      <Route path="/sign-in" element={<SignInPage />} />
-      <Route
-        element={
-          <RequireSignIn>
-            <Layout />
-          </RequireSignIn>
-        }
-      >
+export const routes = createRoutesFromElements(
+  <>
+    <Route path="/sign-in" element={<SignInPage />} />
+    <Route path="/sign-out" element={<SignOut />} />
+    <Route
+      element={
+        <RequireSignIn>
+          <Layout />
+        </RequireSignIn>
+      }
+    >
+      <Route element={<Page />}>
         <Route index element={<Home />} />
         <Route path="merchants" element={<MerchantsPage />} />
         <Route path="platform">{scopeRoutes()}</Route>
@@ -60,6 +94,8 @@ export function App() {
         </Route>
         <Route path="*" element={<p role="alert">No such page.</p>} />
       </Route>
-    </Routes>
-  );
-}
+    </Route>
+  </>,
+);
+
+export const router = createBrowserRouter(routes, { basename: "/admin" });

@@ -2,9 +2,9 @@
 // navigation sidebar (collapsible on phones) and the page itself. A platform admin sees the
 // merchants and the platform scope; a merchant admin only their own merchant.
 import { useEffect, useId, useRef, useState } from "react";
-import { NavLink, Outlet, useLocation, useParams } from "react-router";
+import { NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
-import { useMe, useSession } from "../session/session";
+import { useMe } from "../session/session";
 import { useLoad } from "./useLoad";
 
 /** Fired when the list of merchants changes (e.g. one was created), so the navigation reloads. */
@@ -104,7 +104,7 @@ function PlatformNav({ currentMerchant }: { currentMerchant?: string }) {
 
 export function Layout() {
   const me = useMe();
-  const { signOut } = useSession();
+  const navigate = useNavigate();
   const { merchantId } = useParams();
   const location = useLocation();
   const [navOpen, setNavOpen] = useState(false);
@@ -120,7 +120,7 @@ export function Layout() {
         Skip to content
       </a>
       <header className="app-header">
-        <NavLink to="/" className="brand" aria-label="orderflow admin, home">
+        <NavLink to="/" className="brand">
           <span className="brand-mark" aria-hidden="true">
             of
           </span>
@@ -146,7 +146,7 @@ export function Layout() {
             {SCOPE_LABEL[me.scope] ?? me.scope}
             {me.merchant_id ? ` · ${me.merchant_id}` : ""}
           </span>
-          <button type="button" className="btn btn-small" onClick={signOut}>
+          <button type="button" className="btn btn-small" onClick={() => navigate("/sign-out")}>
             Sign out
           </button>
         </div>

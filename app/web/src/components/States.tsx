@@ -33,7 +33,7 @@ export function ErrorNotice({ error, onRetry }: { error: unknown; onRetry?: () =
         </ul>
       )}
       {onRetry && (
-        <button type="button" onClick={onRetry}>
+        <button type="button" className="btn btn-small" onClick={onRetry}>
           Retry
         </button>
       )}

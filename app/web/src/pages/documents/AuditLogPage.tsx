@@ -65,8 +65,9 @@ export function AuditLogPage() {
                         {e.action === "draft_saved" ? (
                           <span className="muted">{e.from_version != null ? `draft on v${e.from_version}` : "first draft"}</span>
                         ) : e.from_version != null || e.to_version != null ? (
-                          <Link to={`${base}/documents/${e.kind}/${encodeURIComponent(e.name)}/versions`} aria-label={`Versions of ${e.name}`}>
+                          <Link to={`${base}/documents/${e.kind}/${encodeURIComponent(e.name)}/versions`} >
                             {e.from_version != null ? `v${e.from_version}` : "—"} → {e.to_version != null ? `v${e.to_version}` : "—"}
+                            <span className="visually-hidden"> (versions of {e.name})</span>
                           </Link>
                         ) : (
                           <span className="muted">—</span>

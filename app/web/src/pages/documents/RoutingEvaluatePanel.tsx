@@ -8,7 +8,7 @@ import { listDocuments } from "../../api/documents";
 import { ErrorNotice } from "../../components/States";
 import { formatMoney } from "../../components/format";
 import { useLoad } from "../../components/useLoad";
-import type { Problems } from "./DocumentPage";
+import type { Problems } from "./DocumentEditor";
 import { stripPrefix } from "./pointers";
 
 const ROUTE_TEXT: Record<string, string> = {

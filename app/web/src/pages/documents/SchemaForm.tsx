@@ -1,14 +1,13 @@
 // A form rendered from a kind's JSON Schema with @rjsf/core. Validation runs in the browser
 // with validators precompiled at build time (scripts/compile-validators.mjs): the server's
 // Content-Security-Policy forbids the runtime code generation Ajv would otherwise need.
-import { isValidElement, useEffect, useMemo, useState } from "react";
+import { createContext, isValidElement, useContext, useEffect, useMemo, useRef, useState } from "react";
 import Form from "@rjsf/core";
 import {
   getTemplate,
   getUiOptions,
-  mergeObjects,
   type ArrayFieldItemTemplateProps,
-  type ErrorSchema,
+  type FieldProps,
   type MultiSchemaFieldTemplateProps,
   type IconButtonProps,
   type RJSFSchema,
@@ -17,8 +16,11 @@ import {
 import { makeAllReferencesAbsolute } from "@rjsf/utils/lib/findSchemaDefinition.js";
 import createPrecompiledValidator from "@rjsf/validator-ajv8/lib/createPrecompiledValidator.js";
 import { PRECOMPILED } from "../../generated/validators";
+import { cleanErrors, pathId, toErrorSchema, type FieldError } from "./errors";
+import { parsePointer, type Violation } from "./pointers";
 
-/** Deep equality of JSON values (key order ignored). */
+/** Deep equality of JSON values (key order ignored; a key set to undefined is no key, as
+ * in the JSON that is saved). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
@@ -29,8 +31,9 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  const keys = Object.keys(ao);
-  return keys.length === Object.keys(bo).length && keys.every((k) => k in bo && jsonEqual(ao[k], bo[k]));
+  const keys = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const otherKeys = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return keys.length === otherKeys.length && keys.every((k) => k in bo && jsonEqual(ao[k], bo[k]));
 }
 
 /** The schema as rjsf uses it internally (and as the validators were compiled): every $ref
@@ -122,14 +125,19 @@ function containsErrors(errorSchema: unknown): boolean {
   );
 }
 
+/** Whether the form has been shown (so an item mounting now was just added). */
+const FormShown = createContext<{ current: boolean }>({ current: false });
+
 /** An array item: a collapsible box with its number, a summary and its buttons in a bar above
  * it. Short lists start open; in longer ones only the first item does. An item holding an
  * error is always open. */
 function ArrayFieldItemTemplate(props: ArrayFieldItemTemplateProps) {
   const { children, className, buttonsProps, hasToolbar, registry, uiSchema, index, totalItems } = props;
   const Buttons = getTemplate("ArrayFieldItemButtonsTemplate", registry, getUiOptions(uiSchema));
-  const [open, setOpen] = useState(totalItems <= 3 || index === 0);
   const child = isValidElement(children) ? (children.props as { formData?: unknown; errorSchema?: unknown }) : {};
+  // An item added after the form was first shown starts open: it is about to be filled in.
+  const formShown = useContext(FormShown);
+  const [open, setOpen] = useState(() => totalItems <= 3 || index === 0 || formShown.current);
   const hasErrors = containsErrors(child.errorSchema);
   const shown = open || hasErrors;
   const bodyId = `${buttonsProps.fieldPathId?.$id ?? `item-${index}`}__item`;
@@ -175,63 +183,209 @@ function MultiSchemaFieldTemplate({ selector, optionSchemaField, schema }: Multi
   );
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The routing table's default route as one plain choice. rjsf's own oneOf chooser shows its
+ * first option ("Cancel the order") when the table has no default at all, so what it showed
+ * and what was saved disagreed; here "no default" is a choice of its own. */
+function RoutingDefaultField({ formData, onChange, onBlur, fieldPathId, errorSchema, disabled, readonly, schema }: FieldProps) {
+  const id = fieldPathId.$id;
+  const fnId = `${id}_function`;
+  const mode =
+    formData === undefined || formData === null
+      ? "none"
+      : isObject(formData) && "function" in formData
+        ? "function"
+        : isObject(formData) && formData.action === "cancel" && Object.keys(formData).length === 1
+          ? "cancel"
+          : "other";
+  const fn = isObject(formData) && typeof formData.function === "string" ? formData.function : "";
+  const errors = (errorSchema as { __errors?: string[] } | undefined)?.__errors ?? [];
+  const fnErrors = (errorSchema as { function?: { __errors?: string[] } } | undefined)?.function?.__errors ?? [];
+  const choose = (next: string) => {
+    const value = next === "none" ? undefined : next === "cancel" ? { action: "cancel" } : { function: fn };
+    onChange(value, fieldPathId.path, undefined, id);
+  };
+  return (
+    <div className={`form-group rjsf-field routing-default${errors.length ? " has-error" : ""}`}>
+      <label className="control-label" htmlFor={id}>
+        {(schema.title as string | undefined) ?? "Default route"}
+      </label>
+      <p className="field-description" id={`${id}__description`}>
+        What happens to an order no rule matches.
+      </p>
+      <select
+        id={id}
+        value={mode}
+        disabled={disabled || readonly}
+        aria-describedby={`${id}__description${errors.length ? ` ${id}__error` : ""}`}
+        aria-invalid={errors.length ? true : undefined}
+        onChange={(e) => choose(e.target.value)}
+        onBlur={() => onBlur(id, formData)}
+      >
+        <option value="none">No default: every enabled payment method needs a rule</option>
+        <option value="cancel">Cancel the order (cancel reason no_route)</option>
+        <option value="function">Run a discount function</option>
+        {mode === "other" && <option value="other">(as in the JSON)</option>}
+      </select>
+      {errors.length > 0 && (
+        <ul className="error-detail" id={`${id}__error`}>
+          {errors.map((m) => (
+            <li key={m}>{m}</li>
+          ))}
+        </ul>
+      )}
+      {mode === "function" && (
+        <div className={`form-group rjsf-field rjsf-field-string${fnErrors.length ? " has-error" : ""}`}>
+          <label className="control-label" htmlFor={fnId}>
+            Function<span className="required">*</span>
+          </label>
+          <input
+            id={fnId}
+            type="text"
+            value={fn}
+            disabled={disabled}
+            readOnly={readonly}
+            placeholder="a published discount function, e.g. no-discount"
+            aria-invalid={fnErrors.length ? true : undefined}
+            aria-describedby={fnErrors.length ? `${fnId}__error` : undefined}
+            onChange={(e) => onChange({ function: e.target.value }, fieldPathId.path, undefined, fnId)}
+            onBlur={() => onBlur(fnId, fn)}
+          />
+          {fnErrors.length > 0 && (
+            <ul className="error-detail" id={`${fnId}__error`}>
+              {fnErrors.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const FIELDS = { RoutingDefault: RoutingDefaultField };
+
+const DEFAULT_FORM_STATE = {
+  arrayMinItems: { populate: "never" as const },
+  emptyObjectFields: "populateRequiredDefaults" as const,
+  constAsDefaults: "never" as const,
+};
+
+/** Per kind, the fields the generic form gets wrong. */
+const UI_SCHEMAS: Record<string, object> = {
+  "routing-table": { default: { "ui:field": "RoutingDefault", "ui:fieldReplacesAnyOrOneOf": true } },
+};
+
+/** The API's JSON Schema wording for a value that matches none of a oneOf's branches. */
+export function isAlternativesMessage(message: string): boolean {
+  return /is not valid under any of the schemas listed in the '(oneOf|anyOf)' keyword/.test(message);
+}
+
+/** Whether an error's field was touched: the field itself, or (for an error about a whole
+ * group, like a step) a field inside it. */
+function touchedAt(touched: Set<string>, id: string): boolean {
+  if (touched.has(id)) return true;
+  for (const t of touched) if (t.startsWith(`${id}_`)) return true;
+  return false;
+}
+
 export function SchemaForm({
+  kind,
   schema,
   validator,
   formData,
   onChange,
-  extraErrors,
+  serverErrors,
+  showAllErrors,
   disabled,
+  readonly,
 }: {
+  kind: string;
   schema: RJSFSchema;
   validator: ValidatorType;
   formData: unknown;
   onChange: (data: unknown) => void;
-  extraErrors?: ErrorSchema;
+  /** Problems the API reported (a save, check, publish or evaluation), at their pointers. */
+  serverErrors?: Violation[];
+  /** Show the form's own errors on every field, touched or not (after Check). */
+  showAllErrors?: boolean;
   disabled?: boolean;
+  readonly?: boolean;
 }) {
   const templates = useMemo(() => ({ ButtonTemplates: buttonTemplates, ArrayFieldItemTemplate, MultiSchemaFieldTemplate }), []);
-  const [touched, setTouched] = useState(false);
+  // The ids of the fields the user changed or left; the form's own errors show only there.
+  const [touched, setTouched] = useState<Set<string>>(() => new Set());
+  const touch = (id: string | undefined) => {
+    if (!id) return;
+    setTouched((t) => (t.has(id) ? t : new Set(t).add(id)));
+  };
   const rootSchema = useMemo(() => absoluteRefs(schema), [schema]);
   // Live validation, run here rather than by rjsf's liveValidate: rjsf validates against the
   // schema it resolved for the current data, which the precompiled validator (built for the
-  // root schema) refuses. The result joins the API's problems as the fields' errors.
-  const errors = useMemo(() => {
-    let clientErrors: ErrorSchema | undefined;
-    if (touched) {
-      try {
-        const data = JSON.parse(JSON.stringify(formData ?? {}));
-        clientErrors = validator.validateFormData(data, rootSchema).errorSchema;
-      } catch {
-        clientErrors = undefined;
-      }
+  // root schema) refuses. The errors are cleaned up (errors.ts) and joined with the API's.
+  const clientErrors = useMemo<FieldError[]>(() => {
+    try {
+      const data = JSON.parse(JSON.stringify(formData ?? {}));
+      return cleanErrors(rootSchema, data, validator.validateFormData(data, rootSchema).errors);
+    } catch {
+      return [];
     }
-    if (!clientErrors) return extraErrors;
-    if (!extraErrors) return clientErrors;
-    return mergeObjects(clientErrors, extraErrors, "preventDuplicates") as ErrorSchema;
-  }, [touched, formData, validator, rootSchema, extraErrors]);
+  }, [formData, validator, rootSchema]);
+  const errors = useMemo(() => {
+    const visible = clientErrors.filter((e) => showAllErrors || touchedAt(touched, pathId(e.path)));
+    const explained = (path: string[]) => {
+      const id = pathId(path);
+      return visible.some((e) => pathId(e.path) === id || pathId(e.path).startsWith(`${id}_`));
+    };
+    const server = (serverErrors ?? [])
+      .map((v) => ({ path: parsePointer(v.pointer), message: v.message }))
+      // The API's "not valid under any of the schemas listed in the 'oneOf' keyword" for a
+      // step says less than the form's own errors inside it: show those instead.
+      .filter((e) => !(isAlternativesMessage(e.message) && explained(e.path)))
+      .map((e) => (isAlternativesMessage(e.message) ? { ...e, message: "This does not match any of the allowed kinds." } : e));
+    const serverAt = new Set(server.map((e) => pathId(e.path)));
+    // One account of a field's problem: where the API reported one, the API's.
+    const own = visible.filter((e) => !serverAt.has(pathId(e.path)));
+    const all = [...own, ...server];
+    return all.length ? toErrorSchema(all) : undefined;
+  }, [clientErrors, serverErrors, showAllErrors, touched]);
+  const uiSchema = useMemo(() => ({ ...(UI_SCHEMAS[kind] ?? {}), "ui:submitButtonOptions": { norender: true } }), [kind]);
+  const shown = useRef(false);
+  useEffect(() => {
+    shown.current = true;
+  }, []);
   return (
-    <div>
+    <FormShown.Provider value={shown}>
     <Form
       className="rjsf"
       schema={schema}
       validator={validator}
       formData={formData}
-      onChange={(e) => {
-        setTouched(true);
+      onChange={(e, id) => {
+        touch(id);
         onChange(e.formData);
       }}
+      onBlur={(id) => touch(id)}
       extraErrors={errors}
       showErrorList={false}
       noHtml5Validate
       disabled={disabled}
+      readonly={readonly}
       templates={templates}
-      // Load documents as they are: no empty array items or schema defaults added to them.
-      experimental_defaultFormStateBehavior={{ arrayMinItems: { populate: "never" }, emptyObjectFields: "skipDefaults" }}
+      fields={FIELDS}
+      // Load documents as they are: no empty array items added to them. A new item (a step)
+      // gets the defaults of its required fields (its `type`), so the kind the form shows is
+      // the kind saved, and nothing else: a `const` is not a default (a new task step is not
+      // a waitForCallback task).
+      experimental_defaultFormStateBehavior={DEFAULT_FORM_STATE}
       idPrefix="root"
       idSeparator="_"
-      uiSchema={{ "ui:submitButtonOptions": { norender: true } }}
+      uiSchema={uiSchema}
     />
-    </div>
+    </FormShown.Provider>
   );
 }

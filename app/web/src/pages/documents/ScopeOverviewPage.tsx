@@ -8,6 +8,8 @@ import { Breadcrumbs } from "../../components/Layout";
 import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { formatTime } from "../../components/format";
 import { useLoad } from "../../components/useLoad";
+import { readOnlyReason } from "../../session/permissions";
+import { useMe } from "../../session/session";
 import { KINDS, scopeLabel, scopePath, useScope, type Scope } from "../../scope";
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -19,6 +21,7 @@ function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: s
   const [nameError, setNameError] = useState<string | null>(null);
   const base = scopePath(scope);
   const inputId = `new-${kind}`;
+  const readOnly = readOnlyReason(useMe(), scope) !== null;
 
   function create(event: FormEvent) {
     event.preventDefault();
@@ -80,7 +83,7 @@ function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: s
         </ul>
       )}
       {docs.data?.next_cursor && <p className="muted">Showing the first {docs.data.data.length}.</p>}
-      <form className="new-doc" onSubmit={create} noValidate>
+      {!readOnly && <form className="new-doc" onSubmit={create} noValidate>
         <label htmlFor={inputId} className="visually-hidden">
           Name of the new {kind}
         </label>
@@ -95,15 +98,15 @@ function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: s
           aria-invalid={nameError ? true : undefined}
           aria-describedby={nameError ? `${inputId}-error` : undefined}
         />
-        <button type="submit" className="btn" aria-label={`New ${kind} document`}>
-          New document
+        <button type="submit" className="btn">
+          New document<span className="visually-hidden"> ({kind})</span>
         </button>
         {nameError && (
           <span className="error fail" id={`${inputId}-error`} style={{ width: "100%", fontSize: "0.88rem" }}>
             {nameError}
           </span>
         )}
-      </form>
+      </form>}
     </section>
   );
 }

@@ -7,6 +7,8 @@ import { Breadcrumbs } from "../../components/Layout";
 import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { formatTime } from "../../components/format";
 import { useLoad } from "../../components/useLoad";
+import { readOnlyReason } from "../../session/permissions";
+import { useMe } from "../../session/session";
 import { KINDS, scopeLabel, scopePath, useScope } from "../../scope";
 import { VersionDiff } from "./VersionDiff";
 
@@ -14,6 +16,7 @@ export function VersionsPage() {
   const scope = useScope();
   const { kind = "", name = "" } = useParams();
   const scopeKey = scope.type === "merchant" ? scope.merchantId : "platform";
+  const readOnly = readOnlyReason(useMe(), scope);
   const versions = useLoad(() => allVersions(scope, kind, name), [scopeKey, kind, name]);
   const list = [...(versions.data ?? [])].sort((a, b) => b.version - a.version);
   const latest = list[0]?.version;
@@ -84,10 +87,15 @@ export function VersionsPage() {
         </div>
         <div className="actions">
           <Link className="btn" to={docPath}>
-            Edit document
+            {readOnly ? "View document" : "Edit document"}
           </Link>
         </div>
       </div>
+      {readOnly && (
+        <p className="state state-info" role="note">
+          <strong>Read-only.</strong> {readOnly} Rolling back is not offered.
+        </p>
+      )}
       <div aria-live="polite">{notice && <p className="state state-success">{notice}</p>}</div>
       {error != null && <ErrorNotice error={error} />}
       {versions.loading && !versions.data && <Loading what="versions" />}
@@ -132,7 +140,7 @@ export function VersionsPage() {
                           {viewing === v.version ? "Hide" : "View"}
                           <span className="visually-hidden"> version {v.version}</span>
                         </button>
-                        {v.version !== latest && (
+                        {v.version !== latest && !readOnly && (
                           <button type="button" className="btn btn-small btn-danger" onClick={() => setConfirming(v.version)}>
                             Roll back to v{v.version}
                           </button>

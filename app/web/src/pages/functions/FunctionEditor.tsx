@@ -9,6 +9,7 @@ import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
 import { scopePath, type Scope } from "../../scope";
 import { formatMoney } from "../../components/format";
+import { useSaveShortcut, useUnsavedChangesPrompt } from "../../components/UnsavedChanges";
 import { CodeEditor, type CodeEditorHandle, type Marker } from "./CodeEditor";
 import {
   buildDocument,
@@ -47,6 +48,8 @@ interface LoadedDocument {
   publishedVersion: number | null;
   hasDraft: boolean;
   body: FunctionDocument;
+  /** The published body, when there is one (Publish has nothing to do when the draft equals it). */
+  published: FunctionDocument | null;
 }
 
 let loads = 0;
@@ -65,10 +68,11 @@ async function loadDocument(merchantId: string, name: string): Promise<LoadedDoc
       publishedVersion: doc.published_version ?? null,
       hasDraft: !!doc.draft,
       body,
+      published: (doc.published ?? null) as unknown as FunctionDocument | null,
     };
   } catch (e) {
     if (e instanceof ApiProblem && e.status === 404)
-      return { loadId: ++loads, etag: null, publishedVersion: null, hasDraft: false, body: TEMPLATE };
+      return { loadId: ++loads, etag: null, publishedVersion: null, hasDraft: false, body: TEMPLATE, published: null };
     throw e;
   }
 }
@@ -146,6 +150,21 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
 
   const built = useMemo(() => buildDocument(description, script, rows), [description, script, rows]);
   const dirty = built.problems.length > 0 || JSON.stringify(built.doc) !== baseline;
+  // The published body in the same normal form as `baseline`, to tell when a draft equals it.
+  const publishedJson = useMemo(() => {
+    const p = loaded.published;
+    return p ? JSON.stringify(buildDocument(p.description ?? "", p.script ?? "", (p.tests ?? []).map(rowFromTest)).doc) : null;
+  }, [loaded.published]);
+  const pendingJson = dirty ? JSON.stringify(built.doc) : hasDraft ? baseline : null;
+  const publishBlocked =
+    pendingJson === null
+      ? `Nothing to publish: there is no draft, and v${loaded.publishedVersion} is what is published.`
+      : pendingJson === publishedJson
+        ? `Nothing to publish: ${dirty ? "the editor" : "the draft"} equals the published v${loaded.publishedVersion}.`
+        : null;
+  // A new function's untouched template is not worth a prompt when leaving.
+  const [template] = useState(() => JSON.stringify(built.doc));
+  const edited = loaded.etag !== null ? dirty : JSON.stringify(built.doc) !== template;
 
   // ---- the dry-run: on every change, debounced; only the newest request counts ----
   const [run, setRun] = useState<Run>({ state: "idle" });
@@ -218,13 +237,8 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     setPublishMarkers([]); // they described the text as it was
   }, []);
 
-  // ---- warn before leaving with unsaved changes ----
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [dirty]);
+  // ---- warn before leaving with unsaved changes (in the app and when closing the tab) ----
+  const prompt = useUnsavedChangesPrompt(edited && busy === null, `The discount function ${name}`);
 
   // ---- saving and publishing ----
   const showProblems = (title: string, list: Violation[]) => {
@@ -288,6 +302,7 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
   };
 
   const publish = async () => {
+    if (publishBlocked) return;
     if (dirty || !hasDraft) {
       if (!(await save())) return;
     }
@@ -312,18 +327,15 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     }
   };
 
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") {
-      e.preventDefault();
-      if (!busy) void saveDraft();
-    }
-  };
+  // Ctrl/Cmd+S saves, wherever the focus is.
+  useSaveShortcut(() => void saveDraft(), !busy);
+  const [confirmDiscard, setConfirmDiscard] = useState(false);
 
   // Problems the server tied to a test case show in that row too.
   const rowProblems = new Map<number, string[]>();
   for (const v of problems?.list ?? []) {
     const i = testIndexOf(v.pointer);
-    if (i !== null) rowProblems.set(i, [...(rowProblems.get(i) ?? []), v.message]);
+    if (i !== null) rowProblems.set(i, [...(rowProblems.get(i) ?? []), numberedFromOne(v.message, i)]);
   }
 
   const sample = parseObject(sampleText);
@@ -340,8 +352,9 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
   const versionsPath = `${scopePath(scope)}/documents/${KIND}/${encodeURIComponent(name)}/versions`;
 
   return (
-    <div className="fn-editor" onKeyDown={onKeyDown}>
-      <div className="page-header">
+    <div className="fn-editor">
+      {prompt}
+      <div className="page-header editor-bar">
         <div>
           <h1>
             {name} <span className="badge">discount function</span>
@@ -363,20 +376,50 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           <Link to={versionsPath} className="btn">
             Versions
           </Link>
-          <button type="button" className="btn" onClick={saveDraft} disabled={!!busy || !dirty}>
+          <button type="button" className="btn" onClick={() => setConfirmDiscard(true)} disabled={!!busy || !edited}>
+            Discard changes
+          </button>
+          <button type="button" className="btn" onClick={saveDraft} disabled={!!busy || !dirty} aria-keyshortcuts="Control+S Meta+S">
             {busy === "saving" ? "Saving…" : "Save draft"}
           </button>
           <button
             type="button"
             className="btn btn-primary"
             onClick={publish}
-            disabled={!!busy || (!dirty && !hasDraft)}
-            title={!dirty && !hasDraft ? "Nothing changed since the published version" : undefined}
+            disabled={!!busy || publishBlocked !== null}
+            aria-describedby={publishBlocked ? "publish-reason" : undefined}
           >
             {busy === "publishing" ? "Publishing…" : "Publish"}
           </button>
         </div>
+        {publishBlocked && (
+          <p className="publish-reason" id="publish-reason" data-testid="publish-reason">
+            {publishBlocked}
+          </p>
+        )}
       </div>
+      {confirmDiscard && (
+        <div className="confirm" role="alertdialog" aria-labelledby="discard-title">
+          <p id="discard-title">
+            Discard your unsaved changes and go back to {hasDraft ? "the saved draft" : loaded.publishedVersion !== null ? `v${loaded.publishedVersion}` : "the template"}?
+          </p>
+          <div className="toolbar">
+            <button
+              type="button"
+              className="btn btn-danger"
+              onClick={() => {
+                setConfirmDiscard(false);
+                onReload();
+              }}
+            >
+              Discard changes
+            </button>
+            <button type="button" className="btn" onClick={() => setConfirmDiscard(false)}>
+              Keep them
+            </button>
+          </div>
+        </div>
+      )}
 
       {notice && (
         <p className="state state-success" role="status">
@@ -404,9 +447,17 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           <ul>
             {problems.list.map((v, i) => {
               const at = positionOf(v);
+              const test = testIndexOf(v.pointer);
               return (
                 <li key={i}>
-                  {v.pointer && <code>{v.pointer}</code>} {v.message}
+                  {test !== null && numberedFromOne(v.message, test) !== v.message ? (
+                    numberedFromOne(v.message, test)
+                  ) : (
+                    <>
+                      {test !== null ? <strong>Test case {test + 1}:</strong> : v.pointer && <code>{v.pointer}</code>}{" "}
+                      {v.message}
+                    </>
+                  )}
                   {at && (
                     <>
                       {" "}
@@ -588,4 +639,11 @@ function RunResult({
       )}
     </div>
   );
+}
+
+/** The server names test cases by index from 0 ("test 0 failed: …"); the console numbers
+ * them from 1 everywhere, so a message about test case `index` says "Test case index+1". */
+function numberedFromOne(message: string, index: number): string {
+  const m = /^test (\d+)\b/i.exec(message);
+  return m && Number(m[1]) === index ? `Test case ${index + 1}${message.slice(m[0].length)}` : message;
 }

@@ -1,14 +1,15 @@
 // The function's embedded test cases as an editable table: each row's input and expectation,
 // and whether the current script passes it (run through the dry-run endpoint, compared the way
 // the server compares on publish).
-import type { Outcome, TestRow } from "./model";
+import { diffChars } from "diff";
+import type { Expectation, FunctionOutput, Outcome, TestRow } from "./model";
 import { describeOutput, expectationOf, meets, newKey, parseObject } from "./model";
 
 export type Verdict =
   | { state: "pending" }
   | { state: "invalid"; message: string }
   | { state: "pass"; actual: string }
-  | { state: "fail"; actual: string };
+  | { state: "fail"; actual: string; expect: Expectation; output?: FunctionOutput };
 
 export function verdictOf(row: TestRow, outcome: Outcome | undefined): Verdict {
   const input = parseObject(row.inputText);
@@ -16,16 +17,17 @@ export function verdictOf(row: TestRow, outcome: Outcome | undefined): Verdict {
   const expect = expectationOf(row);
   if (expect === null) return { state: "invalid", message: "Expected amount: a whole number of minor units" };
   if (!outcome) return { state: "pending" };
-  if ("problem" in outcome) return { state: "fail", actual: outcome.problem };
+  if ("problem" in outcome) return { state: "fail", actual: outcome.problem, expect };
   const { result } = outcome;
   if (result.ok && result.output)
     return meets(expect, result.output)
       ? { state: "pass", actual: describeOutput(result.output) }
-      : { state: "fail", actual: describeOutput(result.output) };
+      : { state: "fail", actual: describeOutput(result.output), expect, output: result.output };
   const error = result.error;
   return {
     state: "fail",
     actual: error ? `${error.kind}: ${error.message}` : "no result",
+    expect,
   };
 }
 
@@ -152,7 +154,7 @@ export function TestCasesTable({ rows, verdicts, rowProblems, onChange, onUseAsS
                       <button
                         type="button"
                         className="btn btn-small"
-                        aria-label={`Try test ${n} in the dry run`}
+                        aria-label={`Try it: test ${n} in the dry run`}
                         onClick={() => onUseAsSample(row)}
                       >
                         Try it
@@ -210,8 +212,112 @@ function Verdict({ verdict, n }: { verdict: Verdict; n: number }) {
           <span className="badge fail" aria-label={`Test ${n}: fail`}>
             Fail
           </span>
-          <span className="fn-actual">got {verdict.actual}</span>
+          <Mismatch verdict={verdict} n={n} />
         </>
       );
   }
+}
+
+/** A character made visible: spaces, tabs, line breaks and other invisible ones. */
+const VISIBLE: Record<string, string> = {
+  " ": "·",
+  "\t": "→",
+  "\n": "↵",
+  "\r": "␍",
+  "\u00a0": "⍽",
+  "\u200b": "␣",
+  "\u3000": "□",
+};
+
+function Visible({ text }: { text: string }) {
+  const parts: React.ReactNode[] = [];
+  let plain = "";
+  const flush = () => {
+    if (plain) parts.push(plain);
+    plain = "";
+  };
+  for (const ch of text) {
+    const shown = VISIBLE[ch] ?? (/\s/.test(ch) ? "⍽" : undefined);
+    if (shown) {
+      flush();
+      const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+      parts.push(
+        <span key={parts.length} className="ws" title={`U+${code}`}>
+          {shown}
+        </span>,
+      );
+    } else plain += ch;
+  }
+  flush();
+  return <>{parts}</>;
+}
+
+/** Expected against got, side by side; differing labels character by character, with
+ * whitespace made visible (labels that differ only in spaces look alike otherwise). */
+function Mismatch({ verdict, n }: { verdict: Extract<Verdict, { state: "fail" }>; n: number }) {
+  const { expect, output } = verdict;
+  const expectedAmount = typeof expect === "number" ? expect : expect.amount_minor;
+  const expectedLabel = typeof expect === "number" ? undefined : expect.label;
+  const labelDiffers = output != null && expectedLabel !== undefined && output.label !== expectedLabel;
+  const gotLabel = output?.label ?? "";
+  const onlyWhitespace =
+    labelDiffers && expectedLabel!.replace(/\s+/g, "") === gotLabel.replace(/\s+/g, "");
+  const parts = labelDiffers ? diffChars(expectedLabel!, gotLabel) : [];
+  return (
+    <div className="fn-mismatch" data-testid={`test-${n}-mismatch`}>
+      <dl className="fn-facts">
+        <dt>Expected</dt>
+        <dd>
+          {expectedAmount}
+          {expectedLabel !== undefined && <> · {expectedLabel}</>}
+        </dd>
+        <dt>Got</dt>
+        <dd>{verdict.actual}</dd>
+      </dl>
+      {output != null && output.amount_minor !== expectedAmount && (
+        <p className="fn-diff-note">
+          The amount differs: expected {expectedAmount}, got {output.amount_minor}.
+        </p>
+      )}
+      {labelDiffers && (
+        <div className="fn-label-diff" role="group" aria-label={`Test ${n} label difference`}>
+          <p className="fn-diff-note">
+            {onlyWhitespace ? "The labels differ only in whitespace" : "The labels differ"} (· is a space, → a tab):
+          </p>
+          <div className="fn-diff-line">
+            <span className="fn-diff-side">expected</span>
+            <code data-testid={`test-${n}-expected-label`}>
+              {parts.map((p, i) =>
+                p.added ? null : p.removed ? (
+                  <del key={i}>
+                    <Visible text={p.value} />
+                  </del>
+                ) : (
+                  <span key={i}>
+                    <Visible text={p.value} />
+                  </span>
+                ),
+              )}
+            </code>
+          </div>
+          <div className="fn-diff-line">
+            <span className="fn-diff-side">got</span>
+            <code data-testid={`test-${n}-got-label`}>
+              {parts.map((p, i) =>
+                p.removed ? null : p.added ? (
+                  <ins key={i}>
+                    <Visible text={p.value} />
+                  </ins>
+                ) : (
+                  <span key={i}>
+                    <Visible text={p.value} />
+                  </span>
+                ),
+              )}
+            </code>
+          </div>
+        </div>
+      )}
+    </div>
+  );
 }

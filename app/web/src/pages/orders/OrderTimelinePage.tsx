@@ -357,7 +357,7 @@ function RouteCard({
         {typeof d.operations === "number" && `${d.operations.toLocaleString()} operations`}
         {typeof d.duration_us === "number" && ` · ${d.duration_us.toLocaleString()} µs`}
       </p>
-      {Array.isArray(d.logs) && d.logs.length > 0 && <pre className="tl-logs">{(d.logs as string[]).join("\n")}</pre>}
+      {Array.isArray(d.logs) && d.logs.length > 0 && <pre className="tl-logs" tabIndex={0} aria-label="Logs">{(d.logs as string[]).join("\n")}</pre>}
       <Json label="Function input (the order map)" value={input} />
       <Json label="Function output" value={output ?? error} />
     </section>
@@ -622,7 +622,10 @@ function Json({ label, value }: { label: string; value: unknown }) {
   return (
     <details className="tl-json">
       <summary>{label}</summary>
-      <pre>{JSON.stringify(value, null, 2)}</pre>
+      {/* Focusable, so the keyboard can scroll a long value (it scrolls sideways). */}
+      <pre tabIndex={0} aria-label={label}>
+        {JSON.stringify(value, null, 2)}
+      </pre>
     </details>
   );
 }

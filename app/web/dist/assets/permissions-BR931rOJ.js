@@ -1,0 +1,1 @@
+function e(e,t){return e.scope===`platform_admin`?null:t.type===`platform`?`Platform documents are managed by platform admins. Your merchant admin key can view this one but not change it.`:e.scope===`merchant_admin`&&e.merchant_id===t.merchantId?null:`Your key may view this merchant's documents but not change them.`}export{e as t};
