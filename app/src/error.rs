@@ -38,6 +38,8 @@ pub enum ApiError {
     },
     #[error("the database cannot be reached or cannot take writes now; retry shortly")]
     Unavailable,
+    #[error("the database's storage is full: nothing was written; retry later")]
+    StorageFull,
     /// Logged in full, answered generically: the source never reaches a response.
     #[error("{0}")]
     Internal(String),
@@ -70,6 +72,18 @@ impl From<crate::persistence::writer::WriteError> for ApiError {
             WriteError::Unavailable(reason) => {
                 tracing::warn!(%reason, "a write was refused: the database cannot take writes");
                 ApiError::Unavailable
+            }
+            WriteError::StorageFull(reason) => {
+                tracing::error!(%reason, "a write was refused: the database's storage is full");
+                ApiError::StorageFull
+            }
+            WriteError::Contended(reason) => {
+                tracing::warn!(%reason, "a write lost a race with another writer");
+                ApiError::Conflict {
+                    problem: "concurrent-modification",
+                    detail: "the resource kept changing while this request was applied; retry it"
+                        .into(),
+                }
             }
             WriteError::Constraint(reason) => {
                 tracing::warn!(%reason, "a write broke a constraint");
@@ -112,7 +126,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,6 +143,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Unprocessable { .. } => "validation-failed",
             ApiError::Unavailable => "unavailable",
+            ApiError::StorageFull => "storage-full",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -223,9 +238,15 @@ impl IntoResponse for ApiError {
             other => problem_response(status, problem_type, other.to_string(), vec![]),
         };
         if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A full disk is not freed in a second; retrying at once would only add load.
+            let seconds = if problem_type == "storage-full" {
+                "30"
+            } else {
+                "1"
+            };
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

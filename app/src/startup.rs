@@ -25,6 +25,8 @@ pub struct Application {
     router: axum::Router,
     state: AppState,
     fire_timers: bool,
+    /// How long requests in flight get to finish after the shutdown signal.
+    drain: Duration,
     /// A platform admin key generated at this start (never stored in clear), to show once.
     pub generated_admin_key: Option<String>,
 }
@@ -149,6 +151,9 @@ impl Application {
             request_timeout: Duration::from_secs(config.request_timeout_secs),
             rate_per_second: config.rate_limit_per_second,
         };
+        // Every request ends within the request timeout; a few seconds more let the answers
+        // go out.
+        let drain = limits.request_timeout + Duration::from_secs(5);
         let router = crate::http::app(state.clone(), limits);
         let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
@@ -156,6 +161,7 @@ impl Application {
             router,
             state,
             fire_timers: config.timers,
+            drain,
             generated_admin_key,
         })
     }
@@ -171,14 +177,12 @@ impl Application {
         let timer_loop = self
             .fire_timers
             .then(|| tokio::spawn(timers::run(self.state, timers_stopped)));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        crate::http::server::serve(self.listener, self.router, shutdown_signal(), self.drain).await;
         let _ = stop_timers.send(true);
         if let Some(timer_loop) = timer_loop {
             let _ = timer_loop.await;
         }
-        served
+        Ok(())
     }
 }
 

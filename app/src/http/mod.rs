@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod rate_limit;
 mod routing;
 mod schemas;
+pub mod server;
 mod tasks;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! Liveness, readiness: for load balancers and orchestrators.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use migrations::{Migrator, MigratorTrait};
@@ -30,21 +32,32 @@ async fn healthz() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
-/// The database is reachable and every migration is applied.
+/// How long readiness waits for the database before it answers not ready.
+const READINESS_DEADLINE: Duration = Duration::from_millis(1_500);
+/// How long after a write failed for want of the database the instance says it is not ready
+/// (unless a write commits meanwhile).
+const UNREADY_AFTER_FAILED_WRITE: Duration = Duration::from_secs(10);
+
+/// The database is reachable, every migration is applied, and writes commit.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Health),
-    (status = 503, description = "Not ready", body = crate::error::Problem, content_type = "application/problem+json")))]
+    (status = 503, description = "Not ready: the database cannot be reached (answered within 2 s), a migration is pending, or writes failed in the last 10 s because the database cannot take them (`unavailable`, `storage-full`)", body = crate::error::Problem, content_type = "application/problem+json")))]
 async fn readyz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, axum::Json<Health>), ApiError> {
-    state.db.ping().await.map_err(|_| ApiError::Unavailable)?;
-    let pending = Migrator::get_pending_migrations(&state.db)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
-    if !pending.is_empty() {
+    if state.writer.cannot_commit(UNREADY_AFTER_FAILED_WRITE) {
         return Err(ApiError::Unavailable);
     }
-    Ok((StatusCode::OK, axum::Json(Health { status: "ready" })))
+    let checks = async {
+        state.db.ping().await?;
+        Migrator::get_pending_migrations(&state.db).await
+    };
+    match tokio::time::timeout(READINESS_DEADLINE, checks).await {
+        Ok(Ok(pending)) if pending.is_empty() => {
+            Ok((StatusCode::OK, axum::Json(Health { status: "ready" })))
+        }
+        _ => Err(ApiError::Unavailable),
+    }
 }
 
 /// Prometheus metrics: requests by route and status, orders by final status and cancel

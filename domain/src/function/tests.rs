@@ -478,10 +478,10 @@ fn money_helpers_reject_bad_arguments() {
 // ---- limits ----
 
 #[test]
-fn an_endless_loop_hits_the_operation_limit_fast() {
-    // The default limits, wall clock included: operations run out first, in milliseconds.
-    let started = Instant::now();
-    let evaluation = run_with(&runtime(), "loop {}");
+fn an_endless_loop_hits_the_operation_limit() {
+    // Under a generous wall clock, so that a slow machine cannot make the clock win: which
+    // limit stops a loop must not depend on how busy the machine is.
+    let evaluation = run("loop {}");
     let error = error_of(&evaluation);
     assert_eq!(error.kind, FunctionErrorKind::LimitExceeded, "{error:?}");
     assert!(
@@ -490,11 +490,6 @@ fn an_endless_loop_hits_the_operation_limit_fast() {
         error.message
     );
     assert_eq!(evaluation.operations, 200_000);
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
 
     let error = assert_kind(
         "let i = 0; while true { i += 1; }",

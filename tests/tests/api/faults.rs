@@ -73,6 +73,14 @@ on_both_databases! {
             waited < Duration::from_secs(25),
             "the 503 must come from the writer, before the request timeout; took {waited:?}"
         );
+        // Not ready while writes cannot commit, and it says so at once. (On PostgreSQL only
+        // `orders` is locked: other writes, such as the key's release, commit, and the
+        // instance is rightly ready.)
+        if app.backend == Backend::Sqlite {
+            let probed = Instant::now();
+            app.get("/readyz").await.assert_problem(503, "unavailable");
+            assert!(probed.elapsed() < Duration::from_secs(2), "readyz took {:?}", probed.elapsed());
+        }
 
         lock.rollback().await.expect("release the lock");
         assert_eq!(order_count(&app).await, before, "nothing of the refused write was applied");
@@ -89,6 +97,7 @@ on_both_databases! {
             .await;
         retried.assert_status(201);
         assert_eq!(retried.header("idempotent-replayed"), None);
+        app.get("/readyz").await.assert_status(200);
         let paid = app.pay(&existing_id, "alipay").await;
         paid.assert_status(200);
         assert_eq!(paid.body["status"], "completed", "{}", paid.text);
@@ -145,5 +154,62 @@ async fn the_writer_reconnects_after_postgres_drops_its_connections() {
         order_count(&app).await,
         before + 3,
         "each 201 stored once, each 503 nothing"
+    );
+}
+
+/// Slow clients (slowloris): connections that send part of a request's headers and then
+/// nothing. They hold no worker, the server goes on answering others at once, and each is
+/// closed once the header read timeout (10 s) passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_finish_their_headers_are_cut_off() {
+    let app = TestApp::spawn(Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let address = app.url("").trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        stream.writable().await.expect("writable");
+        stream
+            .try_write(b"GET /v1/merchants HTTP/1.1\r\nHost: x\r\n")
+            .expect("send part of the headers");
+        slow.push(stream);
+    }
+    for _ in 0..5 {
+        let asked = Instant::now();
+        app.get("/healthz").await.assert_status(200);
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "healthz took {:?} beside 50 slow clients",
+            asked.elapsed()
+        );
+    }
+    let started = Instant::now();
+    for stream in &slow {
+        let closed = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                stream.readable().await.expect("readable");
+                let mut buffer = [0u8; 512];
+                match stream.try_read(&mut buffer) {
+                    // Whatever the server says before it closes (e.g. a 408) is read past.
+                    Ok(read) if read > 0 => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                    // Closed (end of stream), or reset.
+                    _ => return,
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "a slow client was still connected after 20 s"
+        );
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "slow clients were cut off too early ({:?}): the timeout is 10 s",
+        started.elapsed()
     );
 }

@@ -110,8 +110,9 @@ impl Batch {
 
     /// Answers the submitters of an applied batch, or of one that failed for want of the
     /// database; true when it failed. A failed batch of several comes back as batches of
-    /// one to apply again: one change set that breaks a constraint must not take the
-    /// others down with it.
+    /// one to apply again: one change set that breaks a constraint, or loses a deadlock to
+    /// another instance, must not take the others down with it. A single change set that
+    /// lost a deadlock is refused, so that its request reads again and retries.
     pub fn settle(
         self,
         outcome: Result<Outcomes, WriteError>,
@@ -119,13 +120,35 @@ impl Batch {
     ) -> Result<bool, Vec<Batch>> {
         match outcome {
             Ok(outcomes) => {
+                // Only change sets prove writes commit: a lease that took no timer wrote
+                // nothing, and commits even on a full disk.
+                if self.0.iter().any(|work| matches!(work, Work::Apply(..))) {
+                    metrics.cannot_commit_at.set(0);
+                }
                 self.answer(Ok(outcomes), metrics);
                 Ok(false)
             }
-            Err(error) if self.0.len() > 1 && !matches!(error, WriteError::Unavailable(_)) => {
+            Err(error) if self.0.len() > 1 && !error.is_unavailable() => {
                 Err(self.0.into_iter().map(|work| Batch(vec![work])).collect())
             }
+            Err(WriteError::Contended(reason)) => {
+                tracing::warn!(%reason, "a change set lost a deadlock; its request retries");
+                let refused = vec![true; self.0.len()];
+                self.answer(
+                    Ok(Outcomes {
+                        refused,
+                        leased: vec![],
+                    }),
+                    metrics,
+                );
+                Ok(false)
+            }
             Err(error) => {
+                if error.is_unavailable() {
+                    metrics
+                        .cannot_commit_at
+                        .set(crate::persistence::now().timestamp());
+                }
                 tracing::error!(%error, changes = self.0.len(), "a write batch failed");
                 self.answer(Err(error), metrics);
                 Ok(true)

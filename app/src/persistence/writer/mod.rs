@@ -35,11 +35,29 @@ pub enum WriteError {
     /// of the change set was applied. Retrying later may succeed.
     #[error("the database cannot take writes now: {0}")]
     Unavailable(String),
+    /// The database's storage is full; nothing of the change set was applied.
+    #[error("the database's storage is full: {0}")]
+    StorageFull(String),
     /// The change set broke a constraint of the database.
     #[error("the write broke a constraint: {0}")]
     Constraint(String),
+    /// Another writer on the same database held what this one needed (a deadlock, a
+    /// serialization failure): the change set was rolled back and may be staged again.
+    #[error("the write lost a race with another writer: {0}")]
+    Contended(String),
     #[error("the write failed: {0}")]
     Failed(String),
+}
+
+impl WriteError {
+    /// The database, not the change, is the problem: retrying the change set alone would
+    /// fail the same way.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            WriteError::Unavailable(_) | WriteError::StorageFull(_)
+        )
+    }
 }
 
 /// What became of a change set.
@@ -75,6 +93,9 @@ pub struct WriterMetrics {
     failed_batches: IntCounter,
     /// Requests that recomputed their changes after a refusal (counted by the callers).
     pub retries: IntCounter,
+    /// When a batch last failed for want of the database (unreachable, storage full), in
+    /// Unix seconds; 0 once a change set commits again.
+    cannot_commit_at: IntGauge,
 }
 
 impl WriterMetrics {
@@ -109,6 +130,10 @@ impl WriterMetrics {
             "writer_failed_batches_total",
             "Writer transactions that failed and were rolled back",
         )?;
+        let cannot_commit_at = IntGauge::new(
+            "writer_cannot_commit_at_seconds",
+            "When a writer batch last failed because the database cannot take writes (Unix time); 0 once a change set commits again",
+        )?;
         let retries = IntCounter::new(
             "writer_retries_total",
             "Requests that recomputed their changes after a compare-and-set refused them",
@@ -119,6 +144,7 @@ impl WriterMetrics {
         registry.register(Box::new(refused.clone()))?;
         registry.register(Box::new(failed_batches.clone()))?;
         registry.register(Box::new(retries.clone()))?;
+        registry.register(Box::new(cannot_commit_at.clone()))?;
         Ok(Self {
             batch_size,
             queue_depth,
@@ -126,6 +152,7 @@ impl WriterMetrics {
             refused,
             failed_batches,
             retries,
+            cannot_commit_at,
         })
     }
 }
@@ -150,6 +177,16 @@ impl Writer {
 
     pub fn metrics(&self) -> &WriterMetrics {
         &self.metrics
+    }
+
+    /// Whether a batch failed because the database cannot take writes in the last
+    /// `window`, and no change set committed since. After the window the writer is given
+    /// the benefit of the doubt: an instance that no one sends writes to must not stay
+    /// unready for good.
+    pub fn cannot_commit(&self, window: std::time::Duration) -> bool {
+        let at = self.metrics.cannot_commit_at.get();
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+        at != 0 && crate::persistence::now().timestamp() - at < window
     }
 
     /// Applies a change set; `Refused` when its guard changed nothing.

@@ -151,7 +151,13 @@ fn classify(error: DbErr) -> WriteError {
             | Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
                 WriteError::Constraint(message)
             }
-            // Class 08 (connection), 53 (insufficient resources: disk full), 57 (operator
+            _ if sqlstate(&error).as_deref() == Some("53100") => WriteError::StorageFull(message),
+            // 40P01 (deadlock detected), 40001 (serialization failure): another instance
+            // wrote the same rows in another order.
+            _ if sqlstate(&error).is_some_and(|code| code.starts_with("40")) => {
+                WriteError::Contended(message)
+            }
+            // Class 08 (connection), 53 (insufficient resources), 57 (operator
             // intervention, statement timeout), 55P03 (lock timeout): the database, not the
             // change, is the problem.
             _ if ["08", "53", "57", "55P03"]

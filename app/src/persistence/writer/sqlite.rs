@@ -239,9 +239,9 @@ fn open(path: &Path, sync: SqliteSync) -> Result<Connection, WriteError> {
 fn classify(error: rusqlite::Error) -> WriteError {
     let message = error.to_string();
     match error.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => WriteError::StorageFull(message),
         Some(
-            ErrorCode::DiskFull
-            | ErrorCode::SystemIoFailure
+            ErrorCode::SystemIoFailure
             | ErrorCode::DatabaseBusy
             | ErrorCode::DatabaseLocked
             | ErrorCode::CannotOpen
