@@ -9,6 +9,7 @@ import { getDocument, getSchema } from "../../api/documents";
 import { Breadcrumbs } from "../../components/Layout";
 import { ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
+import { loadPickerData } from "./pickers";
 import { readOnlyReason } from "../../session/permissions";
 import { useMe } from "../../session/session";
 import { KINDS, scopeLabel, scopePath, useScope } from "../../scope";
@@ -27,14 +28,16 @@ export function DocumentPage() {
   const readOnly = readOnlyReason(me, scope);
   const loaded = useLoad(async () => {
     if (!known || isFunction) return null;
-    const [schema, doc] = await Promise.all([
+    const [schema, doc, pickers] = await Promise.all([
       getSchema(kind),
       getDocument(scope, kind, name).catch((e) => {
         if (e instanceof ApiProblem && e.status === 404) return null; // a new document
         throw e;
       }),
+      // The lists the form's pickers offer; without them the fields stay plain text.
+      loadPickerData(scope, kind).catch(() => null),
     ]);
-    return { schema: schema as RJSFSchema, doc };
+    return { schema: schema as RJSFSchema, doc, pickers };
   }, [scopeKey, kind, name, generation]);
 
   const crumbs = (
@@ -83,6 +86,7 @@ export function DocumentPage() {
             schema={loaded.data.schema}
             reload={() => setGeneration((g) => g + 1)}
             readOnly={readOnly}
+            pickers={loaded.data.pickers}
           />
         </Suspense>
       )}
