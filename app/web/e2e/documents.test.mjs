@@ -110,6 +110,10 @@ test("a merchant admin sees only their own merchant", async () => {
     assert.deepEqual(await nav.getByRole("link").allTextContents(), ["haidilao", "Documents", "Orders", "Audit log"]);
     assert.match(await page.locator(".whoami").textContent(), /Merchant admin · haidilao/);
 
+    // The landing page is the merchant's home; its documents are one click away.
+    await page.getByTestId("live").waitFor();
+    await nav.getByRole("link", { name: "Documents" }).click();
+    await page.waitForURL(/\/admin\/merchants\/haidilao\/documents$/);
     // The merchant's kinds, each listing its documents.
     const cards = page.locator(".kind-grid > section");
     assert.equal(await cards.count(), 5);
@@ -133,7 +137,7 @@ test("at phone width the navigation collapses behind a Menu button", async () =>
   const { browser, page, consoleErrors } = await open({ width: 375, height: 800 });
   try {
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/admin/merchants/haidilao`);
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents`);
     await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
     await page.getByRole("link", { name: "alipay-discount", exact: true }).waitFor();
     const menu = page.getByRole("button", { name: "Menu" });
@@ -157,7 +161,7 @@ test("the skip link and the controls are reachable from the keyboard", async () 
   const { browser, page } = await open();
   try {
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/admin/merchants/haidilao`);
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents`);
     await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");

@@ -12,7 +12,7 @@ import { useLoad } from "../../components/useLoad";
 import { loadPickerData } from "./pickers";
 import { readOnlyReason } from "../../session/permissions";
 import { useMe } from "../../session/session";
-import { KINDS, scopeLabel, scopePath, useScope } from "../../scope";
+import { KINDS, overviewPath, scopeLabel, scopePath, useScope } from "../../scope";
 
 const DocumentEditor = lazy(() => import("./DocumentEditor").then((m) => ({ default: m.DocumentEditor })));
 const FunctionEditor = lazy(() => import("../functions/FunctionEditor").then((m) => ({ default: m.FunctionEditor })));
@@ -44,7 +44,7 @@ export function DocumentPage() {
     <Breadcrumbs
       items={[
         { label: scopeLabel(scope), to: scopePath(scope) },
-        { label: known?.label ?? kind, to: scopePath(scope) },
+        { label: known?.label ?? kind, to: overviewPath(scope) },
         { label: name },
       ]}
     />
