@@ -9,6 +9,7 @@ import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
 import { formatMoney, formatTime } from "../../components/format";
 import { reasonLabel, StatusBadge } from "./status";
+import { CancelOrderButton } from "./CancelOrder";
 import { getVersion } from "../../api/documents";
 import { FlowDiagram, type FlowBody } from "../flows/FlowDiagram";
 import "./orders.css";
@@ -95,6 +96,7 @@ export function OrderTimelinePage() {
         <button type="button" className="btn" onClick={loaded.reload} disabled={loaded.loading}>
           Refresh
         </button>
+        <CancelOrderButton order={order} label={order.order_num ?? order.order_id} onCanceled={loaded.reload} />
       </div>
 
       <div className="order-grid">
