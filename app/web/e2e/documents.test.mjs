@@ -5,6 +5,16 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
 
+
+/** Changes the document in the editor's JSON tab, then returns to the form. */
+async function editJson(page, change) {
+  await page.getByRole("tab", { name: "JSON" }).click();
+  const json = page.getByLabel("Document JSON");
+  const doc = JSON.parse(await json.inputValue());
+  change(doc);
+  await json.fill(JSON.stringify(doc, null, 2));
+  await page.getByRole("tab", { name: "Form" }).click();
+}
 let server;
 const browsers = [];
 
@@ -100,6 +110,10 @@ test("a merchant admin sees only their own merchant", async () => {
     assert.deepEqual(await nav.getByRole("link").allTextContents(), ["haidilao", "Documents", "Orders", "Audit log"]);
     assert.match(await page.locator(".whoami").textContent(), /Merchant admin · haidilao/);
 
+    // The landing page is the merchant's home; its documents are one click away.
+    await page.getByTestId("live").waitFor();
+    await nav.getByRole("link", { name: "Documents" }).click();
+    await page.waitForURL(/\/admin\/merchants\/haidilao\/documents$/);
     // The merchant's kinds, each listing its documents.
     const cards = page.locator(".kind-grid > section");
     assert.equal(await cards.count(), 5);
@@ -123,7 +137,7 @@ test("at phone width the navigation collapses behind a Menu button", async () =>
   const { browser, page, consoleErrors } = await open({ width: 375, height: 800 });
   try {
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/admin/merchants/haidilao`);
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents`);
     await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
     await page.getByRole("link", { name: "alipay-discount", exact: true }).waitFor();
     const menu = page.getByRole("button", { name: "Menu" });
@@ -147,7 +161,7 @@ test("the skip link and the controls are reachable from the keyboard", async () 
   const { browser, page } = await open();
   try {
     await signIn(page, server.baseUrl);
-    await page.goto(`${server.baseUrl}/admin/merchants/haidilao`);
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents`);
     await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
@@ -171,6 +185,7 @@ test("the API's 422 problems are shown at the fields their pointers name", async
     assert.equal(await page.locator("#root_methods_1_method").inputValue(), "wechat_pay");
 
     // A value the schema forbids: the draft save is refused with a pointer to the field.
+    // (Amounts are typed in the currency: -5 is -500 minor units.)
     await page.locator("#root_methods_1_min_amount_minor").fill("-5");
     await page.getByRole("button", { name: "Save draft" }).click();
     const problems = page.getByTestId("problems");
@@ -178,14 +193,18 @@ test("the API's 422 problems are shown at the fields their pointers name", async
     assert.match(await problems.textContent(), /The draft was not saved/);
     assert.match(await problems.textContent(), /\/methods\/1\/min_amount_minor/);
     const minErrors = page.locator("#root_methods_1_min_amount_minor__error");
-    assert.match(await minErrors.textContent(), /-5 is less than the minimum of 0/);
+    assert.match(await minErrors.textContent(), /-500 is less than the minimum of 0/);
 
     // Fixing the value clears its problem.
     await page.locator("#root_methods_1_min_amount_minor").fill("100");
     await problems.waitFor({ state: "detached" });
 
     // A method the catalog does not have passes the schema but not the publish checks.
-    await method.fill("bitcoin");
+    // (Typed in the JSON tab: the form picks methods from the catalog.)
+    await editJson(page, (doc) => {
+      doc.methods[0].method = "bitcoin";
+    });
+    assert.match(await method.locator("option:checked").textContent(), /bitcoin \(not in the platform catalog\)/);
     await page.getByRole("button", { name: "Publish" }).click();
     await problems.waitFor();
     assert.match(await problems.textContent(), /Not published/);
@@ -203,7 +222,7 @@ test("the API's 422 problems are shown at the fields their pointers name", async
       methods: [{ method: "alipay" }, { method: "wechat_pay" }],
     });
     assert.equal(other.status, 200);
-    await method.fill("alipay");
+    await method.selectOption("alipay");
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.getByText("Someone else changed this document").waitFor();
     await page.getByRole("button", { name: /Reload the latest/ }).click();
@@ -293,7 +312,7 @@ test("the routing evaluate panel shows the matched rule, function and price", as
 
     // The unsaved table is what runs: point the WeChat rule at the Alipay function. Until
     // it is evaluated again, the old result says it is stale.
-    await page.locator("#root_rules_1_function").fill("alipay-discount");
+    await page.locator("#root_rules_1_function").selectOption("alipay-discount");
     await panel.getByTestId("evaluate-stale").waitFor();
     await panel.getByRole("button", { name: "Evaluate" }).click();
     await panel.getByText("alipay-discount v1").waitFor();
@@ -306,7 +325,9 @@ test("the routing evaluate panel shows the matched rule, function and price", as
     await panel.getByText(/the default cancels the order/).waitFor();
 
     // A function that is not published: the API's problem appears at the rule's field.
-    await page.locator("#root_rules_1_function").fill("no-such-function");
+    await editJson(page, (doc) => {
+      doc.rules[1].function = "no-such-function";
+    });
     await panel.getByLabel("Payment method").selectOption("wechat_pay");
     await panel.getByRole("button", { name: "Evaluate" }).click();
     const fieldErrors = page.locator("#root_rules_1_function__error");
@@ -315,9 +336,9 @@ test("the routing evaluate panel shows the matched rule, function and price", as
     assert.match(await panel.getByTestId("evaluate-result").textContent(), /rejected with 1 problem/);
 
     // Check runs the static check on the unsaved table: a shadowed rule at its pointer.
-    await page.locator("#root_rules_1_function").fill("wechat-pay-discount");
+    await page.locator("#root_rules_1_function").selectOption("wechat-pay-discount");
     await fieldErrors.waitFor({ state: "detached" });
-    await page.locator("#root_rules_1_when_method").fill("alipay");
+    await page.locator("#root_rules_1_when_method").selectOption("alipay");
     await page.getByRole("button", { name: "Check", exact: true }).click();
     const problems = page.getByTestId("problems");
     await problems.waitFor();

@@ -82,7 +82,7 @@ test("after a publish the editor shows what was published: no unsaved changes, n
     await banner.waitFor();
     assert.match(await banner.textContent(), /weekend does not exist yet/);
     await page.getByRole("button", { name: "Add item" }).click();
-    await page.locator("#root_methods_0_method").fill("alipay");
+    await page.locator("#root_methods_0_method").selectOption("alipay");
     await page.getByRole("button", { name: "Save draft" }).click();
     await page.getByText(/^Draft saved at/).waitFor();
     await banner.waitFor({ state: "detached" });
@@ -192,25 +192,25 @@ test("the routing table's default route shows what is saved; errors are plain wo
     assert.equal("default" in JSON.parse(await page.getByLabel("Document JSON").inputValue()), false);
     await page.getByRole("tab", { name: "Form" }).click();
     await route.selectOption("function");
+    // The function is picked from those the merchant has published.
     const fn = page.locator("#root_default_function");
-    await fn.fill("No Discount");
-    const fnError = page.locator("#root_default_function__error");
-    await fnError.waitFor();
-    assert.match(await fnError.textContent(), /^Function is not valid\. Expected a lower-case identifier/);
-    assert.doesNotMatch(await page.locator(".rjsf").textContent(), VALIDATOR_WORDS);
-    assert.equal(await fn.getAttribute("aria-invalid"), "true");
-    await fn.fill("no-discount");
-    await fnError.waitFor({ state: "detached" });
+    assert.equal(await fn.evaluate((el) => el.tagName), "SELECT");
+    await fn.selectOption("alipay-discount");
     await page.getByRole("tab", { name: "JSON" }).click();
-    assert.deepEqual(JSON.parse(await page.getByLabel("Document JSON").inputValue()).default, { function: "no-discount" });
+    assert.deepEqual(JSON.parse(await page.getByLabel("Document JSON").inputValue()).default, { function: "alipay-discount" });
     await page.getByRole("tab", { name: "Form" }).click();
 
-    // A rule's function typed wrong: the same plain message, at that field only.
-    await page.locator("#root_rules_0_function").fill("Alipay Discount");
-    await page.locator("#root_rules_0_function__error").waitFor();
-    assert.deepEqual(await fieldErrors(page), [
-      "Function is not valid. Expected a lower-case identifier: 1 to 64 characters, letters a-z, digits, '_' and '-', starting with a letter or digit.",
-    ]);
+    // A value typed wrong (a step name, in the order flow editor): a plain message, at that
+    // field only.
+    await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents/order-flow/express`);
+    await page.getByRole("button", { name: "Add item" }).click();
+    const stepName = page.locator("#root_steps_0_name");
+    await stepName.fill("1 bad");
+    await page.locator("#root_steps_0_name__error").waitFor();
+    const messages = await fieldErrors(page);
+    assert.equal(messages.length, 1, messages.join("\n"));
+    assert.match(messages[0], /^Name is not valid\./);
+    assert.doesNotMatch(await page.locator(".rjsf").textContent(), VALIDATOR_WORDS);
     await assertAccessible(page, "routing table editor");
     assertNoScriptErrors(consoleErrors);
   } finally {

@@ -255,3 +255,90 @@ test("a payment that times out shows the timeout in the summary and the timeline
     await browser.close();
   }
 });
+
+test("find an order by id; cancel one awaiting payment from the list and from its page", async () => {
+  const listCancel = await createOrder("hd-cancel-0004");
+  const pageCancel = await createOrder("hd-cancel-0005");
+  const other = await server.api("POST", "/v1/storefront/orders", {
+    merchant_id: "xibei",
+    currency: "CNY",
+    items: [{ sku: "noodles", name: "Noodles", quantity: 1, unit_price_minor: 3000 }],
+    address: { recipient: "Han Meimei", phone: "13900000000", street: "2 Chang'an Ave" },
+  });
+  assert.equal(other.status, 201);
+  const { browser, page, consoleErrors } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}`);
+    await page.locator(".orders-table").waitFor();
+
+    // Find by id: the one order, in the URL.
+    const search = page.getByRole("search", { name: "Find an order" });
+    await search.getByLabel("Order id").fill(paidId);
+    await search.getByRole("button", { name: "Find" }).click();
+    await page.waitForURL(new RegExp(`order=${paidId}`));
+    await page.locator(".orders-table").filter({ hasNotText: "hd-waiting-0003" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-paid-0001"]);
+    assert.equal(await page.getByRole("navigation", { name: "Pages" }).count(), 0);
+    // Another merchant's order, or no order at all: not found here.
+    await search.getByLabel("Order id").fill(other.body.order_id);
+    await search.getByRole("button", { name: "Find" }).click();
+    await page.getByText(`No order ${other.body.order_id} for merchant haidilao.`, { exact: false }).waitFor();
+    await search.getByLabel("Order id").fill("no-such-order");
+    await search.getByRole("button", { name: "Find" }).click();
+    await page.getByText("No order no-such-order for merchant haidilao.", { exact: false }).waitFor();
+    await search.getByRole("button", { name: "Show all orders" }).click();
+    await page.locator(".orders-table").filter({ hasText: "hd-cancel-0005" }).waitFor();
+    const all = await server.api("GET", "/v1/merchants/haidilao/orders?limit=200");
+    assert.equal((await listedOrders(page)).length, Math.min(all.body.data.length, 20), "the list again");
+
+    // Only orders awaiting payment can be canceled.
+    const row = (num) => page.locator("tr", { has: page.getByRole("link", { name: num, exact: true }) });
+    const filter = page.getByLabel("Status");
+    await filter.selectOption("completed");
+    await page.locator(".orders-table").filter({ hasNotText: "hd-cancel-0005" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-paid-0001"]);
+    assert.equal(await page.getByRole("button", { name: /Cancel order/ }).count(), 0);
+    await filter.selectOption("awaiting_payment");
+    await page.locator(".orders-table").filter({ hasText: "hd-cancel-0004" }).waitFor();
+    await row("hd-cancel-0004").getByRole("button", { name: "Cancel order hd-cancel-0004" }).click();
+    const dialog = page.getByRole("alertdialog");
+    assert.match(await dialog.textContent(), /Cancel order hd-cancel-0004\?/);
+    await screenshot(page, "orders-cancel");
+    await dialog.getByRole("button", { name: "Yes, cancel it" }).click();
+    await page.getByText("Order hd-cancel-0004 was canceled.").waitFor();
+    await row("hd-cancel-0004").waitFor({ state: "detached" });
+    assert.ok((await listedOrders(page)).includes("hd-cancel-0005"), "the other orders are still listed");
+    const canceled = await server.api("GET", `/v1/orders/${listCancel}`);
+    assert.equal(canceled.body.status, "canceled");
+    assert.equal(canceled.body.cancel_reason, "customer_canceled");
+    assertNoScriptErrors(consoleErrors);
+  } finally {
+    await browser.close();
+  }
+
+  // A merchant admin cancels from the order's page; the diagram shows where it ended.
+  const key = await server.api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
+  assert.equal(key.status, 201);
+  const second = await openBrowser();
+  try {
+    await signIn(second.page, server.baseUrl, key.body.key);
+    await second.page.goto(`${server.baseUrl}${ORDERS}/${pageCancel}`);
+    await second.page.getByTestId("flow-diagram").waitFor();
+    await second.page.getByRole("button", { name: "Cancel order hd-cancel-0005" }).click();
+    await second.page.getByRole("alertdialog").getByRole("button", { name: "Yes, cancel it" }).click();
+    await second.page.locator(".order-title .order-status", { hasText: "Canceled" }).waitFor();
+    // Canceled while it waited for payment: it ended at the payment step.
+    await second.page.locator('[data-step="payment"][aria-current="step"]', { hasText: "canceled here" }).waitFor();
+    assert.equal(await second.page.getByRole("button", { name: /Cancel order/ }).count(), 0);
+    assert.equal((await server.api("GET", `/v1/orders/${pageCancel}`)).body.status, "canceled");
+    assertNoScriptErrors(second.consoleErrors);
+  } finally {
+    await second.browser.close();
+  }
+});
+
+function assertNoScriptErrors(consoleErrors) {
+  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
+  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
+}

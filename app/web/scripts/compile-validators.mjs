@@ -38,8 +38,7 @@ for (const kind of kinds) {
     ajvOptionsOverrides: { code: { esm: false, lines: true } },
   });
   // Ajv's standalone output refers to its runtime helpers as require("module").member; turn
-  // those into named imports so the bundler sees plain ES modules (a bundler resolves
-  // `default` of these __esModule-flagged CommonJS modules to their `exports.default`).
+  // those into imports so the bundler sees plain ES modules.
   const imports = new Map();
   code = code.replace(/require\("([^"]+)"\)\.([A-Za-z_$][\w$]*)/g, (_, spec, member) => {
     const key = `${spec}#${member}`;
@@ -47,9 +46,22 @@ for (const kind of kinds) {
     return imports.get(key).local;
   });
   if (code.includes("require(")) throw new Error(`${kind}: unexpected require() in Ajv's output`);
-  const header = [...imports.values()]
-    .map(({ spec, member, local }) => `import { ${member} as ${local} } from ${JSON.stringify(`${spec}.js`)};`)
-    .join("\n");
+  // Imported as a namespace and picked apart here: how a CommonJS module's `default` is seen
+  // differs between bundlers and Node (the module.exports object, or its `default`), and
+  // `{ default as x }` gave the exports object in the browser, so a string's length check
+  // (ucs2length) threw "is not a function" and crashed the form (a choice step's condition).
+  const pick =
+    "function __member(ns, name) {\n" +
+    "  let v = ns[name];\n" +
+    "  if (typeof v === \"object\" && v !== null && name in v) v = v[name];\n" +
+    "  if (v === undefined && typeof ns.default === \"object\" && ns.default !== null) v = ns.default[name];\n" +
+    "  return v;\n" +
+    "}";
+  const header = [
+    ...[...imports.values()].map(({ spec, local }) => `import * as ${local}_ns from ${JSON.stringify(`${spec}.js`)};`),
+    ...(imports.size ? [pick] : []),
+    ...[...imports.values()].map(({ member, local }) => `const ${local} = __member(${local}_ns, ${JSON.stringify(member)});`),
+  ].join("\n");
   // The CommonJS form keys the validators by schema $id (a URL, not a valid ESM export name):
   // run it against a local `exports` object and export that.
   code = code.replace(/^"use strict";/, "");

@@ -10,6 +10,7 @@ import { Loading } from "./components/States";
 import { SignInPage } from "./pages/SignInPage";
 
 const MerchantsPage = lazy(() => import("./pages/MerchantsPage").then((m) => ({ default: m.MerchantsPage })));
+const MerchantHomePage = lazy(() => import("./pages/MerchantHomePage").then((m) => ({ default: m.MerchantHomePage })));
 const ScopeOverviewPage = lazy(() =>
   import("./pages/documents/ScopeOverviewPage").then((m) => ({ default: m.ScopeOverviewPage })),
 );
@@ -60,11 +61,20 @@ function Page() {
   );
 }
 
-/** The pages a scope has: its documents, their versions, its audit log. */
-function scopeRoutes() {
+/** The pages a scope has: its documents, their versions, its audit log. A merchant's home is
+ * its landing page, and its documents overview is at .../documents; the platform's overview is
+ * the platform's page itself. */
+function scopeRoutes(overview: "index" | "documents") {
   return (
     <>
-      <Route index element={<ScopeOverviewPage />} />
+      {overview === "index" ? (
+        <Route index element={<ScopeOverviewPage />} />
+      ) : (
+        <>
+          <Route index element={<MerchantHomePage />} />
+          <Route path="documents" element={<ScopeOverviewPage />} />
+        </>
+      )}
       <Route path="documents/:kind/:name" element={<DocumentPage />} />
       <Route path="documents/:kind/:name/versions" element={<VersionsPage />} />
       <Route path="audit-log" element={<AuditLogPage />} />
@@ -86,9 +96,9 @@ export const routes = createRoutesFromElements(
       <Route element={<Page />}>
         <Route index element={<Home />} />
         <Route path="merchants" element={<MerchantsPage />} />
-        <Route path="platform">{scopeRoutes()}</Route>
+        <Route path="platform">{scopeRoutes("index")}</Route>
         <Route path="merchants/:merchantId">
-          {scopeRoutes()}
+          {scopeRoutes("documents")}
           <Route path="orders" element={<OrdersPage />} />
           <Route path="orders/:orderId" element={<OrderTimelinePage />} />
         </Route>

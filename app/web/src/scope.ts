@@ -17,6 +17,11 @@ export function scopePath(scope: Scope): string {
     : `/merchants/${encodeURIComponent(scope.merchantId)}`;
 }
 
+/** The scope's documents overview: `/platform` or `/merchants/{id}/documents`. */
+export function overviewPath(scope: Scope): string {
+  return scope.type === "platform" ? "/platform" : `${scopePath(scope)}/documents`;
+}
+
 export function scopeLabel(scope: Scope): string {
   return scope.type === "platform" ? "Platform" : scope.merchantId;
 }

@@ -21,9 +21,7 @@ function MerchantLinks({ merchantId }: { merchantId: string }) {
   return (
     <ul className="subnav">
       <li>
-        <NavLink to={base} end>
-          Documents
-        </NavLink>
+        <NavLink to={`${base}/documents`}>Documents</NavLink>
       </li>
       <li>
         <NavLink to={`${base}/orders`}>Orders</NavLink>

@@ -53,7 +53,16 @@ function PreviewField({ field }: { field: Field }) {
   );
 }
 
-export function CheckoutPreview({ merchantId, page }: { merchantId: string; page: unknown }) {
+export function CheckoutPreview({
+  merchantId,
+  page,
+  published = false,
+}: {
+  merchantId: string;
+  page: unknown;
+  /** The page is the published version (the merchant home), not the editor's unsaved one. */
+  published?: boolean;
+}) {
   const resolved = useLoad(
     () =>
       unwrap(
@@ -95,8 +104,8 @@ export function CheckoutPreview({ merchantId, page }: { merchantId: string; page
   return (
     <section className="card preview" aria-labelledby="preview-heading" data-testid="checkout-preview">
       <div className="card-header">
-        <h2 id="preview-heading">Live preview</h2>
-        <span className="badge info">unsaved changes included</span>
+        <h2 id="preview-heading">{published ? "Preview" : "Live preview"}</h2>
+        <span className="badge info">{published ? "published version" : "unsaved changes included"}</span>
       </div>
       <p className="muted" style={{ fontSize: "0.85rem" }}>
         What the storefront renders from this definition, with the payment methods of the merchant's published payment

@@ -3,7 +3,7 @@
 // with If-Match, checked and published. The API's 422 problems are shown at the fields their
 // JSON pointers name and listed above the form. Loaded on demand (it brings the form library).
 import { useCallback, useState } from "react";
-import { Link } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
 import type { RJSFSchema } from "@rjsf/utils";
 import { ApiProblem } from "../../api/client";
 import { checkDocument, getDocument, publish, saveDraft, type Document } from "../../api/documents";
@@ -15,6 +15,10 @@ import { CheckoutPreview } from "./CheckoutPreview";
 import { RoutingEvaluatePanel } from "./RoutingEvaluatePanel";
 import { SchemaForm, isAlternativesMessage, jsonEqual, usePrecompiledValidator } from "./SchemaForm";
 import { fieldId, valueAt, type Violation } from "./pointers";
+import type { PickerData } from "./pickers";
+import { FlowPanel } from "../flows/FlowPanel";
+import type { FlowBody } from "../flows/FlowDiagram";
+import { useMe } from "../../session/session";
 
 export interface Problems {
   /** What produced them: a draft save, a check, a publish attempt or an evaluation. */
@@ -81,7 +85,7 @@ function nothingToPublish(server: Document | null, dirty: boolean, formData: unk
   return null;
 }
 
-export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnly }: {
+export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnly, pickers }: {
   scope: Scope;
   kind: string;
   name: string;
@@ -91,6 +95,8 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   reload: () => void;
   /** Why the signed-in key may not change this document (a read-only view), or null. */
   readOnly: string | null;
+  /** What the form's pickers offer (pickers.tsx), loaded with the document. */
+  pickers?: PickerData | null;
 }) {
   // The document as the server last described it: the baseline edits are compared with.
   const [server, setServer] = useState<Document | null>(doc);
@@ -98,7 +104,14 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   const [problems, setProblems] = useState<Problems | null>(null);
   const [error, setError] = useState<unknown>();
   const [stale, setStale] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const customized = (useLocation().state as { customized?: string } | null)?.customized;
+  const [notice, setNotice] = useState<string | null>(() =>
+    customized === "copied"
+      ? "The platform flow was copied here as a draft: change it, then publish it to use it for your orders."
+      : customized === "exists"
+        ? "You already have your own flow: here it is."
+        : null,
+  );
   const [busy, setBusy] = useState<"save" | "check" | "publish" | null>(null);
   const [showAllErrors, setShowAllErrors] = useState(false);
   const [tab, setTab] = useState<Tab>("form");
@@ -106,6 +119,7 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [confirmDiscard, setConfirmDiscard] = useState(false);
   const validator = usePrecompiledValidator(kind, schema);
+  const me = useMe();
   const baseline = server?.draft ?? server?.published ?? {};
   const dirty = !readOnly && !jsonEqual(formData, baseline);
   const hasDraft = server?.draft != null;
@@ -248,6 +262,20 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
     }
   }
 
+  /** Opens step `index` of an order flow in the form: its box unfolded, its name focused. */
+  function openStep(index: number) {
+    openTab("form");
+    requestAnimationFrame(() => {
+      const toggle = document.querySelector<HTMLButtonElement>(`[aria-controls="root_steps_${index}__item"]`);
+      if (toggle?.getAttribute("aria-expanded") === "false") toggle.click();
+      requestAnimationFrame(() => {
+        const field = document.getElementById(`root_steps_${index}_name`);
+        field?.scrollIntoView({ block: "center" });
+        field?.focus();
+      });
+    });
+  }
+
   const base = scopePath(scope);
   const sidePanel =
     kind === "checkout-page" && scope.type === "merchant" ? (
@@ -291,6 +319,7 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
               showAllErrors={showAllErrors}
               disabled={busy !== null}
               readonly={readOnly !== null}
+              pickers={pickers}
             />
           )}
         </div>
@@ -411,6 +440,17 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
       )}
       {error != null && <ErrorNotice error={error} />}
       {problems && <ProblemList problems={problems} />}
+      {kind === "order-flow" && scope.type === "platform" && readOnly && me.merchant_id && server?.published && (
+        <CustomizeFlow merchantId={me.merchant_id} flow={server.published} />
+      )}
+      {kind === "order-flow" && formData !== null && typeof formData === "object" && (
+        <FlowPanel
+          flow={formData as FlowBody}
+          onChange={change}
+          onSelectStep={openStep}
+          readOnly={readOnly !== null || busy !== null}
+        />
+      )}
       {sidePanel ? (
         <div className="split split-wide-left">
           {editor}
@@ -420,5 +460,43 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
         editor
       )}
     </>
+  );
+}
+
+/** "Customize the platform flow": a merchant admin copies the platform's published flow into
+ * the merchant's scope as its draft `default` (PUT .../order-flow/default/draft), to change
+ * and publish there. When the merchant already has one, it is opened instead. */
+function CustomizeFlow({ merchantId, flow }: { merchantId: string; flow: Record<string, unknown> }) {
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const target: Scope = { type: "merchant", merchantId };
+  const path = `${scopePath(target)}/documents/order-flow/default`;
+  async function copy() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const existing = await getDocument(target, "order-flow", "default").catch((e) => {
+        if (e instanceof ApiProblem && e.status === 404) return null;
+        throw e;
+      });
+      if (!existing) await saveDraft(target, "order-flow", "default", flow);
+      navigate(path, { state: { customized: existing ? "exists" : "copied" } });
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="state state-info customize-flow" data-testid="customize-flow">
+      <p>
+        Orders of <strong>{merchantId}</strong> run this platform flow unless it publishes its own.{" "}
+        <button type="button" className="btn btn-primary btn-small" onClick={copy} disabled={busy}>
+          {busy ? "Copying…" : `Customize for ${merchantId}`}
+        </button>
+      </p>
+      <p className="muted">Copies it into {merchantId}'s documents as a draft to change and publish there.</p>
+      {error != null && <ErrorNotice error={error} />}
+    </div>
   );
 }

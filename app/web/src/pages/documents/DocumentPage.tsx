@@ -9,9 +9,10 @@ import { getDocument, getSchema } from "../../api/documents";
 import { Breadcrumbs } from "../../components/Layout";
 import { ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
+import { loadPickerData } from "./pickers";
 import { readOnlyReason } from "../../session/permissions";
 import { useMe } from "../../session/session";
-import { KINDS, scopeLabel, scopePath, useScope } from "../../scope";
+import { KINDS, overviewPath, scopeLabel, scopePath, useScope } from "../../scope";
 
 const DocumentEditor = lazy(() => import("./DocumentEditor").then((m) => ({ default: m.DocumentEditor })));
 const FunctionEditor = lazy(() => import("../functions/FunctionEditor").then((m) => ({ default: m.FunctionEditor })));
@@ -27,21 +28,23 @@ export function DocumentPage() {
   const readOnly = readOnlyReason(me, scope);
   const loaded = useLoad(async () => {
     if (!known || isFunction) return null;
-    const [schema, doc] = await Promise.all([
+    const [schema, doc, pickers] = await Promise.all([
       getSchema(kind),
       getDocument(scope, kind, name).catch((e) => {
         if (e instanceof ApiProblem && e.status === 404) return null; // a new document
         throw e;
       }),
+      // The lists the form's pickers offer; without them the fields stay plain text.
+      loadPickerData(scope, kind).catch(() => null),
     ]);
-    return { schema: schema as RJSFSchema, doc };
+    return { schema: schema as RJSFSchema, doc, pickers };
   }, [scopeKey, kind, name, generation]);
 
   const crumbs = (
     <Breadcrumbs
       items={[
         { label: scopeLabel(scope), to: scopePath(scope) },
-        { label: known?.label ?? kind, to: scopePath(scope) },
+        { label: known?.label ?? kind, to: overviewPath(scope) },
         { label: name },
       ]}
     />
@@ -83,6 +86,7 @@ export function DocumentPage() {
             schema={loaded.data.schema}
             reload={() => setGeneration((g) => g + 1)}
             readOnly={readOnly}
+            pickers={loaded.data.pickers}
           />
         </Suspense>
       )}

@@ -2,12 +2,13 @@
 // with validators precompiled at build time (scripts/compile-validators.mjs): the server's
 // Content-Security-Policy forbids the runtime code generation Ajv would otherwise need.
 import { createContext, isValidElement, useContext, useEffect, useMemo, useRef, useState } from "react";
-import Form from "@rjsf/core";
+import Form, { getDefaultRegistry } from "@rjsf/core";
 import {
   getTemplate,
   getUiOptions,
   type ArrayFieldItemTemplateProps,
   type FieldProps,
+  type FieldTemplateProps,
   type MultiSchemaFieldTemplateProps,
   type IconButtonProps,
   type RJSFSchema,
@@ -18,6 +19,12 @@ import createPrecompiledValidator from "@rjsf/validator-ajv8/lib/createPrecompil
 import { PRECOMPILED } from "../../generated/validators";
 import { cleanErrors, pathId, toErrorSchema, type FieldError } from "./errors";
 import { parsePointer, type Violation } from "./pointers";
+import { MoneyInput, PickerContext, PickerSelect, pickerFor, type PickerData } from "./pickers";
+
+const DEFAULTS = getDefaultRegistry();
+
+/** The kind of the document the form edits (the pickers depend on it). */
+const FormKind = createContext<string>("");
 
 /** Deep equality of JSON values (key order ignored; a key set to undefined is no key, as
  * in the JSON that is saved). */
@@ -202,6 +209,7 @@ function RoutingDefaultField({ formData, onChange, onBlur, fieldPathId, errorSch
           ? "cancel"
           : "other";
   const fn = isObject(formData) && typeof formData.function === "string" ? formData.function : "";
+  const functions = pickerFor("routing-table", "function", useContext(PickerContext));
   const errors = (errorSchema as { __errors?: string[] } | undefined)?.__errors ?? [];
   const fnErrors = (errorSchema as { function?: { __errors?: string[] } } | undefined)?.function?.__errors ?? [];
   const choose = (next: string) => {
@@ -242,7 +250,22 @@ function RoutingDefaultField({ formData, onChange, onBlur, fieldPathId, errorSch
           <label className="control-label" htmlFor={fnId}>
             Function<span className="required">*</span>
           </label>
-          <input
+{functions ? (
+            <PickerSelect
+              {...({} as FieldProps)}
+              formData={fn || undefined}
+              fieldPathId={{ ...fieldPathId, $id: fnId }}
+              disabled={disabled}
+              readonly={readonly}
+              rawErrors={fnErrors}
+              options={functions.options}
+              missing={functions.missing}
+              placeholder={functions.placeholder}
+              onChange={(v: unknown) => onChange({ function: (v as string | undefined) ?? "" }, fieldPathId.path, undefined, fnId)}
+              onBlur={() => onBlur(fnId, fn)}
+            />
+          ) : (
+                    <input
             id={fnId}
             type="text"
             value={fn}
@@ -254,6 +277,7 @@ function RoutingDefaultField({ formData, onChange, onBlur, fieldPathId, errorSch
             onChange={(e) => onChange({ function: e.target.value }, fieldPathId.path, undefined, fnId)}
             onBlur={() => onBlur(fnId, fn)}
           />
+          )}
           {fnErrors.length > 0 && (
             <ul className="error-detail" id={`${fnId}__error`}>
               {fnErrors.map((m) => (
@@ -267,7 +291,41 @@ function RoutingDefaultField({ formData, onChange, onBlur, fieldPathId, errorSch
   );
 }
 
-const FIELDS = { RoutingDefault: RoutingDefaultField };
+/** A string field: a picker where the field names something the merchant chooses from (see
+ * pickers.tsx), else rjsf's own. */
+function StringOrPickerField(props: FieldProps) {
+  const kind = useContext(FormKind);
+  const picker = pickerFor(kind, props.name, useContext(PickerContext));
+  const Default = DEFAULTS.fields.StringField;
+  if (!picker) return <Default {...props} />;
+  return <PickerSelect {...props} {...picker} />;
+}
+
+/** A number field: an amount in the currency for `*_minor` fields, else rjsf's own. */
+function NumberOrMoneyField(props: FieldProps) {
+  const Default = DEFAULTS.fields.NumberField;
+  if (props.schema.type === "integer" && props.name?.endsWith("_minor")) return <MoneyInput {...props} />;
+  return <Default {...props} />;
+}
+
+/** The one value a field's schema allows (`const`, or an `enum` of one), if so. */
+function singleValue(schema: RJSFSchema): { value: unknown } | null {
+  if (schema.const !== undefined) return { value: schema.const };
+  if (Array.isArray(schema.enum) && schema.enum.length === 1) return { value: schema.enum[0] };
+  return null;
+}
+
+/** Fields whose schema allows a single value (an order flow's `version: v1`, a step's `type`
+ * under the step-kind chooser) are filled in by their defaults and not shown: there is
+ * nothing to choose. One holding anything else stays visible, so the problem can be seen. */
+function FieldTemplate(props: FieldTemplateProps) {
+  const Default = DEFAULTS.templates.FieldTemplate;
+  const single = singleValue(props.schema);
+  if (single && props.required && jsonEqual(props.formData, single.value)) return null;
+  return <Default {...props} />;
+}
+
+const FIELDS = { RoutingDefault: RoutingDefaultField, StringField: StringOrPickerField, NumberField: NumberOrMoneyField };
 
 const DEFAULT_FORM_STATE = {
   arrayMinItems: { populate: "never" as const },
@@ -303,8 +361,11 @@ export function SchemaForm({
   showAllErrors,
   disabled,
   readonly,
+  pickers,
 }: {
   kind: string;
+  /** What the pickers offer (pickers.tsx); null for plain fields. */
+  pickers?: PickerData | null;
   schema: RJSFSchema;
   validator: ValidatorType;
   formData: unknown;
@@ -316,7 +377,10 @@ export function SchemaForm({
   disabled?: boolean;
   readonly?: boolean;
 }) {
-  const templates = useMemo(() => ({ ButtonTemplates: buttonTemplates, ArrayFieldItemTemplate, MultiSchemaFieldTemplate }), []);
+  const templates = useMemo(
+    () => ({ ButtonTemplates: buttonTemplates, ArrayFieldItemTemplate, MultiSchemaFieldTemplate, FieldTemplate }),
+    [],
+  );
   // The ids of the fields the user changed or left; the form's own errors show only there.
   const [touched, setTouched] = useState<Set<string>>(() => new Set());
   const touch = (id: string | undefined) => {
@@ -359,6 +423,8 @@ export function SchemaForm({
     shown.current = true;
   }, []);
   return (
+    <FormKind.Provider value={kind}>
+    <PickerContext.Provider value={pickers ?? null}>
     <FormShown.Provider value={shown}>
     <Form
       className="rjsf"
@@ -387,5 +453,7 @@ export function SchemaForm({
       uiSchema={uiSchema}
     />
     </FormShown.Provider>
+    </PickerContext.Provider>
+    </FormKind.Provider>
   );
 }

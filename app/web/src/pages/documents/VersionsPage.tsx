@@ -9,7 +9,7 @@ import { formatTime } from "../../components/format";
 import { useLoad } from "../../components/useLoad";
 import { readOnlyReason } from "../../session/permissions";
 import { useMe } from "../../session/session";
-import { KINDS, scopeLabel, scopePath, useScope } from "../../scope";
+import { KINDS, scopeLabel, scopePath, useScope, overviewPath } from "../../scope";
 import { VersionDiff } from "./VersionDiff";
 
 export function VersionsPage() {
@@ -73,7 +73,7 @@ export function VersionsPage() {
       <Breadcrumbs
         items={[
           { label: scopeLabel(scope), to: base },
-          { label, to: base },
+          { label, to: overviewPath(scope) },
           { label: name, to: docPath },
           { label: "Versions" },
         ]}

@@ -9,6 +9,9 @@ import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
 import { formatMoney, formatTime } from "../../components/format";
 import { reasonLabel, StatusBadge } from "./status";
+import { CancelOrderButton } from "./CancelOrder";
+import { getVersion } from "../../api/documents";
+import { FlowDiagram, type FlowBody } from "../flows/FlowDiagram";
 import "./orders.css";
 
 type Order = Schemas["OrderView"];
@@ -93,12 +96,15 @@ export function OrderTimelinePage() {
         <button type="button" className="btn" onClick={loaded.reload} disabled={loaded.loading}>
           Refresh
         </button>
+        <CancelOrderButton order={order} label={order.order_num ?? order.order_id} onCanceled={loaded.reload} />
       </div>
 
       <div className="order-grid">
         <OrderSummary order={order} />
         <PinnedVersions pinned={pinned} merchantId={merchantId} />
       </div>
+
+      <FlowCard pinned={pinned} merchantId={merchantId} order={order} history={history} />
 
       {evaluations.map((e) => (
         <RouteCard key={e.seq} event={e} order={order} pinned={pinned} merchantId={merchantId} />
@@ -265,6 +271,53 @@ function PinnedVersions({ pinned, merchantId }: { pinned: Detail | undefined; me
             ))}
           </tbody>
         </table>
+      )}
+    </section>
+  );
+}
+
+/** The flow the order runs (its pinned version) as a diagram, with the step the order is at
+ * (or ended in) highlighted and the steps it went through marked. */
+function FlowCard({
+  pinned,
+  merchantId,
+  order,
+  history,
+}: {
+  pinned: Detail | undefined;
+  merchantId: string;
+  order: Order;
+  history: HistoryEvent[];
+}) {
+  const pin = pinned?.flow as Pin | null | undefined;
+  const flow = useLoad(async () => {
+    if (!pin?.name || pin.version == null) return null;
+    const scope = pin.scope === "platform" ? ({ type: "platform" } as const) : ({ type: "merchant", merchantId } as const);
+    return (await getVersion(scope, "order-flow", pin.name, pin.version)).body as FlowBody;
+  }, [merchantId, pin?.scope, pin?.name, pin?.version]);
+  const entered = history.filter((e) => e.step);
+  const current = entered[entered.length - 1]?.step ?? undefined;
+  const visited = new Set(entered.map((e) => e.step as string));
+  const state = order.status === "completed" ? "completed" : order.status === "canceled" ? "canceled" : "active";
+  return (
+    <section className="card order-card" aria-labelledby="flow-title">
+      <h2 id="flow-title">Where the order is</h2>
+      {!pin?.name ? (
+        <Empty>No pinned flow recorded.</Empty>
+      ) : flow.error ? (
+        <ErrorNotice error={flow.error} onRetry={flow.reload} />
+      ) : !flow.data ? (
+        <Loading what="the flow" />
+      ) : (
+        <div className="flow-scroll" tabIndex={0} role="region" aria-label="Flow diagram">
+          <FlowDiagram
+            flow={flow.data}
+            mark={{ current, currentState: state, visited }}
+            label={`${pin.scope === "platform" ? "The platform" : "The merchant's"} flow ${pin.name} v${pin.version}, as this order runs it.${
+              current ? ` The order ${state === "active" ? "is at" : "ended in"} step ${current}.` : ""
+            }`}
+          />
+        </div>
       )}
     </section>
   );
