@@ -3,7 +3,7 @@
 // the routing evaluate panel, versions (diff, rollback) and the audit log.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
 
 
 /** Changes the document in the editor's JSON tab, then returns to the form. */
@@ -48,11 +48,6 @@ async function assertLabelled(page) {
       .map((el) => el.id || el.outerHTML.slice(0, 80)),
   );
   assert.deepEqual(unlabelled, []);
-}
-
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
 }
 
 async function merchantAdminKey(merchantId) {

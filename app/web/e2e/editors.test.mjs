@@ -5,7 +5,7 @@
 // read-only key gets a read-only page; unsaved edits are never lost without a prompt.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, assertAccessible, openBrowser, screenshot as save, signIn, startServer } from "./harness.mjs";
 
 let server;
 const browsers = [];
@@ -28,11 +28,6 @@ async function open(viewport) {
 async function screenshot(page, name) {
   await page.evaluate(() => window.scrollTo(0, 0));
   await save(page, name);
-}
-
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
 }
 
 async function merchantAdminKey(merchantId) {

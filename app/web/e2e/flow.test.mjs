@@ -2,32 +2,12 @@
 // document, steps that open in the form when clicked, the payment and flow timeouts as plain
 // controls, "Customize for <merchant>" copying the platform flow into the merchant's scope, and
 // the step an order is at highlighted on its timeline page.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, screenshot, sharedServer, signIn } from "./harness.mjs";
 
-let server;
-const browsers = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const b of browsers) await b.close();
-  await server?.stop();
-});
-
-async function open() {
-  const opened = await openBrowser();
-  browsers.push(opened.browser);
-  return opened;
-}
-
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
-}
+const shared = sharedServer();
+const open = shared.open;
 
 /** The diagram's arrows: "from→to kind: label". */
 async function edges(diagram) {
@@ -37,7 +17,7 @@ async function edges(diagram) {
 }
 
 async function createOrder(orderNum) {
-  const created = await server.api("POST", "/v1/storefront/orders", {
+  const created = await shared.server().api("POST", "/v1/storefront/orders", {
     merchant_id: "haidilao",
     order_num: orderNum,
     currency: "CNY",
@@ -50,8 +30,8 @@ async function createOrder(orderNum) {
 
 test("the platform flow as a diagram; settings on top; a clicked step opens in the form", async () => {
   const { page, consoleErrors } = await open();
-  await signIn(page, server.baseUrl);
-  await page.goto(`${server.baseUrl}/admin/platform/documents/order-flow/default`);
+  await signIn(page, shared.server().baseUrl);
+  await page.goto(`${shared.server().baseUrl}/admin/platform/documents/order-flow/default`);
   const diagram = page.getByTestId("flow-diagram");
   await diagram.waitFor();
   assert.deepEqual(await diagram.locator(".flow-node-name").allTextContents(), [
@@ -113,22 +93,22 @@ test("the platform flow as a diagram; settings on top; a clicked step opens in t
 });
 
 test("a merchant admin customizes the platform flow in one click, then changes and publishes it", async () => {
-  const created = await server.api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
+  const created = await shared.server().api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
   assert.equal(created.status, 201);
   const { page, consoleErrors } = await open();
-  await signIn(page, server.baseUrl, created.body.key);
-  const before = await server.api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
+  await signIn(page, shared.server().baseUrl, created.body.key);
+  const before = await shared.server().api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
   assert.equal(before.status, 404, "haidilao runs the platform flow to begin with");
 
-  await page.goto(`${server.baseUrl}/admin/platform/documents/order-flow/default`);
+  await page.goto(`${shared.server().baseUrl}/admin/platform/documents/order-flow/default`);
   await page.getByTestId("read-only").waitFor();
   // The settings are shown, but read-only.
   assert.equal(await page.getByLabel("Payment timeout (minutes)").getAttribute("readonly"), "");
   await page.getByRole("button", { name: "Customize for haidilao" }).click();
   await page.waitForURL(/\/admin\/merchants\/haidilao\/documents\/order-flow\/default$/);
   await page.getByText(/The platform flow was copied here as a draft/).waitFor();
-  const platform = await server.api("GET", "/v1/platform/metadata/order-flow/default");
-  const copied = await server.api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
+  const platform = await shared.server().api("GET", "/v1/platform/metadata/order-flow/default");
+  const copied = await shared.server().api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
   assert.equal(copied.status, 200);
   assert.deepEqual(copied.body.draft, platform.body.published);
   assert.equal(copied.body.published_version, null);
@@ -137,16 +117,16 @@ test("a merchant admin customizes the platform flow in one click, then changes a
   await page.getByLabel("Payment timeout (minutes)").fill("10");
   await page.getByRole("button", { name: "Publish", exact: true }).click();
   await page.getByText("Published version 1.").waitFor();
-  const published = await server.api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
+  const published = await shared.server().api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
   assert.equal(published.body.published.steps[1].timeoutSeconds, 600);
-  assert.equal((await server.api("GET", "/v1/platform/metadata/order-flow/default")).body.published.steps[1].timeoutSeconds, 300);
+  assert.equal((await shared.server().api("GET", "/v1/platform/metadata/order-flow/default")).body.published.steps[1].timeoutSeconds, 300);
 
   // A second click opens the merchant's flow; it does not overwrite it.
-  await page.goto(`${server.baseUrl}/admin/platform/documents/order-flow/default`);
+  await page.goto(`${shared.server().baseUrl}/admin/platform/documents/order-flow/default`);
   await page.getByRole("button", { name: "Customize for haidilao" }).click();
   await page.getByText("You already have your own flow: here it is.").waitFor();
   assert.equal(await page.getByLabel("Payment timeout (minutes)").inputValue(), "10");
-  const still = await server.api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
+  const still = await shared.server().api("GET", "/v1/merchants/haidilao/metadata/order-flow/default");
   assert.equal(still.body.draft, null);
   assertNoScriptErrors(consoleErrors);
 });
@@ -154,13 +134,13 @@ test("a merchant admin customizes the platform flow in one click, then changes a
 test("an order's timeline highlights the step it is at, or ended in, on the flow diagram", async () => {
   const waiting = await createOrder("flow-waiting");
   const paid = await createOrder("flow-paid");
-  const pay = await server.api("POST", `/v1/storefront/orders/${paid}/payment`, { payment_method: "alipay" });
+  const pay = await shared.server().api("POST", `/v1/storefront/orders/${paid}/payment`, { payment_method: "alipay" });
   assert.equal(pay.status, 200, JSON.stringify(pay.body));
   assert.equal(pay.body.status, "completed");
 
   const { page, consoleErrors } = await open();
-  await signIn(page, server.baseUrl);
-  await page.goto(`${server.baseUrl}/admin/merchants/haidilao/orders/${waiting}`);
+  await signIn(page, shared.server().baseUrl);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/haidilao/orders/${waiting}`);
   const diagram = page.getByTestId("flow-diagram");
   await diagram.waitFor();
   const current = diagram.locator('[aria-current="step"]');
@@ -175,7 +155,7 @@ test("an order's timeline highlights the step it is at, or ended in, on the flow
   assert.match(await diagram.locator("figcaption").textContent(), /flow default v\d+, as this order runs it\. The order is at step payment\./);
   await screenshot(page, "order-flow-position");
 
-  await page.goto(`${server.baseUrl}/admin/merchants/haidilao/orders/${paid}`);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/haidilao/orders/${paid}`);
   await diagram.waitFor();
   await diagram.locator(".flow-node-completed").waitFor();
   assert.equal(await diagram.locator('[aria-current="step"]').getAttribute("data-step"), "orderCompleted");

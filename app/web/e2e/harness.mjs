@@ -12,6 +12,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -169,4 +171,34 @@ export function contrastRatio(foreground, background) {
   const l1 = lum([mix(fr, br), mix(fg, bg), mix(fb, bb)]);
   const l2 = lum([br, bg, bb]);
   return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+}
+
+/** Fails on script errors the page logged (failed resource loads are the tests' own 404s). */
+export function assertNoScriptErrors(consoleErrors) {
+  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
+  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
+}
+
+/**
+ * One seeded server for a test file, started before its tests and stopped after them with
+ * every browser `open()` launched. `server()` is the running server.
+ */
+export function sharedServer() {
+  let server;
+  const browsers = [];
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    for (const b of browsers) await b.close();
+    await server?.stop();
+  });
+  return {
+    server: () => server,
+    async open() {
+      const opened = await openBrowser();
+      browsers.push(opened.browser);
+      return opened;
+    },
+  };
 }

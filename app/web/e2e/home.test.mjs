@@ -2,35 +2,15 @@
 // methods accepted, the discount each earns, the checkout page, the payment timeout), what is
 // risky (unpublished drafts, an accepted method no rule routes while the default cancels) and
 // its recent orders counted by status — each checked against what the API holds.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, screenshot, sharedServer, signIn } from "./harness.mjs";
 
-let server;
-const browsers = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const b of browsers) await b.close();
-  await server?.stop();
-});
-
-async function open() {
-  const opened = await openBrowser();
-  browsers.push(opened.browser);
-  return opened;
-}
-
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
-}
+const shared = sharedServer();
+const open = shared.open;
 
 async function createOrder(merchant, orderNum) {
-  const created = await server.api("POST", "/v1/storefront/orders", {
+  const created = await shared.server().api("POST", "/v1/storefront/orders", {
     merchant_id: merchant,
     order_num: orderNum,
     currency: "CNY",
@@ -49,30 +29,30 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   // haidilao starts accepting loyalty points, which no routing rule names (the default
   // route cancels), and leaves a checkout page change unpublished.
   const combination = "/v1/merchants/haidilao/metadata/payment-combination/default";
-  const saved = await server.api("PUT", `${combination}/draft`, {
+  const saved = await shared.server().api("PUT", `${combination}/draft`, {
     methods: [{ method: "alipay" }, { method: "wechat_pay" }, { method: "points" }],
   });
   assert.equal(saved.status, 200, JSON.stringify(saved.body));
-  const published = await server.api("POST", `${combination}/publish`);
+  const published = await shared.server().api("POST", `${combination}/publish`);
   assert.equal(published.status, 201, JSON.stringify(published.body));
-  const checkout = await server.api("GET", "/v1/merchants/haidilao/metadata/checkout-page/default");
+  const checkout = await shared.server().api("GET", "/v1/merchants/haidilao/metadata/checkout-page/default");
   const draft = structuredClone(checkout.body.published);
   draft.title = "Checkout · Haidilao (new)";
-  assert.equal((await server.api("PUT", "/v1/merchants/haidilao/metadata/checkout-page/default/draft", draft)).status, 200);
+  assert.equal((await shared.server().api("PUT", "/v1/merchants/haidilao/metadata/checkout-page/default/draft", draft)).status, 200);
 
   // Orders: two waiting, one paid, one canceled for haidilao; one for xibei (not counted).
   await createOrder("haidilao", "home-1");
   await createOrder("haidilao", "home-2");
   const paid = await createOrder("haidilao", "home-3");
-  assert.equal((await server.api("POST", `/v1/storefront/orders/${paid}/payment`, { payment_method: "alipay" })).status, 200);
+  assert.equal((await shared.server().api("POST", `/v1/storefront/orders/${paid}/payment`, { payment_method: "alipay" })).status, 200);
   const canceled = await createOrder("haidilao", "home-4");
-  assert.equal((await server.api("POST", `/v1/storefront/orders/${canceled}/cancel`)).status, 200);
+  assert.equal((await shared.server().api("POST", `/v1/storefront/orders/${canceled}/cancel`)).status, 200);
   await createOrder("xibei", "home-xibei");
 
-  const key = await server.api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
+  const key = await shared.server().api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
   assert.equal(key.status, 201);
   const { page, consoleErrors } = await open();
-  await signIn(page, server.baseUrl, key.body.key);
+  await signIn(page, shared.server().baseUrl, key.body.key);
   await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
   assert.match(page.url(), /\/admin\/merchants\/haidilao$/);
 
@@ -116,12 +96,12 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   assert.deepEqual(await page.locator(".orders-table tbody tr td:first-child a").allTextContents(), ["home-4"]);
 
   // Publishing the draft and routing points clears both risks.
-  assert.equal((await server.api("POST", "/v1/merchants/haidilao/metadata/checkout-page/default/publish")).status, 201);
-  const table = (await server.api("GET", "/v1/merchants/haidilao/metadata/routing-table/default")).body.published;
+  assert.equal((await shared.server().api("POST", "/v1/merchants/haidilao/metadata/checkout-page/default/publish")).status, 201);
+  const table = (await shared.server().api("GET", "/v1/merchants/haidilao/metadata/routing-table/default")).body.published;
   table.rules.push({ when: { method: "points" }, function: "alipay-discount" });
-  assert.equal((await server.api("PUT", "/v1/merchants/haidilao/metadata/routing-table/default/draft", table)).status, 200);
-  assert.equal((await server.api("POST", "/v1/merchants/haidilao/metadata/routing-table/default/publish")).status, 201);
-  await page.goto(`${server.baseUrl}/admin/merchants/haidilao`);
+  assert.equal((await shared.server().api("PUT", "/v1/merchants/haidilao/metadata/routing-table/default/draft", table)).status, 200);
+  assert.equal((await shared.server().api("POST", "/v1/merchants/haidilao/metadata/routing-table/default/publish")).status, 201);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/haidilao`);
   await risky.getByText(/^Nothing: every draft is published/).waitFor();
   assert.match((await cellTexts(methods.locator('tr[data-method="points"]')))[2], /^CN¥80\.00/);
   assertNoScriptErrors(consoleErrors);

@@ -4,7 +4,7 @@
 // cancel reason).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
 
 const FN = "/v1/merchants/haidilao/metadata/discount-function/alipay-discount";
 const ORDERS = "/admin/merchants/haidilao/orders";
@@ -338,7 +338,3 @@ test("find an order by id; cancel one awaiting payment from the list and from it
   }
 });
 
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
-}

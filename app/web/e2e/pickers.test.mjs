@@ -1,32 +1,12 @@
 // Pickers, not codes (issue #14): a merchant chooses payment methods from the platform
 // catalog by their names, routing rules from the methods it accepts and the functions it has
 // published, types amounts as money, and never sees a field that has only one possible value.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, screenshot, sharedServer, signIn } from "./harness.mjs";
 
-let server;
-const browsers = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  for (const b of browsers) await b.close();
-  await server?.stop();
-});
-
-async function open() {
-  const opened = await openBrowser();
-  browsers.push(opened.browser);
-  return opened;
-}
-
-function assertNoScriptErrors(consoleErrors) {
-  const bad = consoleErrors.filter((e) => !/Failed to load resource/.test(e));
-  assert.deepEqual(bad, [], `console errors: ${bad.join("\n")}`);
-}
+const shared = sharedServer();
+const open = shared.open;
 
 async function optionTexts(select) {
   return (await select.locator("option").allTextContents()).map((t) => t.trim());
@@ -43,15 +23,15 @@ test("payment combination: methods from the catalog by name, amounts in yuan sto
   const { page, consoleErrors } = await open();
   // The catalog names what a merchant may pick: a method the platform has not published yet
   // is not offered.
-  const draftOnly = await server.api("PUT", "/v1/platform/metadata/payment-method/apple_pay/draft", {
+  const draftOnly = await shared.server().api("PUT", "/v1/platform/metadata/payment-method/apple_pay/draft", {
     code: "apple_pay",
     names: { en: "Apple Pay" },
     online: true,
   });
   assert.equal(draftOnly.status, 200, JSON.stringify(draftOnly.body));
 
-  await signIn(page, server.baseUrl);
-  await page.goto(`${server.baseUrl}/admin/merchants/xibei/documents/payment-combination/default`);
+  await signIn(page, shared.server().baseUrl);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/xibei/documents/payment-combination/default`);
   const method = page.getByLabel("Method").first();
   await method.waitFor();
   assert.equal(await method.evaluate((el) => el.tagName), "SELECT");
@@ -86,7 +66,7 @@ test("payment combination: methods from the catalog by name, amounts in yuan sto
 
   await page.getByRole("button", { name: "Save draft" }).click();
   await page.getByText(/^Draft saved at/).waitFor();
-  const saved = await server.api("GET", "/v1/merchants/xibei/metadata/payment-combination/default");
+  const saved = await shared.server().api("GET", "/v1/merchants/xibei/metadata/payment-combination/default");
   assert.deepEqual(saved.body.draft.methods[3], { method: "cash_on_delivery", min_amount_minor: 2000, max_amount_minor: 30050 });
   await page.reload();
   // Four methods: the list starts folded; open the new one.
@@ -103,12 +83,12 @@ test("routing table: methods the merchant accepts, functions it has published", 
   // A function saved as a draft only is not offered; a published one is.
   const fn = (name) => `/v1/merchants/haidilao/metadata/discount-function/${name}`;
   const body = { script: "order.amount_minor", description: "No discount", tests: [] };
-  assert.equal((await server.api("PUT", `${fn("no-discount")}/draft`, body)).status, 200);
-  assert.equal((await server.api("POST", `${fn("no-discount")}/publish`)).status, 201);
-  assert.equal((await server.api("PUT", `${fn("draft-only")}/draft`, body)).status, 200);
+  assert.equal((await shared.server().api("PUT", `${fn("no-discount")}/draft`, body)).status, 200);
+  assert.equal((await shared.server().api("POST", `${fn("no-discount")}/publish`)).status, 201);
+  assert.equal((await shared.server().api("PUT", `${fn("draft-only")}/draft`, body)).status, 200);
 
-  await signIn(page, server.baseUrl);
-  await page.goto(`${server.baseUrl}/admin/merchants/haidilao/documents/routing-table/default`);
+  await signIn(page, shared.server().baseUrl);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/haidilao/documents/routing-table/default`);
   const method0 = page.locator("#root_rules_0_when_method");
   await method0.waitFor();
   // haidilao accepts Alipay and WeChat Pay (its payment combination): only those are offered.
@@ -143,8 +123,8 @@ test("routing table: methods the merchant accepts, functions it has published", 
 
 test("order flow: fields with a single allowed value are filled in and hidden", async () => {
   const { page, consoleErrors } = await open();
-  await signIn(page, server.baseUrl);
-  await page.goto(`${server.baseUrl}/admin/merchants/xibei/documents/order-flow/express`);
+  await signIn(page, shared.server().baseUrl);
+  await page.goto(`${shared.server().baseUrl}/admin/merchants/xibei/documents/order-flow/express`);
   await page.getByTestId("new-document").waitFor();
   // `version` (always v1) and `type` (always flow) are not asked for …
   await page.getByRole("button", { name: "Add item" }).click();
