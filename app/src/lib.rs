@@ -6,6 +6,8 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod persistence;
+pub mod published;
+pub mod scripts;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -1,5 +1,6 @@
 //! Building and running the application: what `serve` does, and what tests start.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
@@ -7,14 +8,14 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::{DatabaseArgs, Secret, ServeArgs};
-use crate::engine::FlowCache;
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
+use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
-use crate::services::functions::Functions;
-use crate::services::merchants::{self, KnownMerchants};
-use crate::services::published::VersionBodies;
+use crate::published::Published;
+use crate::scripts::Scripts;
+use crate::services::merchants;
 use crate::services::{seed, timers};
 use crate::state::{App, AppState};
 use domain::function::Limits;
@@ -44,7 +45,7 @@ pub enum StartError {
     #[error("writer: {0}")]
     Writer(#[from] WriteError),
     #[error("storing the generated admin key: {0}")]
-    AdminKey(#[source] crate::error::ApiError),
+    AdminKey(#[source] crate::error::ServiceError),
 }
 
 /// How often a start tries to migrate, and to seed: instances starting together on an
@@ -93,13 +94,13 @@ pub async fn build_state(
         metrics.writer.clone(),
     )
     .await?;
+    let scripts = Arc::new(Scripts::new(Limits::default()));
     Ok(AppState::new(App {
+        published: Published::new(db.clone(), scripts.clone()),
         db,
         writer,
         admin_key_hash: admin_key.map(|k| hash_key(&k.0)),
-        functions: Functions::new(Limits::default()),
-        flows: FlowCache::default(),
-        bodies: VersionBodies::default(),
+        scripts,
         merchants: KnownMerchants::default(),
         metrics,
         history_limit,

@@ -3,12 +3,11 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::engine::FlowCache;
 use crate::metrics::Metrics;
+use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::Writer;
-use crate::services::functions::Functions;
-use crate::services::merchants::KnownMerchants;
-use crate::services::published::VersionBodies;
+use crate::published::Published;
+use crate::scripts::Scripts;
 
 /// What every handler may reach: cheap to clone, never mutated after start.
 #[derive(Clone)]
@@ -20,12 +19,10 @@ pub struct App {
     pub writer: Writer,
     /// SHA-256 (hex) of `ORDERFLOW_ADMIN_KEY`, when set.
     pub admin_key_hash: Option<String>,
-    /// The script engine, its caches and its worker pool.
-    pub functions: Functions,
-    /// Published flows and their choice conditions, compiled.
-    pub flows: FlowCache,
-    /// Bodies of published versions (immutable, so cached for good).
-    pub bodies: VersionBodies,
+    /// The script engine, its compiled-script caches and its worker pool.
+    pub scripts: Arc<Scripts>,
+    /// Published metadata, read and compiled once per version.
+    pub published: Published,
     /// Merchants known to exist.
     pub merchants: KnownMerchants,
     pub metrics: Metrics,

@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 
 use super::execution::{EvaluationRecord, Execution};
 use super::pricing::{self, Pricing};
-use crate::error::{ApiError, ApiResult};
-use crate::services::metadata::parse_body;
+use crate::error::{ServiceError, ServiceResult};
 
 impl Execution {
     pub(super) fn run_action(
@@ -19,7 +18,7 @@ impl Execution {
         action: Action,
         function: Option<&str>,
         input: Value,
-    ) -> ApiResult<Event> {
+    ) -> ServiceResult<Event> {
         Ok(match action {
             Action::ResolvePaymentCombination => Event::TaskSucceeded {
                 output: json!({"payment_combination": self.pinned.payment_combination.version,
@@ -53,14 +52,14 @@ impl Execution {
     }
 
     /// The order map the scripts see.
-    fn order_map(&self) -> ApiResult<Value> {
+    fn order_map(&self) -> ServiceResult<Value> {
         Ok(json!({
             "amount_minor": self.order.amount_minor,
             "currency": self.order.currency,
             "method": self.order.payment_method,
             "merchant_id": self.order.merchant_id,
-            "items": parse_body(&self.order.items)?,
-            "fields": parse_body(&self.order.fields)?,
+            "items": crate::persistence::stored_json(&self.order.items)?,
+            "fields": crate::persistence::stored_json(&self.order.fields)?,
         }))
     }
 
@@ -71,12 +70,11 @@ impl Execution {
         runtime: &FunctionRuntime,
         step: &str,
         named: Option<&str>,
-    ) -> ApiResult<Event> {
+    ) -> ServiceResult<Event> {
         let order_map = self.order_map()?;
-        let resources = self
-            .pricing
-            .as_ref()
-            .ok_or_else(|| ApiError::internal("a pricing step ran without its pricing loaded"))?;
+        let resources = self.pricing.as_ref().ok_or_else(|| {
+            ServiceError::internal("a pricing step ran without its pricing loaded")
+        })?;
         let pricing = match (named, &resources.routing_table) {
             (Some(name), _) => {
                 pricing::run_function(runtime, &resources.functions, None, name, &order_map)

@@ -3,10 +3,8 @@
 
 use domain::lifecycle::{CancelReason, OrderStatus};
 
-use crate::persistence::changes::{
-    ChangeSet, Guard, IdempotencyRecord, NewTimer, TimerDeletion, Write,
-};
-use crate::persistence::entities::{execution, execution_event, order, task};
+use crate::persistence::changes::{ChangeSet, Guard, NewTimer, TimerDeletion, Write};
+use crate::persistence::entities::{execution, execution_event, idempotency_key, order, task};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskSettlement {
@@ -32,9 +30,9 @@ pub struct ExecutionChanges {
     pub new_timers: Vec<NewTimer>,
     /// Timers that fired, or whose task finished.
     pub deleted_timers: Vec<TimerDeletion>,
-    /// The answer to the request that caused the change, when it came with an
-    /// `Idempotency-Key`.
-    pub idempotency: Option<IdempotencyRecord>,
+    /// The record of the request that caused the change, with its answer, when it came
+    /// with an `Idempotency-Key`.
+    pub claim: Option<idempotency_key::Model>,
     /// The order reached a final status with this change: counted once it commits.
     pub finished: Option<(OrderStatus, Option<CancelReason>)>,
 }
@@ -89,9 +87,7 @@ impl ExecutionChanges {
         if !self.new_timers.is_empty() {
             set.push(Write::InsertTimers(self.new_timers));
         }
-        if let Some(record) = self.idempotency {
-            set.push(Write::CompleteIdempotencyKey(record));
-        }
+        set.claim = self.claim;
         set
     }
 }

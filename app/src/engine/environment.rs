@@ -1,18 +1,13 @@
 //! What the interpreter asks of the engine: fresh task tokens, and choice conditions
 //! compiled once per expression.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use base64::Engine as _;
-use domain::function::{CompiledScript, FunctionRuntime};
+use domain::function::FunctionRuntime;
 use domain::workflow::Environment;
 use rand::RngCore;
 use serde_json::Value;
 
-/// Compiled choice conditions, by expression.
-#[derive(Default)]
-pub struct ConditionCache(Mutex<HashMap<String, CompiledScript>>);
+use crate::scripts::ConditionCache;
 
 /// A task token: 192 random bits.
 fn new_token() -> String {
@@ -41,25 +36,7 @@ impl Environment for ScriptEnvironment<'_> {
         expression: &str,
         input: &Value,
     ) -> Result<bool, String> {
-        let cached = self
-            .conditions
-            .0
-            .lock()
-            .ok()
-            .and_then(|c| c.get(expression).cloned());
-        let compiled = match cached {
-            Some(compiled) => compiled,
-            None => {
-                let compiled = self
-                    .runtime
-                    .compile_condition(expression)
-                    .map_err(|e| e.message)?;
-                if let Ok(mut conditions) = self.conditions.0.lock() {
-                    conditions.insert(expression.to_owned(), compiled.clone());
-                }
-                compiled
-            }
-        };
+        let compiled = self.conditions.compiled(self.runtime, expression)?;
         self.runtime
             .run_condition(&compiled, input)
             .outcome

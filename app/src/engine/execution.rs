@@ -13,14 +13,15 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::changes::{ExecutionChanges, TaskSettlement};
-use super::environment::{ConditionCache, ScriptEnvironment};
+use super::environment::ScriptEnvironment;
 use super::pins::Pinned;
-use super::pricing::PricingFunctions;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::{NewTimer, TimerDeletion};
 use crate::persistence::entities::{execution, execution_event, order, task};
 use crate::persistence::executions;
-use crate::services::orders::OfferedMethod;
+use crate::published::PricingFunctions;
+use crate::published::{OfferedMethod, methods_from_input};
+use crate::scripts::ConditionCache;
 
 /// What pricing actions need, loaded before an advance that may run them.
 #[derive(Default, Clone)]
@@ -76,12 +77,12 @@ pub struct StoredExecution {
 }
 
 impl StoredExecution {
-    pub fn parse(row: execution::Model, order: order::Model) -> ApiResult<Self> {
+    pub fn parse(row: execution::Model, order: order::Model) -> ServiceResult<Self> {
         let id = &row.id;
         let state = serde_json::from_str(&row.state)
-            .map_err(|e| ApiError::internal(format!("execution {id} state: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("execution {id} state: {e}")))?;
         let pinned = serde_json::from_str(&row.pinned)
-            .map_err(|e| ApiError::internal(format!("execution {id} pins: {e}")))?;
+            .map_err(|e| ServiceError::internal(format!("execution {id} pins: {e}")))?;
         Ok(Self {
             status: parse_status(&order)?,
             expected_version: Some(row.version),
@@ -139,7 +140,7 @@ impl Execution {
         input: Value,
         history_limit: i32,
         now: DateTime<Utc>,
-    ) -> ApiResult<Self> {
+    ) -> ServiceResult<Self> {
         let row = execution::Model {
             id: order.id.clone(),
             status: "running".into(),
@@ -174,15 +175,15 @@ impl Execution {
 
     /// Reads an execution and its order (no lock: the write is a compare-and-set on the
     /// version read here). `None` when there is no such execution.
-    pub async fn load(state: &crate::state::AppState, id: &str) -> ApiResult<Option<Self>> {
+    pub async fn load(state: &crate::state::AppState, id: &str) -> ServiceResult<Option<Self>> {
         let Some((row, order)) = executions::find_with_order(&state.db, id).await? else {
             return Ok(None);
         };
         let order =
-            order.ok_or_else(|| ApiError::internal(format!("execution {id} has no order")))?;
+            order.ok_or_else(|| ServiceError::internal(format!("execution {id} has no order")))?;
         let stored = StoredExecution::parse(row, order)?;
-        let flow = super::flows::pinned_flow(state, &stored.order.merchant_id, &stored.pinned.flow)
-            .await?;
+        let flow =
+            super::pinned_flow(state, &stored.order.merchant_id, &stored.pinned.flow).await?;
         Ok(Some(stored.resume(
             flow,
             state.history_limit,
@@ -219,8 +220,8 @@ impl Execution {
     }
 
     /// The payment methods the order offers, pinned in the execution's input.
-    pub fn offered_methods(&self) -> ApiResult<Vec<OfferedMethod>> {
-        crate::services::orders::methods_from_input(&self.state.input)
+    pub fn offered_methods(&self) -> ServiceResult<Vec<OfferedMethod>> {
+        methods_from_input(&self.state.input)
     }
 
     /// Whether the next advance from here may run scripts (and so needs the pricing
@@ -321,7 +322,7 @@ impl Execution {
         runtime: &FunctionRuntime,
         conditions: &ConditionCache,
         event: Event,
-    ) -> ApiResult<()> {
+    ) -> ServiceResult<()> {
         let mut env = ScriptEnvironment {
             runtime,
             conditions,
@@ -491,7 +492,7 @@ impl Execution {
     }
 
     /// Everything the advance changed.
-    pub fn into_changes(mut self) -> ApiResult<ExecutionChanges> {
+    pub fn into_changes(mut self) -> ServiceResult<ExecutionChanges> {
         // Events recorded outside the interpreter (heartbeats) count towards the cap too.
         if self.at_history_limit() {
             self.fail_at_history_limit();
@@ -529,22 +530,22 @@ impl Execution {
             expire_waiting,
             new_timers: self.new_timers,
             deleted_timers: self.deleted_timers,
-            idempotency: None,
+            claim: None,
             finished,
         })
     }
 }
 
-fn parse_status(order: &order::Model) -> ApiResult<OrderStatus> {
+fn parse_status(order: &order::Model) -> ServiceResult<OrderStatus> {
     order
         .status
         .parse()
-        .map_err(|e: domain::lifecycle::UnknownName| ApiError::internal(e.to_string()))
+        .map_err(|e: domain::lifecycle::UnknownName| ServiceError::internal(e.to_string()))
 }
 
 /// An event the execution cannot take in its state (e.g. a late duplicate).
-fn invalid_state(error: workflow::FlowError) -> ApiError {
-    ApiError::Conflict {
+fn invalid_state(error: workflow::FlowError) -> ServiceError {
+    ServiceError::Conflict {
         problem: "invalid-state",
         detail: error.to_string(),
     }
@@ -562,6 +563,6 @@ pub fn action_name(action: Action) -> &'static str {
     }
 }
 
-pub(super) fn to_json<T: Serialize>(value: &T) -> ApiResult<String> {
-    serde_json::to_string(value).map_err(|e| ApiError::internal(e.to_string()))
+pub(super) fn to_json<T: Serialize>(value: &T) -> ServiceResult<String> {
+    serde_json::to_string(value).map_err(|e| ServiceError::internal(e.to_string()))
 }

@@ -7,23 +7,21 @@ mod actions;
 mod changes;
 mod environment;
 mod execution;
-mod flows;
 mod pins;
 pub mod pricing;
 #[cfg(test)]
 mod tests;
 
 use domain::Scope;
-use domain::workflow::Event;
+use std::sync::Arc;
+
+use domain::workflow::{Event, Flow};
 
 pub use changes::ExecutionChanges;
-pub use environment::ConditionCache;
 pub use execution::{Execution, PricingResources, StoredExecution, action_name};
-pub use flows::{FlowCache, pinned_flow};
 pub use pins::{Pinned, PinnedDocument};
 
-use crate::error::{ApiError, ApiResult};
-use crate::services::published;
+use crate::error::{ServiceError, ServiceResult};
 use crate::state::AppState;
 
 /// Advances `execution` by `event`: in place when no script can run before the execution
@@ -32,15 +30,16 @@ pub async fn advance(
     state: &AppState,
     mut execution: Execution,
     event: Event,
-) -> ApiResult<Execution> {
+) -> ServiceResult<Execution> {
     if !execution.may_run_scripts() {
-        execution.advance(state.functions.runtime(), &state.flows.conditions, event)?;
+        let conditions = state.scripts.conditions();
+        execution.advance(state.scripts.runtime(), &conditions, event)?;
         return Ok(execution);
     }
     execution.pricing = Some(pricing_resources(state, &execution).await?);
-    let conditions = state.flows.conditions.clone();
+    let conditions = state.scripts.conditions();
     let (mut execution, advanced) = state
-        .functions
+        .scripts
         .run(move |runtime| {
             let advanced = execution.advance(runtime, &conditions, event);
             (execution, advanced)
@@ -56,19 +55,44 @@ pub async fn advance(
 }
 
 /// The order's pinned routing table and functions, compiled (cached per version).
-async fn pricing_resources(state: &AppState, execution: &Execution) -> ApiResult<PricingResources> {
+async fn pricing_resources(
+    state: &AppState,
+    execution: &Execution,
+) -> ServiceResult<PricingResources> {
     let merchant = domain::MerchantId::parse(&execution.order().merchant_id)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
     let scope = Scope::Merchant(merchant);
     let routing_table = match &execution.pinned.routing_table {
-        Some(pin) => published::routing_table(state, &scope, Some(pin.version))
+        Some(pin) => state
+            .published
+            .routing_table(&scope, Some(pin.version))
             .await?
             .map(|(_, table)| table),
         None => None,
     };
-    let functions = published::functions(state, &scope, &execution.pinned.functions).await?;
+    let functions = state
+        .published
+        .functions(&scope, &execution.pinned.functions)
+        .await?;
     Ok(PricingResources {
         routing_table,
         functions,
     })
+}
+
+/// The pinned flow of an order of `merchant`, compiled and cached.
+pub async fn pinned_flow(
+    state: &AppState,
+    merchant: &str,
+    pinned: &PinnedDocument,
+) -> ServiceResult<Arc<Flow>> {
+    let scope = if pinned.scope == "platform" {
+        Scope::Platform.key()
+    } else {
+        format!("merchant:{merchant}")
+    };
+    state
+        .published
+        .flow(&scope, &pinned.name, pinned.version)
+        .await
 }

@@ -1,23 +1,11 @@
 //! Pricing a payment: the routing table picks a discount function, the function prices the
 //! order. The workflow's `apply_discount` and the routing evaluate endpoint share this.
 
-use std::collections::HashMap;
-
-use domain::function::{
-    CompiledScript, DiscountOutput, Evaluation, FunctionError, FunctionRuntime,
-};
+use domain::function::{DiscountOutput, Evaluation, FunctionError, FunctionRuntime};
 use domain::routing::{CompiledRoutingTable, Route, Routing};
 use serde_json::Value;
 
-/// A published function version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionVersion {
-    pub name: String,
-    pub version: i32,
-}
-
-/// The functions a pricing may select, compiled, by name.
-pub type PricingFunctions = HashMap<String, (FunctionVersion, CompiledScript)>;
+use crate::published::{FunctionVersion, PricingFunctions};
 
 /// What pricing a payment came to.
 #[derive(Debug)]

@@ -12,13 +12,13 @@ use domain::routing::CompiledRoutingTable;
 use domain::workflow::{Event, Flow};
 use serde_json::{Value, json};
 
-use super::environment::ConditionCache;
-use super::pricing::FunctionVersion;
 use super::{
     Execution, ExecutionChanges, Pinned, PinnedDocument, PricingResources, StoredExecution,
 };
 use crate::persistence::changes::{Guard, TimerDeletion, Write};
 use crate::persistence::entities::order;
+use crate::published::FunctionVersion;
+use crate::scripts::ConditionCache;
 
 const HISTORY_LIMIT: i32 = 10_000;
 
@@ -345,7 +345,7 @@ fn pricing_without_its_resources_is_an_error_not_a_missing_route() {
         },
     );
     assert!(
-        matches!(advanced, Err(crate::error::ApiError::Internal(_))),
+        matches!(advanced, Err(crate::error::ServiceError::Internal(_))),
         "{:?}",
         advanced.err()
     );

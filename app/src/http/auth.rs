@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 use crate::persistence::api_keys;
 use crate::state::AppState;
 
@@ -122,7 +122,7 @@ impl Principal {
 }
 
 pub fn merchant_not_found(merchant: &MerchantId) -> ApiError {
-    ApiError::NotFound(format!("merchant '{merchant}' not found"))
+    ApiError::not_found(format!("merchant '{merchant}' not found"))
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {

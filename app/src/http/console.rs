@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use include_dir::{Dir, include_dir};
 
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 static BUNDLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/web/dist");
 
@@ -36,7 +36,7 @@ fn asset(path: &str) -> Response {
         Some(file) if hashed => (file, "public, max-age=31536000, immutable"),
         Some(file) => (file, "no-cache"),
         None if hashed => {
-            return ApiError::NotFound(format!("no console asset '{path}'")).into_response();
+            return ApiError::not_found(format!("no console asset '{path}'")).into_response();
         }
         None => match BUNDLE.get_file("index.html") {
             Some(index) => (index, "no-cache"),

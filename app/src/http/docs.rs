@@ -7,7 +7,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use crate::error::{PROBLEM_JSON, Problem, ProblemViolation};
+use crate::http::problem::{PROBLEM_JSON, Problem, ProblemViolation};
 
 #[derive(OpenApi)]
 #[openapi(

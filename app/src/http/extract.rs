@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 
 /// The request body limit; larger bodies are answered 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -176,7 +176,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await
             && raw.iter().any(|(_, value)| value.contains('\0'))
         {
-            return Err(ApiError::NotFound("no such resource".into()));
+            return Err(ApiError::not_found("no such resource"));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await

@@ -8,12 +8,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
-use crate::services::published;
+use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -162,7 +161,7 @@ async fn dry_run(
                 ));
             }
             match state
-                .functions
+                .scripts
                 .run(move |runtime| runtime.compile(&script))
                 .await?
             {
@@ -172,7 +171,9 @@ async fn dry_run(
         }
         (None, Some(name)) => {
             let scope = Scope::Merchant(merchant);
-            published::function(&state, &scope, &name, request.version)
+            state
+                .published
+                .function(&scope, &name, request.version)
                 .await?
                 .map(|(_, script)| script)
                 .ok_or_else(|| {

@@ -9,10 +9,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::ServiceError;
 use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
 use crate::http::extract::{Json, Path, Query, from_value};
 use crate::http::pagination::{List, PageParams};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::persistence::entities::merchant;
 use crate::persistence::merchants;
 use crate::state::AppState;
@@ -94,9 +95,9 @@ pub async fn authorize_merchant(
     raw_id: &str,
 ) -> ApiResult<MerchantId> {
     let id = MerchantId::parse(raw_id)
-        .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
+        .map_err(|_| ApiError::not_found(format!("merchant '{raw_id}' not found")))?;
     principal.require_merchant_admin(&id)?;
-    if !state.merchants.exists(&state.db, &id).await? {
+    if !state.merchants.exists(&state.db, id.as_str()).await? {
         return Err(merchant_not_found(&id));
     }
     Ok(id)
@@ -137,7 +138,7 @@ async fn create_merchant(
     }
     let created = crate::services::merchants::create(&state.writer, &body.id, name)
         .await?
-        .ok_or_else(|| ApiError::Conflict {
+        .ok_or_else(|| ServiceError::Conflict {
             problem: "merchant-exists",
             detail: format!("a merchant with id '{}' already exists", body.id),
         })?;

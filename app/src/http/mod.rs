@@ -11,6 +11,7 @@ mod metadata;
 mod ops;
 mod orders;
 pub mod pagination;
+pub mod problem;
 pub mod rate_limit;
 mod routing;
 mod schemas;
@@ -34,7 +35,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::{ApiError, PROBLEM_JSON, problem_response};
+use crate::http::problem::{ApiError, PROBLEM_JSON, problem_response};
 use crate::state::AppState;
 use docs::ApiDoc;
 use extract::BODY_LIMIT;
@@ -148,7 +149,7 @@ async fn observe(
 }
 
 async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route; see /docs for the API".into())
+    ApiError::not_found("no such route; see /docs for the API")
 }
 
 async fn method_not_allowed() -> impl IntoResponse {

@@ -9,7 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
+use crate::http::problem::ApiError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -41,12 +42,12 @@ const UNREADY_AFTER_FAILED_WRITE: Duration = Duration::from_secs(10);
 /// The database is reachable, every migration is applied, and writes commit.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Health),
-    (status = 503, description = "Not ready: the database cannot be reached (answered within 2 s), a migration is pending, or writes failed in the last 10 s because the database cannot take them (`unavailable`, `storage-full`)", body = crate::error::Problem, content_type = "application/problem+json")))]
+    (status = 503, description = "Not ready: the database cannot be reached (answered within 2 s), a migration is pending, or writes failed in the last 10 s because the database cannot take them (`unavailable`, `storage-full`)", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 async fn readyz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, axum::Json<Health>), ApiError> {
     if state.writer.cannot_commit(UNREADY_AFTER_FAILED_WRITE) {
-        return Err(ApiError::Unavailable);
+        return Err(ApiError::from(ServiceError::Unavailable));
     }
     let checks = async {
         state.db.ping().await?;
@@ -56,7 +57,7 @@ async fn readyz(
         Ok(Ok(pending)) if pending.is_empty() => {
             Ok((StatusCode::OK, axum::Json(Health { status: "ready" })))
         }
-        _ => Err(ApiError::Unavailable),
+        _ => Err(ApiError::from(ServiceError::Unavailable)),
     }
 }
 

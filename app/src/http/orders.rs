@@ -10,17 +10,19 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ServiceError, ServiceResult};
 use crate::http::auth::{KeyScope, Principal};
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::idempotency::idempotent;
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
-use crate::services::metadata::parse_body;
-use crate::services::orders::{self, Created, Item, NewOrder, OfferedMethod};
+use crate::published::OfferedMethod;
+use crate::services::idempotency::Answer;
+use crate::services::orders::{self, Created, Item, NewOrder};
 use crate::state::AppState;
 use domain::lifecycle::OrderStatus;
 
@@ -88,21 +90,24 @@ pub struct OrderView {
 }
 
 impl OrderView {
-    fn new(order: order::Model, payment_methods: Option<Vec<OfferedMethod>>) -> ApiResult<Self> {
+    fn new(
+        order: order::Model,
+        payment_methods: Option<Vec<OfferedMethod>>,
+    ) -> ServiceResult<Self> {
         let payment_deadline = order
             .payment_deadline
             .filter(|_| order.status == OrderStatus::AwaitingPayment.as_str());
         Ok(Self {
             items: serde_json::from_str(&order.items)
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-            address: parse_body(&order.address)?,
-            fields: parse_body(&order.fields)?,
+                .map_err(|e| ServiceError::internal(e.to_string()))?,
+            address: crate::persistence::stored_json(&order.address)?,
+            fields: crate::persistence::stored_json(&order.fields)?,
             discount: order
                 .discount
                 .as_deref()
                 .map(serde_json::from_str)
                 .transpose()
-                .map_err(|e| ApiError::internal(e.to_string()))?,
+                .map_err(|e| ServiceError::internal(e.to_string()))?,
             order_id: order.id,
             merchant_id: order.merchant_id,
             order_num: order.order_num,
@@ -121,7 +126,7 @@ impl OrderView {
 
     async fn full(state: &AppState, order: order::Model) -> ApiResult<Self> {
         let methods = orders::order_methods(state, &order.id).await?;
-        Self::new(order, Some(methods))
+        Ok(Self::new(order, Some(methods))?)
     }
 }
 
@@ -130,12 +135,15 @@ fn answer(
     status: StatusCode,
     order: order::Model,
     methods: Vec<OfferedMethod>,
-) -> ApiResult<(StatusCode, Value)> {
-    Ok((status, to_value(&OrderView::new(order, Some(methods))?)?))
+) -> ServiceResult<Answer> {
+    Ok(Answer {
+        status: status.as_u16(),
+        body: to_value(&OrderView::new(order, Some(methods))?)?,
+    })
 }
 
-fn to_value<T: Serialize>(value: &T) -> ApiResult<Value> {
-    serde_json::to_value(value).map_err(|e| ApiError::internal(e.to_string()))
+fn to_value<T: Serialize>(value: &T) -> ServiceResult<Value> {
+    serde_json::to_value(value).map_err(|e| ServiceError::internal(e.to_string()))
 }
 
 /// Checkout access to a merchant: its storefront and admin keys, and platform admins.
@@ -154,9 +162,9 @@ async fn checkout_merchant(
     raw_id: &str,
 ) -> ApiResult<MerchantId> {
     let merchant = MerchantId::parse(raw_id)
-        .map_err(|_| ApiError::NotFound(format!("merchant '{raw_id}' not found")))?;
+        .map_err(|_| ApiError::not_found(format!("merchant '{raw_id}' not found")))?;
     require_checkout(principal, &merchant)?;
-    if !state.merchants.exists(&state.db, &merchant).await? {
+    if !state.merchants.exists(&state.db, merchant.as_str()).await? {
         return Err(crate::http::auth::merchant_not_found(&merchant));
     }
     Ok(merchant)
@@ -176,15 +184,15 @@ async fn checkout_order(
 }
 
 /// Whether the caller may see the order at checkout; another tenant's is a 404.
-fn may_checkout(principal: &Principal, order: &order::Model) -> ApiResult<()> {
+fn may_checkout(principal: &Principal, order: &order::Model) -> ServiceResult<()> {
     MerchantId::parse(&order.merchant_id)
         .ok()
         .and_then(|merchant| require_checkout(principal, &merchant).ok())
         .ok_or_else(|| order_not_found(&order.id))
 }
 
-fn order_not_found(order_id: &str) -> ApiError {
-    ApiError::NotFound(format!("order {order_id} not found"))
+fn order_not_found(order_id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("order {order_id} not found"))
 }
 
 /// Loads an order for its merchant's admins.
@@ -194,7 +202,7 @@ async fn admin_order(
     order_id: &str,
 ) -> ApiResult<order::Model> {
     principal.require_admin()?;
-    let not_found = || ApiError::NotFound(format!("order {order_id} not found"));
+    let not_found = || ApiError::not_found(format!("order {order_id} not found"));
     let order = order_rows::find(&state.db, order_id)
         .await?
         .ok_or_else(not_found)?;
@@ -512,7 +520,7 @@ async fn list_orders(
         .rows
         .into_iter()
         .map(|order| OrderView::new(order, None))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<ServiceResult<Vec<_>>>()?;
     Ok(axum::Json(List {
         data,
         next_cursor: page
@@ -557,7 +565,7 @@ impl TryFrom<execution_event::Model> for HistoryEvent {
 
     fn try_from(event: execution_event::Model) -> ApiResult<Self> {
         Ok(Self {
-            detail: parse_body(&event.detail)?,
+            detail: crate::persistence::stored_json(&event.detail)?,
             seq: event.seq,
             event_type: event.kind,
             step: event.step,

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::http::problem::ApiError;
 use crate::persistence::PageRequest;
 
 const DEFAULT_LIMIT: u64 = 50;

@@ -12,8 +12,8 @@ use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::error::problem_response;
 use crate::http::auth::hash_key;
+use crate::http::problem::problem_response;
 
 /// Distinct keys remembered before idle ones are forgotten.
 const PRUNE_AT: usize = 10_000;

@@ -10,14 +10,14 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::engine::pricing::Pricing;
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
+use crate::http::problem::{ApiError, ApiResult};
+use crate::published::ROUTING_TABLE;
 use crate::services::discounts;
-use crate::services::published::{self, ROUTING_TABLE};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -126,16 +126,18 @@ async fn evaluate_routing(
             let table: RoutingTable = documents::parse(&draft).map_err(prefixed)?;
             (
                 None,
-                published::compile_routing_table(&state, table)
+                state
+                    .published
+                    .compile_routing_table(table)
                     .await?
                     .map_err(prefixed)?,
             )
         }
         None => {
-            let (version, table) = published::routing_table(&state, &scope, None)
+            let (version, table) = state.published.routing_table(&scope, None)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::NotFound(format!(
+                    ApiError::not_found(format!(
                         "the merchant has no published routing-table '{ROUTING_TABLE}'; publish one, or pass routing_table"
                     ))
                 })?;

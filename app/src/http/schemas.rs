@@ -5,9 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::auth::Principal;
 use crate::http::extract::Path;
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,7 +38,7 @@ pub struct KindList {
 pub fn parse_kind(kind: &str) -> ApiResult<Kind> {
     Kind::parse(kind).ok_or_else(|| {
         let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        ApiError::NotFound(format!(
+        ApiError::not_found(format!(
             "unknown kind '{kind}'; the kinds are {}",
             known.join(", ")
         ))

@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::engine::action_name;
-use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
 use crate::http::extract::{Json, Path};
+use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::persistence::entities::task;
 use crate::persistence::executions;
 use crate::services::commit::commit;
@@ -108,10 +108,10 @@ async fn task_success(
 async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
     let task = executions::find_task(&state.db, token)
         .await?
-        .ok_or_else(|| ApiError::NotFound("no task has this token".into()))?;
+        .ok_or_else(|| ApiError::not_found("no task has this token"))?;
     match task.state.parse() {
         Ok(domain::lifecycle::TaskState::Waiting) => Ok(task),
-        state => Err(orders::task_conflict(state.ok())),
+        state => Err(orders::task_conflict(state.ok()).into()),
     }
 }
 

@@ -31,13 +31,6 @@ pub enum Guard {
         row: execution::Model,
         expected_version: i64,
     },
-    /// Refused when the key is already claimed.
-    ClaimIdempotencyKey(idempotency_key::Model),
-    /// Replaces an expired or abandoned claim; refused when it changed since it was read.
-    TakeOverIdempotencyKey {
-        row: idempotency_key::Model,
-        previous_created_at: DateTime<Utc>,
-    },
     /// Refused when the merchant exists.
     InsertMerchant(merchant::Model),
     /// A new document with only a draft; refused when the address is taken.
@@ -81,16 +74,6 @@ pub enum TimerDeletion {
     OfExecution(String),
 }
 
-/// The stored answer to a request made with an `Idempotency-Key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyRecord {
-    pub principal: String,
-    pub endpoint: String,
-    pub key: String,
-    pub status: i32,
-    pub body: String,
-}
-
 /// A write with no condition of its own.
 #[derive(Debug, Clone)]
 pub enum Write {
@@ -115,12 +98,14 @@ pub enum Write {
     },
     InsertTimers(Vec<NewTimer>),
     DeleteTimers(TimerDeletion),
-    CompleteIdempotencyKey(IdempotencyRecord),
-    /// The request failed: the key may be used again.
+    /// Frees a key whose record is stale (expired, or a claim its process abandoned), or
+    /// whose change set was refused after its claim held; only the record created at
+    /// `created_at` goes.
     ReleaseIdempotencyKey {
         principal: String,
         endpoint: String,
         key: String,
+        created_at: DateTime<Utc>,
     },
     InsertApiKey(api_key::Model),
     InsertVersion(metadata_version::Model),
@@ -130,6 +115,11 @@ pub enum Write {
 /// Everything one request changes: committed together or not at all.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeSet {
+    /// The record of the request's `Idempotency-Key`, with the answer to replay. Inserted
+    /// before the guard: the change set is refused when the key is taken, and the record
+    /// is removed again when the guard then refuses it. So a key is taken exactly when its
+    /// request's changes commit.
+    pub claim: Option<idempotency_key::Model>,
     pub guard: Option<Box<Guard>>,
     pub writes: Vec<Write>,
 }
@@ -138,6 +128,7 @@ impl ChangeSet {
     /// Changes that commit only if `guard` changes exactly one row.
     pub fn guarded(guard: Guard) -> Self {
         Self {
+            claim: None,
             guard: Some(Box::new(guard)),
             writes: vec![],
         }
@@ -145,6 +136,7 @@ impl ChangeSet {
 
     pub fn unguarded(writes: Vec<Write>) -> Self {
         Self {
+            claim: None,
             guard: None,
             writes,
         }
@@ -160,7 +152,7 @@ impl ChangeSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.guard.is_none() && self.writes.is_empty()
+        self.claim.is_none() && self.guard.is_none() && self.writes.is_empty()
     }
 }
 
@@ -193,6 +185,13 @@ const MESSAGE_BUDGET: usize = 8 * 1024;
 /// Values in one `IN` list of a deletion at most: a power of two under the limit.
 const MAX_DELETED: usize = 1 << MAX_PARAMETERS.ilog2();
 
+/// Inserts an idempotency record unless its key is taken (then it changes no row).
+pub fn claim_statement(row: &idempotency_key::Model, backend: DbBackend) -> Statement {
+    let mut insert = idempotency_key::Entity::insert(row.clone().into_active_model()).into_query();
+    insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+    backend.build(&insert)
+}
+
 impl Guard {
     pub fn statement(&self, backend: DbBackend) -> Statement {
         match self {
@@ -218,43 +217,6 @@ impl Guard {
                     .col_expr(execution::Column::UpdatedAt, Expr::value(row.updated_at))
                     .filter(execution::Column::Id.eq(row.id.as_str()))
                     .filter(execution::Column::Version.eq(*expected_version))
-                    .into_query(),
-            ),
-            Guard::ClaimIdempotencyKey(row) => {
-                let mut insert =
-                    idempotency_key::Entity::insert(row.clone().into_active_model()).into_query();
-                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
-                backend.build(&insert)
-            }
-            Guard::TakeOverIdempotencyKey {
-                row,
-                previous_created_at,
-            } => backend.build(
-                &idempotency_key::Entity::update_many()
-                    .col_expr(
-                        idempotency_key::Column::Fingerprint,
-                        Expr::value(row.fingerprint.clone()),
-                    )
-                    .col_expr(
-                        idempotency_key::Column::Status,
-                        Expr::value(row.status.clone()),
-                    )
-                    .col_expr(
-                        idempotency_key::Column::ResponseStatus,
-                        Expr::value(row.response_status),
-                    )
-                    .col_expr(
-                        idempotency_key::Column::ResponseBody,
-                        Expr::value(row.response_body.clone()),
-                    )
-                    .col_expr(
-                        idempotency_key::Column::CreatedAt,
-                        Expr::value(row.created_at),
-                    )
-                    .filter(idempotency_key::Column::Principal.eq(row.principal.as_str()))
-                    .filter(idempotency_key::Column::Endpoint.eq(row.endpoint.as_str()))
-                    .filter(idempotency_key::Column::Key.eq(row.key.as_str()))
-                    .filter(idempotency_key::Column::CreatedAt.eq(*previous_created_at))
                     .into_query(),
             ),
             Guard::InsertMerchant(row) => {
@@ -710,31 +672,17 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
                 .filter(task::Column::State.eq(TaskState::Waiting.as_str()))
                 .into_query(),
         ),
-        Write::CompleteIdempotencyKey(record) => backend.build(
-            &idempotency_key::Entity::update_many()
-                .col_expr(idempotency_key::Column::Status, Expr::value("done"))
-                .col_expr(
-                    idempotency_key::Column::ResponseStatus,
-                    Expr::value(record.status),
-                )
-                .col_expr(
-                    idempotency_key::Column::ResponseBody,
-                    Expr::value(record.body.clone()),
-                )
-                .filter(idempotency_key::Column::Principal.eq(record.principal.as_str()))
-                .filter(idempotency_key::Column::Endpoint.eq(record.endpoint.as_str()))
-                .filter(idempotency_key::Column::Key.eq(record.key.as_str()))
-                .into_query(),
-        ),
         Write::ReleaseIdempotencyKey {
             principal,
             endpoint,
             key,
+            created_at,
         } => backend.build(
             &idempotency_key::Entity::delete_many()
                 .filter(idempotency_key::Column::Principal.eq(principal.as_str()))
                 .filter(idempotency_key::Column::Endpoint.eq(endpoint.as_str()))
                 .filter(idempotency_key::Column::Key.eq(key.as_str()))
+                .filter(idempotency_key::Column::CreatedAt.eq(*created_at))
                 .into_query(),
         ),
         Write::InsertApiKey(row) => {

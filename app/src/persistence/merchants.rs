@@ -1,9 +1,30 @@
+use std::collections::HashSet;
+use std::sync::RwLock;
+
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::merchant::{self, Entity as Merchants};
 use super::{Page, PageRequest};
+
+/// Which merchants exist. Merchants are never deleted, so one found once is remembered and
+/// later requests for it need no query (every checkout asks).
+#[derive(Default)]
+pub struct KnownMerchants(RwLock<HashSet<String>>);
+
+impl KnownMerchants {
+    pub async fn exists(&self, db: &impl ConnectionTrait, id: &str) -> Result<bool, DbErr> {
+        if self.0.read().is_ok_and(|known| known.contains(id)) {
+            return Ok(true);
+        }
+        let found = find(db, id).await?.is_some();
+        if found && let Ok(mut known) = self.0.write() {
+            known.insert(id.to_owned());
+        }
+        Ok(found)
+    }
+}
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<merchant::Model>, DbErr> {
     Merchants::find_by_id(id.to_owned()).one(db).await

@@ -19,6 +19,12 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+/// JSON text this service stored (document bodies, order items and fields), parsed. Text
+/// that does not parse is corrupt data, an error of the database.
+pub fn stored_json(text: &str) -> Result<serde_json::Value, DbErr> {
+    serde_json::from_str(text).map_err(|e| DbErr::Json(format!("stored JSON is corrupt: {e}")))
+}
+
 /// How SQLite trades durability for speed (`ORDERFLOW_SQLITE_SYNC`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SqliteSync {

@@ -7,8 +7,9 @@ use std::future::Future;
 use domain::lifecycle::{CancelReason, OrderStatus};
 
 use crate::engine::ExecutionChanges;
-use crate::error::{ApiError, ApiResult};
-use crate::persistence::changes::{ChangeSet, IdempotencyRecord, Write};
+use crate::error::{ServiceError, ServiceResult};
+use crate::persistence::changes::ChangeSet;
+use crate::persistence::entities::idempotency_key;
 use crate::persistence::writer::Applied;
 use crate::state::AppState;
 
@@ -30,7 +31,7 @@ enum Changes {
 /// error that the changes still stand on (a callback after its deadline times the task out,
 /// then is refused).
 pub struct Staged<T> {
-    answer: ApiResult<T>,
+    answer: ServiceResult<T>,
     changes: Changes,
 }
 
@@ -43,7 +44,7 @@ impl<T> Staged<T> {
     }
 
     /// Changes to apply, after which the request is answered with `error`.
-    pub fn refused(error: ApiError, changes: ExecutionChanges) -> Self {
+    pub fn refused(error: ServiceError, changes: ExecutionChanges) -> Self {
         Self {
             answer: Err(error),
             changes: Changes::Execution(Box::new(changes)),
@@ -66,7 +67,7 @@ impl<T> Staged<T> {
     }
 
     /// Turns the answer into another; the changes stay.
-    pub fn try_map<U>(self, f: impl FnOnce(T) -> ApiResult<U>) -> ApiResult<Staged<U>> {
+    pub fn try_map<U>(self, f: impl FnOnce(T) -> ServiceResult<U>) -> ServiceResult<Staged<U>> {
         let answer = match self.answer {
             Ok(value) => Ok(f(value)?),
             Err(error) => Err(error),
@@ -77,29 +78,24 @@ impl<T> Staged<T> {
         })
     }
 
-    /// The change set to apply, with the answer recorded for an idempotent request, and the
-    /// final status an order reaches with it.
+    /// The change set to apply, claiming the request's idempotency key with its answer,
+    /// and the final status an order reaches with it.
     fn into_parts(
         self,
-        record: Option<IdempotencyRecord>,
-    ) -> (ApiResult<T>, ChangeSet, Option<FinalStatus>) {
+        claim: Option<idempotency_key::Model>,
+    ) -> (ServiceResult<T>, ChangeSet, Option<FinalStatus>) {
         match self.changes {
-            Changes::Nothing => (
-                self.answer,
-                ChangeSet::unguarded(
-                    record
-                        .map(Write::CompleteIdempotencyKey)
-                        .into_iter()
-                        .collect(),
-                ),
-                None,
-            ),
+            Changes::Nothing => {
+                let mut set = ChangeSet::unguarded(vec![]);
+                set.claim = claim;
+                (self.answer, set, None)
+            }
             Changes::Set(mut set) => {
-                set.writes.extend(record.map(Write::CompleteIdempotencyKey));
+                set.claim = claim;
                 (self.answer, set, None)
             }
             Changes::Execution(mut changes) => {
-                changes.idempotency = record;
+                changes.claim = claim;
                 let finished = changes.finished;
                 (self.answer, changes.into_change_set(), finished)
             }
@@ -107,23 +103,23 @@ impl<T> Staged<T> {
     }
 }
 
-/// Stages and applies, staging again while the writer refuses. `record` gives the answer
-/// to store with the changes when the request came with an `Idempotency-Key`.
+/// Stages and applies, staging again while the writer refuses. `claim` gives the record
+/// (with the answer) that takes the request's `Idempotency-Key` in the same commit.
 pub async fn commit<T, Fut>(
     state: &AppState,
     mut stage: impl FnMut() -> Fut,
-    record: impl Fn(&T) -> Option<IdempotencyRecord>,
-) -> ApiResult<T>
+    claim: impl Fn(&T) -> Option<idempotency_key::Model>,
+) -> ServiceResult<T>
 where
-    Fut: Future<Output = ApiResult<Staged<T>>>,
+    Fut: Future<Output = ServiceResult<Staged<T>>>,
 {
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             state.writer.metrics().retries.inc();
         }
         let staged = stage().await?;
-        let record = staged.answer.as_ref().ok().and_then(&record);
-        let (answer, changes, finished) = staged.into_parts(record);
+        let claim = staged.answer.as_ref().ok().and_then(&claim);
+        let (answer, changes, finished) = staged.into_parts(claim);
         match state.writer.apply(changes).await? {
             Applied::Committed => {
                 if let Some((status, reason)) = finished {
@@ -134,7 +130,7 @@ where
             Applied::Refused => continue,
         }
     }
-    Err(ApiError::Conflict {
+    Err(ServiceError::Conflict {
         problem: "concurrent-modification",
         detail: "the resource kept changing while this request was applied; retry it".into(),
     })

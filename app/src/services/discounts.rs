@@ -9,16 +9,15 @@ use domain::{Kind, Scope};
 use serde_json::Value;
 
 use crate::engine::pricing::{self, PricingOutcome};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::metadata as metadata_rows;
-use crate::services::published;
 use crate::state::AppState;
 
 /// The order map the scripts see is an object whose `amount_minor` is a non-negative
 /// integer; `pointer` locates the map in the request.
-pub fn require_order_map(order: &Value, pointer: &str) -> ApiResult<()> {
+pub fn require_order_map(order: &Value, pointer: &str) -> ServiceResult<()> {
     if !order.is_object() {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             pointer,
             "must be an object: the order map the scripts see",
         ));
@@ -27,7 +26,7 @@ pub fn require_order_map(order: &Value, pointer: &str) -> ApiResult<()> {
         .as_u64()
         .is_none_or(|a| i64::try_from(a).is_err())
     {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             &format!("{pointer}/amount_minor"),
             "amount_minor must be a non-negative integer (minor units)",
         ));
@@ -40,9 +39,9 @@ pub async fn run_discount(
     state: &AppState,
     script: CompiledScript,
     order: Value,
-) -> ApiResult<Evaluation<DiscountOutput>> {
+) -> ServiceResult<Evaluation<DiscountOutput>> {
     let evaluation = state
-        .functions
+        .scripts
         .run(move |runtime| runtime.run_discount(&script, &order))
         .await?;
     observe(state, &evaluation);
@@ -56,13 +55,13 @@ pub async fn evaluate(
     scope: &Scope,
     table: Arc<CompiledRoutingTable>,
     order: Value,
-) -> ApiResult<PricingOutcome> {
+) -> ServiceResult<PricingOutcome> {
     let newest =
         metadata_rows::published_versions(&state.db, &scope.key(), Kind::DiscountFunction.as_str())
             .await?;
-    let functions = published::functions(state, scope, &newest).await?;
+    let functions = state.published.functions(scope, &newest).await?;
     let outcome = state
-        .functions
+        .scripts
         .run(move |runtime| pricing::price(runtime, &table, &order, &functions))
         .await?;
     if let pricing::Pricing::Priced { evaluation, .. } = &outcome.pricing {

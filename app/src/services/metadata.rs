@@ -6,14 +6,14 @@ use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::persistence;
 use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
 use crate::persistence::metadata::{self, Address};
 use crate::persistence::writer::Applied;
+use crate::scripts::Scripts;
 use crate::services::commit::{Staged, commit};
-use crate::services::functions::Functions;
 use crate::state::AppState;
 
 /// A document's full address, parsed.
@@ -33,8 +33,8 @@ impl DocumentRef {
         }
     }
 
-    pub fn not_found(&self) -> ApiError {
-        ApiError::NotFound(format!("no {} document named '{}'", self.kind, self.name))
+    pub fn not_found(&self) -> ServiceError {
+        ServiceError::NotFound(format!("no {} document named '{}'", self.kind, self.name))
     }
 }
 
@@ -54,13 +54,8 @@ pub fn if_match_holds(if_match: Option<&str>, current: Option<&metadata_document
         .any(|tag| tag == "*" || tag == current)
 }
 
-pub fn parse_body(text: &str) -> ApiResult<Value> {
-    serde_json::from_str(text)
-        .map_err(|e| ApiError::internal(format!("stored JSON is corrupt: {e}")))
-}
-
-fn stale() -> ApiError {
-    ApiError::Conflict {
+fn stale() -> ServiceError {
+    ServiceError::Conflict {
         problem: "concurrent-modification",
         detail: "the document changed while this request was applied; read it again and retry"
             .into(),
@@ -70,7 +65,7 @@ fn stale() -> ApiError {
 pub async fn find(
     db: &DatabaseConnection,
     at: &DocumentRef,
-) -> ApiResult<metadata_document::Model> {
+) -> ServiceResult<metadata_document::Model> {
     let scope_key = at.scope.key();
     metadata::find(db, at.with_scope_key(&scope_key))
         .await?
@@ -85,15 +80,15 @@ pub async fn save_draft(
     body: &Value,
     if_match: Option<&str>,
     actor: &str,
-) -> ApiResult<metadata_document::Model> {
-    domain::schema::validate(at.kind, body).map_err(ApiError::invalid)?;
-    let text = serde_json::to_string(body).map_err(|e| ApiError::internal(e.to_string()))?;
+) -> ServiceResult<metadata_document::Model> {
+    domain::schema::validate(at.kind, body).map_err(ServiceError::invalid)?;
+    let text = serde_json::to_string(body).map_err(|e| ServiceError::internal(e.to_string()))?;
     let scope_key = at.scope.key();
     let address = at.with_scope_key(&scope_key);
     let stage = || async {
         let existing = metadata::find(&state.db, address).await?;
         if !if_match_holds(if_match, existing.as_ref()) {
-            return Err(ApiError::PreconditionFailed);
+            return Err(ServiceError::StaleRevision);
         }
         let now = persistence::now();
         let guard = match &existing {
@@ -131,7 +126,7 @@ pub async fn save_draft(
     commit(state, stage, |_| None).await?;
     metadata::find(&state.db, address)
         .await?
-        .ok_or_else(|| ApiError::internal("a saved draft is gone"))
+        .ok_or_else(|| ServiceError::internal("a saved draft is gone"))
 }
 
 fn audit_row(
@@ -160,7 +155,7 @@ fn audit_row(
 async fn published_context(
     db: &impl ConnectionTrait,
     scope: &Scope,
-) -> ApiResult<PublishedContext> {
+) -> ServiceResult<PublishedContext> {
     let platform = Scope::Platform.key();
     let scope_key = scope.key();
     let combination = Address {
@@ -170,8 +165,10 @@ async fn published_context(
     };
     let enabled_methods = match metadata::published_body(db, combination).await? {
         Some((_, body)) => {
-            let combination: PaymentCombination = domain::documents::parse(&parse_body(&body)?)
-                .map_err(|_| ApiError::internal("published payment combination does not parse"))?;
+            let combination: PaymentCombination = domain::documents::parse(
+                &crate::persistence::stored_json(&body)?,
+            )
+            .map_err(|_| ServiceError::internal("published payment combination does not parse"))?;
             combination.methods.into_iter().map(|m| m.method).collect()
         }
         None => vec![],
@@ -188,26 +185,26 @@ async fn published_context(
 /// checks. Runs on the function pool: a discount function's test cases run scripts.
 pub async fn problems(
     db: &DatabaseConnection,
-    functions: &Functions,
+    scripts: &Scripts,
     at: &DocumentRef,
     body: Value,
-) -> ApiResult<Vec<Violation>> {
+) -> ServiceResult<Vec<Violation>> {
     let context = published_context(db, &at.scope).await?;
     let kind = at.kind;
     let name = at.name.to_string();
-    Ok(functions
+    Ok(scripts
         .run(move |runtime| check_publishable(kind, &name, &body, &context, runtime))
         .await?
         .err()
         .unwrap_or_default())
 }
 
-async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ApiResult<()> {
-    let problems = problems(&state.db, &state.functions, at, body).await?;
+async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ServiceResult<()> {
+    let problems = problems(&state.db, &state.scripts, at, body).await?;
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid(problems))
+        Err(ServiceError::invalid(problems))
     }
 }
 
@@ -218,22 +215,25 @@ pub async fn publish(
     at: &DocumentRef,
     if_match: Option<&str>,
     actor: &str,
-) -> ApiResult<i32> {
+) -> ServiceResult<i32> {
     let scope_key = at.scope.key();
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
     if !if_match_holds(if_match, Some(&document)) {
-        return Err(ApiError::PreconditionFailed);
+        return Err(ServiceError::StaleRevision);
     }
-    let draft_text = document.draft.clone().ok_or_else(|| ApiError::Conflict {
-        problem: "no-draft",
-        detail: format!(
-            "{} '{}' has no draft to publish; save one with PUT .../draft first",
-            at.kind, at.name
-        ),
-    })?;
-    check(state, at, parse_body(&draft_text)?).await?;
+    let draft_text = document
+        .draft
+        .clone()
+        .ok_or_else(|| ServiceError::Conflict {
+            problem: "no-draft",
+            detail: format!(
+                "{} '{}' has no draft to publish; save one with PUT .../draft first",
+                at.kind, at.name
+            ),
+        })?;
+    check(state, at, crate::persistence::stored_json(&draft_text)?).await?;
     publish_version(state, at, &scope_key, &document, draft_text, actor, None).await
 }
 
@@ -246,7 +246,7 @@ async fn publish_version(
     body: String,
     actor: &str,
     rolled_back_from: Option<i32>,
-) -> ApiResult<i32> {
+) -> ServiceResult<i32> {
     let version = document.published_version.unwrap_or(0) + 1;
     let now = persistence::now();
     let (action, consume_draft) = match rolled_back_from {
@@ -284,7 +284,12 @@ async fn publish_version(
 }
 
 /// Publishes an older version's body again, as a new version. The draft is left alone.
-pub async fn rollback(state: &AppState, at: &DocumentRef, to: i32, actor: &str) -> ApiResult<i32> {
+pub async fn rollback(
+    state: &AppState,
+    at: &DocumentRef,
+    to: i32,
+    actor: &str,
+) -> ServiceResult<i32> {
     let scope_key = at.scope.key();
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
@@ -292,13 +297,13 @@ pub async fn rollback(state: &AppState, at: &DocumentRef, to: i32, actor: &str) 
     let target = metadata::find_version(&state.db, document.id, to)
         .await?
         .ok_or_else(|| {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 "/version",
                 format!("{} '{}' has no version {to}", at.kind, at.name),
             )
         })?;
     // The old body must pass today's checks: what it refers to may have changed since.
-    check(state, at, parse_body(&target.body)?).await?;
+    check(state, at, crate::persistence::stored_json(&target.body)?).await?;
     publish_version(
         state,
         at,
@@ -316,10 +321,10 @@ pub async fn version_body(
     db: &DatabaseConnection,
     document_id: i64,
     version: i32,
-) -> ApiResult<Option<(persistence::entities::metadata_version::Model, Value)>> {
+) -> ServiceResult<Option<(persistence::entities::metadata_version::Model, Value)>> {
     match metadata::find_version(db, document_id, version).await? {
         Some(row) => {
-            let body = parse_body(&row.body)?;
+            let body = crate::persistence::stored_json(&row.body)?;
             Ok(Some((row, body)))
         }
         None => Ok(None),

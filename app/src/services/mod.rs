@@ -3,10 +3,9 @@
 
 pub mod commit;
 pub mod discounts;
-pub mod functions;
+pub mod idempotency;
 pub mod merchants;
 pub mod metadata;
 pub mod orders;
-pub mod published;
 pub mod seed;
 pub mod timers;

@@ -4,7 +4,6 @@
 
 use domain::documents::checkout_page::CheckoutPage;
 use domain::documents::payment_combination::PaymentCombination;
-use domain::documents::payment_method::PaymentMethod;
 use domain::lifecycle::{OrderStatus, TaskState};
 use domain::workflow::Event;
 use domain::{Kind, MerchantId, Scope};
@@ -13,11 +12,13 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{self, Execution, Pinned, PinnedDocument};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::entities::order;
 use crate::persistence::{executions, orders};
+use crate::published::{
+    OfferedMethod, ROUTING_TABLE, Snapshot, methods_from_input, offered_methods,
+};
 use crate::services::commit::Staged;
-use crate::services::published::{ROUTING_TABLE, Snapshot};
 use crate::state::AppState;
 
 /// The name of the documents an order resolves: every merchant has one of each.
@@ -50,29 +51,19 @@ pub struct NewOrder {
     pub fingerprint: String,
 }
 
-/// A payment method as the storefront shows it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct OfferedMethod {
-    #[schema(example = "alipay")]
-    pub code: String,
-    #[schema(example = "Alipay")]
-    pub label: String,
-    pub icon: Option<String>,
-}
-
 pub fn fingerprint(value: &Value) -> String {
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
 }
 
 /// The sum of the items, refusing overflow.
-pub fn total(items: &[Item]) -> ApiResult<i64> {
+pub fn total(items: &[Item]) -> ServiceResult<i64> {
     items.iter().enumerate().try_fold(0i64, |sum, (i, item)| {
         item.quantity
             .checked_mul(item.unit_price_minor)
             .and_then(|line| sum.checked_add(line))
             .filter(|total| *total <= MAX_AMOUNT_MINOR)
             .ok_or_else(|| {
-                ApiError::invalid_field(&format!("/items/{i}"), "the order total is too large")
+                ServiceError::invalid_field(&format!("/items/{i}"), "the order total is too large")
             })
     })
 }
@@ -86,51 +77,20 @@ pub enum Created {
     Existing(order::Model, Vec<OfferedMethod>),
 }
 
-fn not_configured(what: &str) -> ApiError {
-    ApiError::Conflict {
+fn not_configured(what: &str) -> ServiceError {
+    ServiceError::Conflict {
         problem: "merchant-not-configured",
         detail: format!("the merchant has no published {what}; publish one before taking orders"),
     }
 }
 
-/// The merchant's enabled methods that accept `amount`, in display order, with their labels.
-pub async fn offered_methods(
-    state: &AppState,
-    snapshot: &Snapshot,
-    combination: &PaymentCombination,
-    amount: Option<i64>,
-) -> ApiResult<Vec<OfferedMethod>> {
-    let platform = Scope::Platform.key();
-    let mut offered = Vec::new();
-    for enabled in &combination.methods {
-        if let Some(amount) = amount
-            && (enabled.min_amount_minor.is_some_and(|min| amount < min)
-                || enabled.max_amount_minor.is_some_and(|max| amount > max))
-        {
-            continue;
-        }
-        let catalog: Option<(i32, PaymentMethod)> = snapshot
-            .body(state, &platform, Kind::PaymentMethod, &enabled.method)
-            .await?;
-        let catalog = catalog.map(|(_, m)| m);
-        let label = enabled
-            .label
-            .clone()
-            .or_else(|| catalog.as_ref().and_then(|m| m.names.get("en").cloned()))
-            .unwrap_or_else(|| enabled.method.clone());
-        offered.push(OfferedMethod {
-            code: enabled.method.clone(),
-            label,
-            icon: catalog.and_then(|m| m.icon),
-        });
-    }
-    Ok(offered)
-}
-
 /// The published documents an order of `merchant` may use: its own and the platform's.
-async fn snapshot(state: &AppState, merchant: &MerchantId) -> ApiResult<(Snapshot, String)> {
+async fn snapshot(state: &AppState, merchant: &MerchantId) -> ServiceResult<(Snapshot, String)> {
     let merchant_key = Scope::Merchant(merchant.clone()).key();
-    let snapshot = Snapshot::load(state, &[Scope::Platform.key(), merchant_key.clone()]).await?;
+    let snapshot = state
+        .published
+        .snapshot(&[Scope::Platform.key(), merchant_key.clone()])
+        .await?;
     Ok((snapshot, merchant_key))
 }
 
@@ -144,16 +104,21 @@ pub struct ResolvedCheckout {
 pub async fn resolve_checkout(
     state: &AppState,
     merchant: &MerchantId,
-) -> ApiResult<ResolvedCheckout> {
+) -> ServiceResult<ResolvedCheckout> {
     let (snapshot, merchant_key) = snapshot(state, merchant).await?;
     let combination = snapshot
-        .body(state, &merchant_key, Kind::PaymentCombination, DEFAULT)
+        .body(
+            &state.published,
+            &merchant_key,
+            Kind::PaymentCombination,
+            DEFAULT,
+        )
         .await?
         .ok_or_else(|| not_configured("payment-combination 'default'"))?;
     let page: Option<(i32, Value)> = snapshot
-        .body(state, &merchant_key, Kind::CheckoutPage, DEFAULT)
+        .body(&state.published, &merchant_key, Kind::CheckoutPage, DEFAULT)
         .await?;
-    let methods = offered_methods(state, &snapshot, &combination.1, None).await?;
+    let methods = offered_methods(&state.published, &snapshot, &combination.1, None).await?;
     Ok(ResolvedCheckout {
         page,
         combination,
@@ -164,7 +129,7 @@ pub async fn resolve_checkout(
 /// Starts an order: resolves and pins the merchant's metadata, validates the order against
 /// the checkout page, and runs the flow up to its first wait. An `order_num` that exists
 /// already answers with that order (or a conflict), changing nothing.
-pub async fn stage_create(state: &AppState, new: &NewOrder) -> ApiResult<Staged<Created>> {
+pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Staged<Created>> {
     let amount = total(&new.items)?;
     if let Some(order_num) = &new.order_num
         && let Some(existing) =
@@ -187,23 +152,28 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ApiResult<Staged<
         ),
     };
     let (combination_version, combination): (i32, PaymentCombination) = snapshot
-        .body(state, &merchant_key, Kind::PaymentCombination, DEFAULT)
+        .body(
+            &state.published,
+            &merchant_key,
+            Kind::PaymentCombination,
+            DEFAULT,
+        )
         .await?
         .ok_or_else(|| not_configured("payment-combination 'default'"))?;
     let page: Option<(i32, CheckoutPage)> = snapshot
-        .body(state, &merchant_key, Kind::CheckoutPage, DEFAULT)
+        .body(&state.published, &merchant_key, Kind::CheckoutPage, DEFAULT)
         .await?;
     if let Some((_, page)) = &page {
         let violations = page.validate_order(&new.address, &new.fields);
         if !violations.is_empty() {
-            return Err(ApiError::invalid(violations));
+            return Err(ServiceError::invalid(violations));
         }
     }
     let routing_table = snapshot.version(&merchant_key, Kind::RoutingTable, ROUTING_TABLE);
     let functions = snapshot.versions_of(&merchant_key, Kind::DiscountFunction);
-    let methods = offered_methods(state, &snapshot, &combination, Some(amount)).await?;
+    let methods = offered_methods(&state.published, &snapshot, &combination, Some(amount)).await?;
     if methods.is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             "/items",
             "no payment method of the merchant accepts an order of this amount",
         ));
@@ -228,7 +198,8 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ApiResult<Staged<
     let flow = engine::pinned_flow(state, new.merchant.as_str(), &pinned.flow).await?;
     let now = crate::persistence::now();
     let id = uuid::Uuid::now_v7().to_string();
-    let items = serde_json::to_value(&new.items).map_err(|e| ApiError::internal(e.to_string()))?;
+    let items =
+        serde_json::to_value(&new.items).map_err(|e| ServiceError::internal(e.to_string()))?;
     let input = json!({
         "order_id": id,
         "merchant_id": new.merchant.as_str(),
@@ -273,12 +244,12 @@ async fn same_order(
     state: &AppState,
     existing: order::Model,
     fingerprint: &str,
-) -> ApiResult<Created> {
+) -> ServiceResult<Created> {
     if existing.request_fingerprint == fingerprint {
         let methods = order_methods(state, &existing.id).await?;
         Ok(Created::Existing(existing, methods))
     } else {
-        Err(ApiError::Conflict {
+        Err(ServiceError::Conflict {
             problem: "order-num-conflict",
             detail: format!(
                 "order_num '{}' already names a different order ({})",
@@ -290,29 +261,23 @@ async fn same_order(
 }
 
 /// The methods an order offers (pinned in its execution input at start).
-pub async fn order_methods(state: &AppState, order_id: &str) -> ApiResult<Vec<OfferedMethod>> {
+pub async fn order_methods(state: &AppState, order_id: &str) -> ServiceResult<Vec<OfferedMethod>> {
     let execution = executions::find(&state.db, order_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("order {order_id} has no execution")))?;
+        .ok_or_else(|| ServiceError::internal(format!("order {order_id} has no execution")))?;
     let execution_state: domain::workflow::ExecutionState = serde_json::from_str(&execution.state)
-        .map_err(|e| ApiError::internal(format!("execution state: {e}")))?;
+        .map_err(|e| ServiceError::internal(format!("execution state: {e}")))?;
     methods_from_input(&execution_state.input)
 }
 
-/// The methods an order offers, as pinned in its execution's input at start.
-pub fn methods_from_input(input: &Value) -> ApiResult<Vec<OfferedMethod>> {
-    serde_json::from_value(input["payment_methods"].clone())
-        .map_err(|e| ApiError::internal(format!("execution input: {e}")))
-}
-
 /// The conflict a callback on a task that is no longer waiting meets, by the task's state.
-pub fn task_conflict(state: Option<TaskState>) -> ApiError {
+pub fn task_conflict(state: Option<TaskState>) -> ServiceError {
     match state {
-        Some(TaskState::TimedOut) => ApiError::Conflict {
+        Some(TaskState::TimedOut) => ServiceError::Conflict {
             problem: "task-timed-out",
             detail: "the task timed out before this callback".into(),
         },
-        _ => ApiError::Conflict {
+        _ => ServiceError::Conflict {
             problem: "task-already-completed",
             detail: "the task was already completed".into(),
         },
@@ -320,7 +285,7 @@ pub fn task_conflict(state: Option<TaskState>) -> ApiError {
 }
 
 /// The conflict for `token`, whose task the execution no longer waits on.
-async fn stored_task_conflict(state: &AppState, token: &str) -> ApiResult<ApiError> {
+async fn stored_task_conflict(state: &AppState, token: &str) -> ServiceResult<ServiceError> {
     let task = executions::find_task(&state.db, token).await?;
     Ok(task_conflict(
         task.and_then(|t| t.state.parse::<TaskState>().ok()),
@@ -328,10 +293,10 @@ async fn stored_task_conflict(state: &AppState, token: &str) -> ApiResult<ApiErr
 }
 
 /// Loads an order's execution; a 404 when there is none.
-async fn load(state: &AppState, order_id: &str) -> ApiResult<Execution> {
+async fn load(state: &AppState, order_id: &str) -> ServiceResult<Execution> {
     Execution::load(state, order_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {order_id} not found")))
+        .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))
 }
 
 /// Pays an order awaiting payment: completes its payment task and runs the flow on to its
@@ -343,12 +308,12 @@ pub async fn stage_pay(
     order_id: &str,
     method: &str,
     callback_token: Option<&str>,
-    authorize: impl Fn(&order::Model) -> ApiResult<()>,
-) -> ApiResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
+    authorize: impl Fn(&order::Model) -> ServiceResult<()>,
+) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     let mut execution = load(state, order_id).await?;
     authorize(execution.order())?;
     if execution.status() != OrderStatus::AwaitingPayment {
-        return Err(ApiError::Conflict {
+        return Err(ServiceError::Conflict {
             problem: "order-not-awaiting-payment",
             detail: format!(
                 "the order is {}; only an order awaiting payment can be paid",
@@ -359,7 +324,7 @@ pub async fn stage_pay(
     let offered = execution.offered_methods()?;
     if !offered.iter().any(|m| m.code == method) {
         let codes: Vec<&str> = offered.iter().map(|m| m.code.as_str()).collect();
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             "/payment_method",
             format!(
                 "'{method}' is not offered for this order; choose one of: {}",
@@ -369,7 +334,7 @@ pub async fn stage_pay(
     }
     let token = execution
         .awaited_payment()
-        .ok_or_else(|| ApiError::Conflict {
+        .ok_or_else(|| ServiceError::Conflict {
             problem: "order-not-awaiting-payment",
             detail: "the order's flow is not waiting for a payment".into(),
         })?
@@ -402,7 +367,7 @@ async fn time_out_late_callback<T>(
     state: &AppState,
     mut execution: Execution,
     token: &str,
-) -> ApiResult<Staged<T>> {
+) -> ServiceResult<Staged<T>> {
     execution.settle_task(token, TaskState::TimedOut);
     let execution = engine::advance(state, execution, Event::TaskTimedOut).await?;
     Ok(Staged::refused(
@@ -424,7 +389,7 @@ pub async fn stage_task_result(
     execution_id: &str,
     token: &str,
     result: TaskResult,
-) -> ApiResult<Staged<order::Model>> {
+) -> ServiceResult<Staged<order::Model>> {
     let mut execution = load(state, execution_id).await?;
     if execution.is_overdue(token) {
         return time_out_late_callback(state, execution, token).await;
@@ -450,7 +415,7 @@ pub async fn stage_heartbeat(
     state: &AppState,
     execution_id: &str,
     token: &str,
-) -> ApiResult<Staged<order::Model>> {
+) -> ServiceResult<Staged<order::Model>> {
     let mut execution = load(state, execution_id).await?;
     if execution.is_overdue(token) {
         return time_out_late_callback(state, execution, token).await;
@@ -466,18 +431,18 @@ pub async fn stage_heartbeat(
 pub async fn stage_cancel(
     state: &AppState,
     order_id: &str,
-    authorize: impl Fn(&order::Model) -> ApiResult<()>,
-) -> ApiResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
+    authorize: impl Fn(&order::Model) -> ServiceResult<()>,
+) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     let mut execution = load(state, order_id).await?;
     authorize(execution.order())?;
     if execution.status().is_final() {
-        return Err(ApiError::Conflict {
+        return Err(ServiceError::Conflict {
             problem: "order-final",
             detail: format!("the order is already {}", execution.status()),
         });
     }
     if execution.is_final() {
-        return Err(ApiError::Conflict {
+        return Err(ServiceError::Conflict {
             problem: "order-final",
             detail: "the order's flow has already ended".into(),
         });

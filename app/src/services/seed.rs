@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::persistence::{merchants as merchant_rows, metadata as metadata_rows};
 use crate::services::merchants;
 use crate::services::metadata::{self, DocumentRef};
@@ -49,9 +49,9 @@ impl SeedError {
         }
     }
 
-    fn from_api(file: &str, error: ApiError) -> Self {
+    fn from_api(file: &str, error: ServiceError) -> Self {
         let message = match error {
-            ApiError::Unprocessable { errors, .. } => errors
+            ServiceError::Invalid { errors, .. } => errors
                 .iter()
                 .map(|v| {
                     format!(
@@ -169,7 +169,7 @@ async fn load_documents(
             };
             match metadata::find(&state.db, &at).await {
                 Ok(existing) if existing.published_version.is_some() => continue,
-                Ok(_) | Err(ApiError::NotFound(_)) => {}
+                Ok(_) | Err(ServiceError::NotFound(_)) => {}
                 Err(e) => return Err(SeedError::from_api(&file_name, e)),
             }
             metadata::save_draft(state, &at, &body, None, SEED_ACTOR)

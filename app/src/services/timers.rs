@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::engine::{self, Execution};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::{ChangeSet, LeasedTimer, TimerDeletion, TimerLease, Write};
 use crate::persistence::executions;
 use crate::services::commit::{Staged, commit};
@@ -52,7 +52,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Leases up to `limit` due timers and fires them; returns how many were leased.
-pub async fn fire_due_timers(state: &AppState, limit: u64) -> ApiResult<usize> {
+pub async fn fire_due_timers(state: &AppState, limit: u64) -> ServiceResult<usize> {
     let now = crate::persistence::now();
     let leased = state
         .writer
@@ -90,11 +90,11 @@ pub async fn fire_due_timers(state: &AppState, limit: u64) -> ApiResult<usize> {
     Ok(count)
 }
 
-async fn fire(state: &AppState, timer: &LeasedTimer) -> ApiResult<()> {
+async fn fire(state: &AppState, timer: &LeasedTimer) -> ServiceResult<()> {
     let purpose: TimerPurpose = timer
         .purpose
         .parse()
-        .map_err(|e: domain::lifecycle::UnknownName| ApiError::internal(e.to_string()))?;
+        .map_err(|e: domain::lifecycle::UnknownName| ServiceError::internal(e.to_string()))?;
     commit(state, || stage_fire(state, timer, purpose), |_| None).await
 }
 
@@ -112,7 +112,7 @@ async fn stage_fire(
     state: &AppState,
     timer: &LeasedTimer,
     purpose: TimerPurpose,
-) -> ApiResult<Staged<()>> {
+) -> ServiceResult<Staged<()>> {
     let Some(mut execution) = Execution::load(state, &timer.execution_id).await? else {
         return Ok(discard(timer));
     };

@@ -74,7 +74,7 @@ on_both_databases! {
             "the 503 must come from the writer, before the request timeout; took {waited:?}"
         );
         // Not ready while writes cannot commit, and it says so at once. (On PostgreSQL only
-        // `orders` is locked: other writes, such as the key's release, commit, and the
+        // `orders` is locked: other writes commit, and the
         // instance is rightly ready.)
         if app.backend == Backend::Sqlite {
             let probed = Instant::now();

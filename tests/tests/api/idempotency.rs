@@ -213,9 +213,42 @@ on_both_databases! {
         assert_eq!(order_ids(&app).await.len(), 2);
     }
 
-    async fn a_key_still_in_flight_is_a_conflict_and_an_abandoned_one_is_taken_over(app: TestApp) {
-        // A request with this key is being processed (or its process died): the claim it
-        // made before acting is all there is. Staged by writing the claim's row directly.
+    async fn concurrent_requests_with_one_key_act_once_and_all_get_its_answer(app: TestApp) {
+        // No request waits on another's claim: all stage, one commits with the key, and the
+        // others, refused, replay its answer. None is told to retry later.
+        let body = order_body("haidilao");
+        let before = order_ids(&app).await.len();
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let request = app
+                    .admin_request(Method::POST, ORDERS)
+                    .header("Idempotency-Key", "raced-key")
+                    .json(&body);
+                tokio::spawn(tests::execute(request))
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for racer in racers {
+            answers.push(racer.await.expect("a racing request"));
+        }
+        for answer in &answers {
+            answer.assert_status(201);
+        }
+        let fresh: Vec<_> = answers
+            .iter()
+            .filter(|a| a.header("idempotent-replayed").is_none())
+            .collect();
+        assert_eq!(fresh.len(), 1, "exactly one request acts");
+        for answer in &answers {
+            assert_eq!(answer.body, fresh[0].body, "every answer is the one that committed");
+        }
+        assert_eq!(order_ids(&app).await.len(), before + 1, "one order, not eight");
+    }
+
+    async fn a_claim_left_by_an_earlier_version_counts_until_it_is_abandoned(app: TestApp) {
+        // Earlier versions claimed a key as `in_flight` before acting, and completed it
+        // after. Such a claim may still belong to a running request of an old instance, so
+        // it stays a conflict for two minutes, then is cleared. Staged by writing the row.
         let body = order_body("haidilao");
         let db = sea_orm::Database::connect(app.database_url()).await.expect("connect");
         let claim = |key: &str, age_seconds: i64| app::persistence::entities::idempotency_key::Model {
@@ -241,7 +274,7 @@ on_both_databases! {
             .assert_problem(409, "idempotency-key-in-flight");
         assert_eq!(order_ids(&app).await, before, "a conflict must not act");
 
-        // Older than two minutes: the first request is taken to have died before it wrote
+        // Older than two minutes: its request is taken to have died before it wrote
         // anything (its answer would have committed with its write), so a retry acts.
         stage(claim("dead-key", 180)).await.expect("stage claim");
         let taken_over = create_with_key(&app, tests::ADMIN_KEY, "dead-key", &body).await;

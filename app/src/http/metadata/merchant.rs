@@ -11,11 +11,11 @@ use super::views::{
     AuditEntry, CheckResult, Document, DocumentSummary, Published, RollbackRequest, Version,
     VersionSummary,
 };
-use crate::error::ApiResult;
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
 use crate::http::extract::{Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
+use crate::http::problem::ApiResult;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,7 +50,7 @@ const PROBLEM: &str = "application/problem+json";
     responses(
         (status = 200, description = "Saved", body = Document, headers(("ETag" = String, description = "The new ETag"))),
         AuthErrors, BodyErrors, NotFoundError,
-        (status = 412, description = "If-Match names a stale ETag", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn merchant_save_draft(
     State(state): State<AppState>,
@@ -113,9 +113,9 @@ async fn merchant_list_documents(
     responses(
         (status = 201, description = "Published", body = Published),
         AuthErrors, NotFoundError, ParameterError,
-        (status = 409, description = "There is no draft to publish", body = crate::error::Problem, content_type = PROBLEM),
-        (status = 412, description = "If-Match names a stale ETag", body = crate::error::Problem, content_type = PROBLEM),
-        (status = 422, description = "The draft fails the checks; every problem is listed", body = crate::error::Problem, content_type = PROBLEM),
+        (status = 409, description = "There is no draft to publish", body = crate::http::problem::Problem, content_type = PROBLEM),
+        (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
+        (status = 422, description = "The draft fails the checks; every problem is listed", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn merchant_publish(
     State(state): State<AppState>,

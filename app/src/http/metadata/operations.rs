@@ -10,14 +10,15 @@ use super::views::{
     AuditEntry, CheckResult, Document, DocumentSummary, Published, RollbackRequest, Version,
     VersionSummary,
 };
-use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Principal;
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::schemas::parse_kind;
 use crate::persistence::entities::metadata_document;
+use crate::persistence::stored_json;
 use crate::persistence::{audit, metadata as rows};
-use crate::services::metadata::{self, DocumentRef, etag, parse_body};
+use crate::services::metadata::{self, DocumentRef, etag};
 use crate::state::AppState;
 
 /// Path parameters of a document; `merchant_id` is absent at platform scope.
@@ -75,7 +76,7 @@ fn kind_in_scope(raw: &str, scope: &Scope) -> ApiResult<Kind> {
     if kind.allowed_in(scope) {
         Ok(kind)
     } else {
-        Err(ApiError::NotFound(format!(
+        Err(ApiError::not_found(format!(
             "{kind} documents live at {} scope, not here",
             kind.scopes_description()
         )))
@@ -122,7 +123,7 @@ async fn document_response(
             .map(|(_, body)| body),
         None => None,
     };
-    let draft = row.draft.as_deref().map(parse_body).transpose()?;
+    let draft = row.draft.as_deref().map(stored_json).transpose()?;
     let tag = etag(row.revision);
     let document = Document {
         kind: at.kind.to_string(),
@@ -213,7 +214,7 @@ pub async fn check(
     body: Value,
 ) -> ApiResult<axum::Json<CheckResult>> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let problems = metadata::problems(&state.db, &state.functions, &at, body).await?;
+    let problems = metadata::problems(&state.db, &state.scripts, &at, body).await?;
     Ok(axum::Json(CheckResult {
         publishable: problems.is_empty(),
         problems: problems.into_iter().map(Into::into).collect(),
@@ -271,7 +272,7 @@ pub async fn get_version(
     let (row, body) = metadata::version_body(&state.db, document.id, path.version)
         .await?
         .ok_or_else(|| {
-            ApiError::NotFound(format!(
+            ApiError::not_found(format!(
                 "{} '{}' has no version {}",
                 at.kind, at.name, path.version
             ))

@@ -110,5 +110,5 @@ pub struct CheckResult {
     /// Every problem, each at a JSON pointer into the document: the kind's schema
     /// violations or, when the schema holds, what the cross-document checks found (unknown
     /// methods, shadowed rules, failing test cases).
-    pub problems: Vec<crate::error::ProblemViolation>,
+    pub problems: Vec<crate::http::problem::ProblemViolation>,
 }

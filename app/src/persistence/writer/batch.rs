@@ -1,12 +1,14 @@
-//! What a batch asks of the database, whichever drives it: the guards in submission order,
-//! then the writes of the change sets whose guard held, then the timer leases; and how each
-//! submitter is answered.
+//! What a batch asks of the database, whichever drives it: the idempotency claims, then the
+//! guards of the change sets whose claim held, in submission order, then the release of the
+//! claims whose guard refused, then the writes of the change sets not refused, then the
+//! timer leases; and how each submitter is answered.
 
 use sea_orm::{DbBackend, Statement};
 
 use super::{Applied, Work, WriteError};
 use crate::persistence::changes::{
-    GuardStatement, LeasedTimer, guard_statements, lease_statement, write_statements,
+    GuardStatement, LeasedTimer, Write, claim_statement, guard_statements, lease_statement,
+    write_statements,
 };
 
 pub(super) struct Batch(Vec<Work>);
@@ -26,17 +28,60 @@ impl Batch {
         self.0.len()
     }
 
-    /// The statements of the change sets' guards.
-    pub fn guards(&self, backend: DbBackend) -> Vec<GuardStatement> {
-        let guards = self
-            .0
+    /// The idempotency claims, by position: each must insert one row.
+    pub fn claims(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
+        self.0
             .iter()
             .enumerate()
             .filter_map(|(i, work)| match work {
+                Work::Apply(changes, _) => changes
+                    .claim
+                    .as_ref()
+                    .map(|claim| (i, claim_statement(claim, backend))),
+                Work::Lease(..) => None,
+            })
+            .collect()
+    }
+
+    /// The statements of the guards of the change sets not refused yet.
+    pub fn guards(&self, refused: &[bool], backend: DbBackend) -> Vec<GuardStatement> {
+        let guards = self
+            .0
+            .iter()
+            .zip(refused)
+            .enumerate()
+            .filter(|(_, (_, refused))| !**refused)
+            .filter_map(|(i, (work, _))| match work {
                 Work::Apply(changes, _) => changes.guard.as_deref().map(|guard| (i, guard)),
                 Work::Lease(..) => None,
             });
         guard_statements(guards, backend)
+    }
+
+    /// Removes the claims that held (`claimed`) of change sets their guard then refused.
+    pub fn releases(
+        &self,
+        claimed: &[bool],
+        refused: &[bool],
+        backend: DbBackend,
+    ) -> Vec<Statement> {
+        let releases: Vec<Write> = self
+            .0
+            .iter()
+            .zip(claimed.iter().zip(refused))
+            .filter(|(_, (claimed, refused))| **claimed && **refused)
+            .filter_map(|(work, _)| match work {
+                Work::Apply(changes, _) => changes.claim.as_ref(),
+                Work::Lease(..) => None,
+            })
+            .map(|claim| Write::ReleaseIdempotencyKey {
+                principal: claim.principal.clone(),
+                endpoint: claim.endpoint.clone(),
+                key: claim.key.clone(),
+                created_at: claim.created_at,
+            })
+            .collect();
+        write_statements(&releases, backend)
     }
 
     /// The writes of every change set not refused, merged.

@@ -198,10 +198,10 @@ impl Writer {
         self.submit(Work::Apply(changes, reply), answer).await
     }
 
-    /// Applies a change set that has no guard.
+    /// Applies a change set that has no guard and no claim.
     pub async fn commit(&self, changes: ChangeSet) -> Result<(), WriteError> {
         debug_assert!(
-            changes.guard.is_none(),
+            changes.guard.is_none() && changes.claim.is_none(),
             "a guarded change set may be refused"
         );
         match self.apply(changes).await? {

@@ -90,7 +90,13 @@ async fn apply_or_split(db: &DatabaseConnection, batch: Batch, metrics: &WriterM
 async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, WriteError> {
     let transaction = db.begin().await.map_err(classify)?;
     let mut refused = vec![false; batch.len()];
-    for guard in batch.guards(DbBackend::Postgres) {
+    let mut claimed = vec![false; batch.len()];
+    for (i, statement) in batch.claims(DbBackend::Postgres) {
+        let result = transaction.execute_raw(statement).await.map_err(classify)?;
+        claimed[i] = result.rows_affected() == 1;
+        refused[i] = !claimed[i];
+    }
+    for guard in batch.guards(&refused, DbBackend::Postgres) {
         match guard {
             GuardStatement::Single(i, statement) => {
                 let result = transaction.execute_raw(statement).await.map_err(classify)?;
@@ -113,6 +119,9 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
                 }
             }
         }
+    }
+    for statement in batch.releases(&claimed, &refused, DbBackend::Postgres) {
+        transaction.execute_raw(statement).await.map_err(classify)?;
     }
     for statement in batch.writes(&refused, DbBackend::Postgres) {
         transaction.execute_raw(statement).await.map_err(classify)?;

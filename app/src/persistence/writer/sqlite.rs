@@ -99,7 +99,12 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
     let mut refused = vec![false; batch.len()];
-    for guard in batch.guards(DbBackend::Sqlite) {
+    let mut claimed = vec![false; batch.len()];
+    for (i, statement) in batch.claims(DbBackend::Sqlite) {
+        claimed[i] = execute(&transaction, &statement)? == 1;
+        refused[i] = !claimed[i];
+    }
+    for guard in batch.guards(&refused, DbBackend::Sqlite) {
         match guard {
             GuardStatement::Single(i, statement) => {
                 refused[i] = execute(&transaction, &statement)? != 1;
@@ -123,6 +128,9 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
                 }
             }
         }
+    }
+    for statement in batch.releases(&claimed, &refused, DbBackend::Sqlite) {
+        execute(&transaction, &statement)?;
     }
     for statement in batch.writes(&refused, DbBackend::Sqlite) {
         execute(&transaction, &statement)?;

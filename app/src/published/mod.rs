@@ -1,0 +1,45 @@
+//! What is published, read cheaply: the newest version of every document in a set of scopes
+//! comes from one query; bodies, flows, compiled scripts and routing tables from caches per
+//! published version (versions are immutable, so entries never go stale).
+
+mod compiled;
+mod flows;
+mod methods;
+mod snapshot;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use domain::workflow::Flow;
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+
+pub use compiled::{FunctionVersion, PricingFunctions};
+pub use methods::{OfferedMethod, methods_from_input, offered_methods};
+pub use snapshot::Snapshot;
+
+use crate::scripts::Scripts;
+
+/// The routing table every merchant's workflow consults.
+pub const ROUTING_TABLE: &str = "default";
+
+/// Published metadata: read through here, compiled once per version.
+pub struct Published {
+    db: DatabaseConnection,
+    scripts: Arc<Scripts>,
+    /// Bodies by (document id, version).
+    bodies: Mutex<HashMap<(i64, i32), Arc<Value>>>,
+    /// Flows by (scope key, name, version).
+    flows: Mutex<HashMap<(String, String, i32), Arc<Flow>>>,
+}
+
+impl Published {
+    pub fn new(db: DatabaseConnection, scripts: Arc<Scripts>) -> Self {
+        Self {
+            db,
+            scripts,
+            bodies: Mutex::default(),
+            flows: Mutex::default(),
+        }
+    }
+}

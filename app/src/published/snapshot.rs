@@ -1,0 +1,95 @@
+//! The newest published version of every document of some scopes, at one moment, and the
+//! bodies of published versions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use domain::Kind;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::Published;
+use crate::error::{ServiceError, ServiceResult};
+use crate::persistence::{self, metadata as metadata_rows};
+
+pub struct Snapshot {
+    versions: HashMap<(String, String, String), (i64, i32)>,
+}
+
+impl Published {
+    /// The newest published version of every document in `scopes`: one query.
+    pub async fn snapshot(&self, scopes: &[String]) -> ServiceResult<Snapshot> {
+        let rows = metadata_rows::published_in_scopes(&self.db, scopes).await?;
+        Ok(Snapshot {
+            versions: rows
+                .into_iter()
+                .map(|(scope, kind, name, id, version)| ((scope, kind, name), (id, version)))
+                .collect(),
+        })
+    }
+
+    /// The body of a published version (of document `id`), cached for good.
+    pub(super) async fn version_body(&self, id: i64, version: i32) -> ServiceResult<Arc<Value>> {
+        let cached = self
+            .bodies
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&(id, version)).cloned());
+        if let Some(body) = cached {
+            return Ok(body);
+        }
+        let row = metadata_rows::find_version(&self.db, id, version)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::internal(format!(
+                    "published version {version} of document {id} is gone"
+                ))
+            })?;
+        let body = Arc::new(persistence::stored_json(&row.body)?);
+        if let Ok(mut bodies) = self.bodies.lock() {
+            bodies.insert((id, version), body.clone());
+        }
+        Ok(body)
+    }
+}
+
+impl Snapshot {
+    pub fn version(&self, scope: &str, kind: Kind, name: &str) -> Option<i32> {
+        self.entry(scope, kind, name).map(|(_, version)| version)
+    }
+
+    fn entry(&self, scope: &str, kind: Kind, name: &str) -> Option<(i64, i32)> {
+        self.versions
+            .get(&(scope.to_owned(), kind.as_str().to_owned(), name.to_owned()))
+            .copied()
+    }
+
+    /// The newest version of each published document of a kind in a scope, by name.
+    pub fn versions_of(&self, scope: &str, kind: Kind) -> BTreeMap<String, i32> {
+        self.versions
+            .iter()
+            .filter(|((s, k, _), _)| s == scope && k == kind.as_str())
+            .map(|((_, _, name), (_, version))| (name.clone(), *version))
+            .collect()
+    }
+
+    /// The newest published body of a document, typed.
+    pub async fn body<T: DeserializeOwned>(
+        &self,
+        published: &Published,
+        scope: &str,
+        kind: Kind,
+        name: &str,
+    ) -> ServiceResult<Option<(i32, T)>> {
+        let Some((id, version)) = self.entry(scope, kind, name) else {
+            return Ok(None);
+        };
+        let body = published.version_body(id, version).await?;
+        let parsed = domain::documents::parse(&body).map_err(|_| {
+            ServiceError::internal(format!(
+                "published {kind} '{name}' v{version} does not parse"
+            ))
+        })?;
+        Ok(Some((version, parsed)))
+    }
+}
