@@ -62,19 +62,10 @@ impl ServiceError {
     }
 }
 
+/// A read fails the way a write would: an unreachable database is a 503, not a 500.
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(err: sea_orm::DbErr) -> Self {
-        if matches!(
-            err,
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_)
-        ) {
-            tracing::warn!(error = %err, "the database cannot be reached");
-            return ServiceError::Unavailable;
-        }
-        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
-            return ServiceError::changed_concurrently();
-        }
-        ServiceError::Internal(format!("database: {err}"))
+        WriteError::from(err).into()
     }
 }
 
@@ -82,11 +73,11 @@ impl From<WriteError> for ServiceError {
     fn from(err: WriteError) -> Self {
         match err {
             WriteError::Unavailable(reason) => {
-                tracing::warn!(%reason, "a write was refused: the database cannot take writes");
+                tracing::warn!(%reason, "the database cannot be reached or cannot take writes");
                 ServiceError::Unavailable
             }
             WriteError::StorageFull(reason) => {
-                tracing::error!(%reason, "a write was refused: the database's storage is full");
+                tracing::error!(%reason, "the database's storage is full");
                 ServiceError::StorageFull
             }
             WriteError::Contended(reason) => {
@@ -101,7 +92,7 @@ impl From<WriteError> for ServiceError {
                 tracing::warn!(%reason, "a write broke a constraint");
                 ServiceError::changed_concurrently()
             }
-            WriteError::Failed(reason) => ServiceError::Internal(format!("write: {reason}")),
+            WriteError::Failed(reason) => ServiceError::Internal(format!("database: {reason}")),
         }
     }
 }

@@ -48,9 +48,9 @@ pub enum StartError {
     AdminKey(#[source] crate::error::ServiceError),
 }
 
-/// How often a start tries to migrate, and to seed: instances starting together on an
-/// empty database race to create the same tables and rows, and the one that loses finds
-/// them made when it tries again.
+/// How often a start tries to connect, migrate, and seed: instances starting together on
+/// an empty database race to switch it to WAL (SQLite) and to create the same tables and
+/// rows, and the one that loses finds them made when it tries again.
 const START_ATTEMPTS: u32 = 10;
 const START_RETRY_PAUSE: Duration = Duration::from_millis(300);
 
@@ -73,7 +73,10 @@ async fn retrying<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
 
 /// Connects and brings the schema up to date.
 pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, sea_orm::DbErr> {
-    let db = persistence::connect(&args.database_url, args.sqlite_sync, args.pool_size).await?;
+    let db = retrying("connecting to the database", || {
+        persistence::connect(&args.database_url, args.sqlite_sync, args.pool_size)
+    })
+    .await?;
     retrying("migrating the database", || Migrator::up(&db, None)).await?;
     Ok(db)
 }
@@ -87,12 +90,14 @@ pub async fn build_state(
 ) -> Result<AppState, StartError> {
     let db = open_database(database).await?;
     let metrics = Metrics::new()?;
-    let writer = Writer::start(
-        &db,
-        &database.database_url,
-        database.sqlite_sync,
-        metrics.writer.clone(),
-    )
+    let writer = retrying("starting the writer", || {
+        Writer::start(
+            &db,
+            &database.database_url,
+            database.sqlite_sync,
+            metrics.writer.clone(),
+        )
+    })
     .await?;
     let scripts = Arc::new(Scripts::new(Limits::default()));
     Ok(AppState::new(App {

@@ -176,19 +176,32 @@ where
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response.map(axum::body::Body::new);
     }
-    let detail = match status {
-        StatusCode::SERVICE_UNAVAILABLE => "the request took too long and was abandoned".to_owned(),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            format!("request body is larger than the limit of {BODY_LIMIT} bytes")
+    let (slug, detail) = match status {
+        // Only the request timeout answers 503 without a problem body of ours.
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "request-timeout".to_owned(),
+            "the request took too long and was abandoned; retry it (with the same \
+             Idempotency-Key, a retry never acts twice)"
+                .to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload-too-large".to_owned(),
+            format!("request body is larger than the limit of {BODY_LIMIT} bytes"),
+        ),
+        other => {
+            let reason = other.canonical_reason().unwrap_or("error");
+            (
+                reason.to_ascii_lowercase().replace(' ', "-"),
+                reason.to_owned(),
+            )
         }
-        other => other.canonical_reason().unwrap_or("error").to_owned(),
     };
-    let slug = status
-        .canonical_reason()
-        .unwrap_or("error")
-        .to_ascii_lowercase()
-        .replace(' ', "-");
     let mut problem = problem_response(status, &slug, detail, vec![]);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        problem
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     for name in [header::WWW_AUTHENTICATE, header::RETRY_AFTER, header::ALLOW] {
         if let Some(value) = response.headers().get(&name) {
             problem.headers_mut().insert(name, value.clone());

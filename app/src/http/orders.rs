@@ -418,7 +418,7 @@ pub struct PayOrder {
     responses(
         (status = 200, description = "The order after its flow advanced", body = OrderView),
         AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "The order is not awaiting payment (`order-not-awaiting-payment`), or its payment deadline passed (`task-timed-out`; the order is then canceled with `payment_timeout`)", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The order is not awaiting payment (`order-not-awaiting-payment`), or its payment deadline passed (`task-timed-out`: the order is canceled with `payment_timeout`, whether the timer or this request got there first)", body = Problem, content_type = PROBLEM),
     ))]
 async fn pay_order(
     State(state): State<AppState>,

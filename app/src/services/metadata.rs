@@ -43,15 +43,38 @@ pub fn etag(revision: i64) -> String {
     format!("\"r{revision}\"")
 }
 
-/// An `If-Match` precondition (RFC 9110 §13.1.1): `*` or a list of entity tags.
-pub fn if_match_holds(if_match: Option<&str>, current: Option<&metadata_document::Model>) -> bool {
-    let Some(header) = if_match else { return true };
-    let Some(current) = current else { return false };
-    let current = etag(current.revision);
-    header
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current)
+/// What a write expects of the document it changes.
+#[derive(Debug, Clone, Copy)]
+pub enum Precondition<'a> {
+    /// Nothing: the write applies to whatever is stored.
+    None,
+    /// An `If-Match` header (RFC 9110 §13.1.1): `*` or a list of entity tags.
+    IfMatch(&'a str),
+    /// No such document yet: of instances seeding one database together, one writes it.
+    Absent,
+}
+
+impl<'a> From<Option<&'a str>> for Precondition<'a> {
+    fn from(if_match: Option<&'a str>) -> Self {
+        if_match.map_or(Precondition::None, Precondition::IfMatch)
+    }
+}
+
+impl Precondition<'_> {
+    fn holds(self, current: Option<&metadata_document::Model>) -> bool {
+        match (self, current) {
+            (Precondition::None, _) => true,
+            (Precondition::Absent, current) => current.is_none(),
+            (Precondition::IfMatch(_), None) => false,
+            (Precondition::IfMatch(header), Some(current)) => {
+                let current = etag(current.revision);
+                header
+                    .split(',')
+                    .map(str::trim)
+                    .any(|tag| tag == "*" || tag == current)
+            }
+        }
+    }
 }
 
 fn stale() -> ServiceError {
@@ -78,7 +101,7 @@ pub async fn save_draft(
     state: &AppState,
     at: &DocumentRef,
     body: &Value,
-    if_match: Option<&str>,
+    precondition: Precondition<'_>,
     actor: &str,
 ) -> ServiceResult<metadata_document::Model> {
     domain::schema::validate(at.kind, body).map_err(ServiceError::invalid)?;
@@ -87,7 +110,7 @@ pub async fn save_draft(
     let address = at.with_scope_key(&scope_key);
     let stage = || async {
         let existing = metadata::find(&state.db, address).await?;
-        if !if_match_holds(if_match, existing.as_ref()) {
+        if !precondition.holds(existing.as_ref()) {
             return Err(ServiceError::StaleRevision);
         }
         let now = persistence::now();
@@ -213,14 +236,14 @@ async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ServiceResult
 pub async fn publish(
     state: &AppState,
     at: &DocumentRef,
-    if_match: Option<&str>,
+    precondition: Precondition<'_>,
     actor: &str,
 ) -> ServiceResult<i32> {
     let scope_key = at.scope.key();
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
-    if !if_match_holds(if_match, Some(&document)) {
+    if !precondition.holds(Some(&document)) {
         return Err(ServiceError::StaleRevision);
     }
     let draft_text = document

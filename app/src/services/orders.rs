@@ -4,7 +4,7 @@
 
 use domain::documents::checkout_page::CheckoutPage;
 use domain::documents::payment_combination::PaymentCombination;
-use domain::lifecycle::{OrderStatus, TaskState};
+use domain::lifecycle::{CancelReason, OrderStatus, TaskState};
 use domain::workflow::Event;
 use domain::{Kind, MerchantId, Scope};
 use serde::Serialize;
@@ -312,6 +312,10 @@ pub async fn stage_pay(
 ) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     let mut execution = load(state, order_id).await?;
     authorize(execution.order())?;
+    if execution.order().cancel_reason.as_deref() == Some(CancelReason::PaymentTimeout.as_str()) {
+        // The same answer whether the deadline was met here or the timer got there first.
+        return Err(task_conflict(Some(TaskState::TimedOut)));
+    }
     if execution.status() != OrderStatus::AwaitingPayment {
         return Err(ServiceError::Conflict {
             problem: "order-not-awaiting-payment",

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::error::ServiceError;
 use crate::persistence::{merchants as merchant_rows, metadata as metadata_rows};
 use crate::services::merchants;
-use crate::services::metadata::{self, DocumentRef};
+use crate::services::metadata::{self, DocumentRef, Precondition};
 use crate::state::AppState;
 
 static SEEDS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../seeds");
@@ -167,18 +167,29 @@ async fn load_documents(
                 kind,
                 name,
             };
-            match metadata::find(&state.db, &at).await {
+            // Each write expects what was read: when another instance seeding the same
+            // database changed the document first, the write is refused and the document
+            // left to it, so each seed is published once, as version 1.
+            let read = match metadata::find(&state.db, &at).await {
                 Ok(existing) if existing.published_version.is_some() => continue,
-                Ok(_) | Err(ServiceError::NotFound(_)) => {}
+                Ok(existing) => Some(metadata::etag(existing.revision)),
+                Err(ServiceError::NotFound(_)) => None,
+                Err(e) => return Err(SeedError::from_api(&file_name, e)),
+            };
+            let precondition = read
+                .as_deref()
+                .map_or(Precondition::Absent, Precondition::IfMatch);
+            let saved =
+                match metadata::save_draft(state, &at, &body, precondition, SEED_ACTOR).await {
+                    Ok(saved) => metadata::etag(saved.revision),
+                    Err(ServiceError::StaleRevision) => continue,
+                    Err(e) => return Err(SeedError::from_api(&file_name, e)),
+                };
+            match metadata::publish(state, &at, Precondition::IfMatch(&saved), SEED_ACTOR).await {
+                Ok(_) => report.documents_published += 1,
+                Err(ServiceError::StaleRevision) => continue,
                 Err(e) => return Err(SeedError::from_api(&file_name, e)),
             }
-            metadata::save_draft(state, &at, &body, None, SEED_ACTOR)
-                .await
-                .map_err(|e| SeedError::from_api(&file_name, e))?;
-            metadata::publish(state, &at, None, SEED_ACTOR)
-                .await
-                .map_err(|e| SeedError::from_api(&file_name, e))?;
-            report.documents_published += 1;
         }
     }
     Ok(())

@@ -62,10 +62,10 @@ async fn a_late_payment_is_refused_and_times_the_order_out(backend: Backend) {
         .await
         .assert_problem(409, "task-timed-out");
     assert_timed_out(&app, &late, "payment").await;
-    // Once timed out, the order is no longer payable at all.
+    // A retry meets the same answer, now that the order is canceled.
     app.pay(&late, "alipay")
         .await
-        .assert_problem(409, "order-not-awaiting-payment");
+        .assert_problem(409, "task-timed-out");
     assert_eq!(app.order(&on_time).await["status"], "completed");
 }
 

@@ -105,6 +105,57 @@ on_both_databases! {
     }
 }
 
+async fn a_request_that_outlives_its_timeout_is_abandoned_not_applied_later(backend: Backend) {
+    let Some(app) =
+        TestApp::spawn_configured(backend, |config| config.request_timeout_secs = 1).await
+    else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: PostgreSQL half skipped");
+        return;
+    };
+    let before = order_count(&app).await;
+    let lock = hold_write_lock(&app).await;
+    let started = Instant::now();
+    let timed_out = app
+        .create_order_as(ADMIN_KEY, &order_body("haidilao"))
+        .await;
+    timed_out.assert_problem(503, "request-timeout");
+    assert_eq!(
+        timed_out.header("retry-after"),
+        Some("1"),
+        "{:?}",
+        timed_out.headers
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    lock.rollback().await.expect("release the lock");
+
+    app.create_order("haidilao").await;
+    let after = order_count(&app).await;
+    match app.backend {
+        // The writer took the change set, then waited for the database's write lock; by
+        // the time it had it, no one was waiting for the answer, so it left the set out.
+        Backend::Sqlite => assert_eq!(after, before + 1, "the abandoned order was applied"),
+        // PostgreSQL's writer was past that point, inside its transaction waiting on the
+        // table lock, when the request gave up: the order may or may not exist, the one
+        // answer a timeout can give (a retry with the same Idempotency-Key is safe).
+        Backend::Postgres => assert!((before + 1..=before + 2).contains(&after), "{after}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_outlives_its_timeout_is_abandoned_not_applied_later_sqlite() {
+    a_request_that_outlives_its_timeout_is_abandoned_not_applied_later(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_outlives_its_timeout_is_abandoned_not_applied_later_postgres() {
+    a_request_that_outlives_its_timeout_is_abandoned_not_applied_later(Backend::Postgres).await;
+}
+
 /// PostgreSQL drops every connection of the server (a restart, a failover, an operator):
 /// writes answer 201 or 503, never 500, and the writer reconnects on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,6 +184,11 @@ async fn the_writer_reconnects_after_postgres_drops_its_connections() {
             Instant::now() < deadline,
             "no write succeeded after the drop"
         );
+        // A read on a connection PostgreSQL closed is the database's outage too.
+        let read = app.get("/v1/merchants/haidilao/orders?limit=1").await;
+        if read.status != 200 {
+            read.assert_problem(503, "unavailable");
+        }
         let response = app
             .create_order_as(ADMIN_KEY, &order_body("haidilao"))
             .await;

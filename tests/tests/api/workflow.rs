@@ -315,7 +315,7 @@ on_both_databases! {
 
         app.pay(&id, "alipay")
             .await
-            .assert_problem(409, "order-not-awaiting-payment");
+            .assert_problem(409, "task-timed-out");
         assert_eq!(app.order(&id).await["status"], "canceled");
 
         let history = app.history(&id).await;

@@ -151,8 +151,14 @@ pub async fn save_draft(
     body: Value,
 ) -> ApiResult<Response> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let row =
-        metadata::save_draft(&state, &at, &body, if_match(&headers)?, &principal.key_id).await?;
+    let row = metadata::save_draft(
+        &state,
+        &at,
+        &body,
+        if_match(&headers)?.into(),
+        &principal.key_id,
+    )
+    .await?;
     document_response(&state, &at, row).await
 }
 
@@ -196,7 +202,8 @@ pub async fn publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let version = metadata::publish(&state, &at, if_match(&headers)?, &principal.key_id).await?;
+    let version =
+        metadata::publish(&state, &at, if_match(&headers)?.into(), &principal.key_id).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Published {

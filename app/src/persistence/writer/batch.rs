@@ -28,11 +28,20 @@ impl Batch {
         self.0.len()
     }
 
-    /// The idempotency claims, by position: each must insert one row.
-    pub fn claims(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
+    /// Which works' submitters stopped waiting since the batch was taken (the request timed
+    /// out while the writer waited for the database): they are left out like refused ones,
+    /// so that nothing is applied that no one will be told about.
+    pub fn abandoned(&self) -> Vec<bool> {
+        self.0.iter().map(Work::is_abandoned).collect()
+    }
+
+    /// The idempotency claims of the change sets not refused yet, by position: each must
+    /// insert one row.
+    pub fn claims(&self, refused: &[bool], backend: DbBackend) -> Vec<(usize, Statement)> {
         self.0
             .iter()
             .enumerate()
+            .filter(|(i, _)| !refused[*i])
             .filter_map(|(i, work)| match work {
                 Work::Apply(changes, _) => changes
                     .claim
@@ -99,11 +108,12 @@ impl Batch {
         write_statements(writes, backend)
     }
 
-    /// The timer leases, by position.
-    pub fn leases(&self, backend: DbBackend) -> Vec<(usize, Statement)> {
+    /// The timer leases not abandoned, by position.
+    pub fn leases(&self, abandoned: &[bool], backend: DbBackend) -> Vec<(usize, Statement)> {
         self.0
             .iter()
             .enumerate()
+            .filter(|(i, _)| !abandoned[*i])
             .filter_map(|(i, work)| match work {
                 Work::Lease(lease, _) => Some((i, lease_statement(lease, backend))),
                 Work::Apply(..) => None,

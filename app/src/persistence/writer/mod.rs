@@ -10,6 +10,7 @@
 //! ([`postgres`]); the guards, not this process, keep several instances correct.
 
 mod batch;
+mod classify;
 mod postgres;
 mod sqlite;
 

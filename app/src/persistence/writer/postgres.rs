@@ -46,7 +46,7 @@ pub(super) async fn start(
                     {
                         Ok(db) => db,
                         Err(error) => {
-                            let _ = connected.send(Err(classify(error)));
+                            let _ = connected.send(Err(WriteError::from(error)));
                             return;
                         }
                     };
@@ -88,18 +88,25 @@ async fn apply_or_split(db: &DatabaseConnection, batch: Batch, metrics: &WriterM
 }
 
 async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, WriteError> {
-    let transaction = db.begin().await.map_err(classify)?;
-    let mut refused = vec![false; batch.len()];
+    let transaction = db.begin().await.map_err(WriteError::from)?;
+    let abandoned = batch.abandoned();
+    let mut refused = abandoned.clone();
     let mut claimed = vec![false; batch.len()];
-    for (i, statement) in batch.claims(DbBackend::Postgres) {
-        let result = transaction.execute_raw(statement).await.map_err(classify)?;
+    for (i, statement) in batch.claims(&refused, DbBackend::Postgres) {
+        let result = transaction
+            .execute_raw(statement)
+            .await
+            .map_err(WriteError::from)?;
         claimed[i] = result.rows_affected() == 1;
         refused[i] = !claimed[i];
     }
     for guard in batch.guards(&refused, DbBackend::Postgres) {
         match guard {
             GuardStatement::Single(i, statement) => {
-                let result = transaction.execute_raw(statement).await.map_err(classify)?;
+                let result = transaction
+                    .execute_raw(statement)
+                    .await
+                    .map_err(WriteError::from)?;
                 refused[i] = result.rows_affected() != 1;
             }
             GuardStatement::Merged {
@@ -109,11 +116,11 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
                 let changed = transaction
                     .query_all_raw(statement)
                     .await
-                    .map_err(classify)?
+                    .map_err(WriteError::from)?
                     .iter()
                     .map(|row| row.try_get_by_index::<String>(0))
                     .collect::<Result<HashSet<String>, DbErr>>()
-                    .map_err(classify)?;
+                    .map_err(WriteError::from)?;
                 for (id, i) in positions {
                     refused[i] = !changed.contains(&id);
                 }
@@ -121,17 +128,23 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
         }
     }
     for statement in batch.releases(&claimed, &refused, DbBackend::Postgres) {
-        transaction.execute_raw(statement).await.map_err(classify)?;
+        transaction
+            .execute_raw(statement)
+            .await
+            .map_err(WriteError::from)?;
     }
     for statement in batch.writes(&refused, DbBackend::Postgres) {
-        transaction.execute_raw(statement).await.map_err(classify)?;
+        transaction
+            .execute_raw(statement)
+            .await
+            .map_err(WriteError::from)?;
     }
     let mut leased = Vec::new();
-    for (i, statement) in batch.leases(DbBackend::Postgres) {
+    for (i, statement) in batch.leases(&abandoned, DbBackend::Postgres) {
         let rows = transaction
             .query_all_raw(statement)
             .await
-            .map_err(classify)?;
+            .map_err(WriteError::from)?;
         let timers = rows
             .iter()
             .map(|row| {
@@ -144,59 +157,9 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
                 })
             })
             .collect::<Result<Vec<_>, DbErr>>()
-            .map_err(classify)?;
+            .map_err(WriteError::from)?;
         leased.push((i, timers));
     }
-    transaction.commit().await.map_err(classify)?;
+    transaction.commit().await.map_err(WriteError::from)?;
     Ok(Outcomes { refused, leased })
-}
-
-fn classify(error: DbErr) -> WriteError {
-    let message = error.to_string();
-    match &error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => WriteError::Unavailable(message),
-        _ => match error.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            | Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_)) => {
-                WriteError::Constraint(message)
-            }
-            _ if sqlstate(&error).as_deref() == Some("53100") => WriteError::StorageFull(message),
-            // 40P01 (deadlock detected), 40001 (serialization failure): another instance
-            // wrote the same rows in another order.
-            _ if sqlstate(&error).is_some_and(|code| code.starts_with("40")) => {
-                WriteError::Contended(message)
-            }
-            // Class 08 (connection), 53 (insufficient resources), 57 (operator
-            // intervention, statement timeout), 55P03 (lock timeout): the database, not the
-            // change, is the problem.
-            _ if ["08", "53", "57", "55P03"]
-                .iter()
-                .any(|class| sqlstate(&error).is_some_and(|code| code.starts_with(class))) =>
-            {
-                WriteError::Unavailable(message)
-            }
-            _ if is_io(&error) => WriteError::Unavailable(message),
-            _ => WriteError::Failed(message),
-        },
-    }
-}
-
-fn sqlstate(error: &DbErr) -> Option<String> {
-    match error {
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e
-            .as_database_error()
-            .and_then(|d| d.code())
-            .map(|c| c.into_owned()),
-        _ => None,
-    }
-}
-
-fn is_io(error: &DbErr) -> bool {
-    matches!(
-        error,
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
-            if matches!(**e, sea_orm::sqlx::Error::Io(_) | sea_orm::sqlx::Error::PoolTimedOut | sea_orm::sqlx::Error::PoolClosed)
-    )
 }

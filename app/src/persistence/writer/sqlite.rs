@@ -98,9 +98,10 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
     let transaction = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(classify)?;
-    let mut refused = vec![false; batch.len()];
+    let abandoned = batch.abandoned();
+    let mut refused = abandoned.clone();
     let mut claimed = vec![false; batch.len()];
-    for (i, statement) in batch.claims(DbBackend::Sqlite) {
+    for (i, statement) in batch.claims(&refused, DbBackend::Sqlite) {
         claimed[i] = execute(&transaction, &statement)? == 1;
         refused[i] = !claimed[i];
     }
@@ -136,7 +137,7 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
         execute(&transaction, &statement)?;
     }
     let mut leased = Vec::new();
-    for (i, statement) in batch.leases(DbBackend::Sqlite) {
+    for (i, statement) in batch.leases(&abandoned, DbBackend::Sqlite) {
         leased.push((i, lease(&transaction, &statement)?));
     }
     transaction.commit().map_err(classify)?;
