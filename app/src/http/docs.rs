@@ -90,7 +90,10 @@ impl IntoResponses for BodyErrors {
         problems(&[
             ("400", "Malformed JSON or parameters"),
             ("413", "The body is larger than 1 MiB"),
-            ("415", "The body is not JSON"),
+            (
+                "415",
+                "The body is not declared JSON (`Content-Type: application/json`; drafts also YAML)",
+            ),
             (
                 "422",
                 "Well-formed but invalid: one `errors[]` entry per violation, each with a JSON pointer",

@@ -13,16 +13,16 @@ use crate::http::problem::ApiError;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// A JSON body. Malformed JSON is a 400; well-formed JSON of the wrong shape a 422 whose
-/// pointer names the offending field. A missing Content-Type is taken as JSON.
+/// pointer names the offending field. The body must say it is JSON: without a Content-Type
+/// (or with another one) it is a 415, never guessed at.
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(essence) = media_type(&req)
-            && essence != "application/json"
-            && !essence.ends_with("+json")
+        if !media_type(&req)
+            .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
         {
             return Err(ApiError::UnsupportedMediaType(
                 "request bodies must be JSON: send Content-Type: application/json".into(),
@@ -34,7 +34,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 }
 
 /// A metadata document body: JSON, or YAML (`Content-Type: application/yaml`, `text/yaml`)
-/// converted to JSON. A missing Content-Type is taken as JSON.
+/// converted to JSON.
 pub struct JsonOrYaml(pub serde_json::Value);
 
 fn media_type(req: &Request) -> Option<String> {

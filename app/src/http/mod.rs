@@ -121,8 +121,42 @@ pub fn app(state: AppState, limits: Limits) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     limits.request_timeout,
                 ))
+                .layer(middleware::from_fn(refuse_oversized_bodies))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
+}
+
+/// What is read and dropped of a body declared too large, at most, before the 413.
+const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// A body declared larger than the limit is refused before any handler runs. What the
+/// client is still sending is read and dropped first (within bounds): a server that answers
+/// and closes mid-upload makes most clients report a broken pipe instead of the 413.
+async fn refuse_oversized_bodies(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use hyper::body::Body as _;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_none_or(|length| length <= BODY_LIMIT) {
+        return next.run(request).await;
+    }
+    let mut body = request.into_body();
+    let drain = async {
+        let mut read = 0;
+        while read <= DRAIN_LIMIT {
+            match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, bytes::Bytes::len),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    ApiError::PayloadTooLarge { limit: BODY_LIMIT }.into_response()
 }
 
 /// Counts and times every request by its route template (never the raw path, whose ids
