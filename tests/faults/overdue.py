@@ -1,4 +1,5 @@
-"""Overdue payments racing the timer loop (SQLite).
+"""Overdue payments racing the timer loop (SQLite, and PostgreSQL, where the timer loop and
+payments once deadlocked).
 
 Injects: xibei publishes an order-flow whose payment step times out after 3 s; 200 orders
 are created (8 threads) and each is paid (8 more threads) at a moment drawn from 0.3 s
@@ -27,8 +28,16 @@ WINDOW = (-0.3, 0.3)  # pay this long before/after the deadline
 EPS = 0.005  # timestamps are microseconds; the clock is the same machine's
 
 
-def run(sc: Scenario) -> None:
-    server = sc.server("orderflow", sqlite_url(sc.workdir / "of.db")).start()
+def sqlite(sc: Scenario) -> None:
+    _run(sc, sqlite_url(sc.workdir / "of.db"))
+
+
+def postgres(sc: Scenario) -> None:
+    _run(sc, sc.pg_database("overdue").url)
+
+
+def _run(sc: Scenario, database_url: str) -> None:
+    server = sc.server("orderflow", database_url).start()
     api = server.api
     version = publish_flow(api, MERCHANT, short_timeout_flow(TIMEOUT_S))
     sc.note(f"published {MERCHANT} order-flow v{version} with a {TIMEOUT_S} s payment timeout")

@@ -25,7 +25,8 @@ import common  # noqa: E402
 SCENARIOS = {
     "kill9-sqlite": "kill9:sqlite",
     "kill9-postgres": "kill9:postgres",
-    "overdue-payments": "overdue:run",
+    "overdue-payments-sqlite": "overdue:sqlite",
+    "overdue-payments-postgres": "overdue:postgres",
     "pg-restart": "pg_outage:restart",
     "pg-stop": "pg_outage:stop",
     "disk-full": "disk_full:run",
@@ -91,9 +92,9 @@ def main(argv: list[str]) -> int:
             break
     total = time.monotonic() - suite_started
     print("\n=== summary ===")
-    print(f"{'scenario':<22} {'result':<6} {'seconds':>8}  failed assertions")
+    print(f"{'scenario':<26} {'result':<6} {'seconds':>8}  failed assertions")
     for name, verdict, took, n in results:
-        print(f"{name:<22} {verdict:<6} {took:>8.1f}  {n}")
+        print(f"{name:<26} {verdict:<6} {took:>8.1f}  {n}")
     failed = [r for r in results if r[1] == "FAIL"]
     print(f"{len(results) - len(failed)} of {len(results)} passed (or skipped) in {total:.1f}s")
     return 1 if failed else 0
