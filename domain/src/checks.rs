@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::documents::checkout_page::{CheckoutPage, SectionKind};
+use crate::documents::checkout_page::{CheckoutPage, CompiledCheckoutPage, SectionKind};
 use crate::documents::flow::{FlowDefinition, Pattern, Step};
 use crate::documents::payment_combination::PaymentCombination;
 use crate::documents::payment_method::PaymentMethod;
@@ -172,6 +172,10 @@ fn check_checkout_page(page: &CheckoutPage) -> Vec<Violation> {
                 ));
             }
         }
+    }
+    // Every pattern must compile: orders are validated against the compiled page.
+    if let Err(errors) = CompiledCheckoutPage::compile(page.clone()) {
+        violations.extend(errors);
     }
     violations
 }

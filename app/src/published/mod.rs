@@ -2,6 +2,7 @@
 //! comes from one query; bodies, flows, compiled scripts and routing tables from caches per
 //! published version (versions are immutable, so entries never go stale).
 
+mod checkout;
 mod compiled;
 mod flows;
 mod methods;
@@ -10,6 +11,7 @@ mod snapshot;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use domain::documents::checkout_page::CompiledCheckoutPage;
 use domain::workflow::Flow;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
@@ -27,6 +29,8 @@ pub const ROUTING_TABLE: &str = "default";
 pub struct Published {
     db: DatabaseConnection,
     scripts: Arc<Scripts>,
+    /// Checkout pages, their patterns compiled, by (scope key, name, version).
+    checkout_pages: Mutex<HashMap<(String, String, i32), Arc<CompiledCheckoutPage>>>,
     /// Bodies by (document id, version).
     bodies: Mutex<HashMap<(i64, i32), Arc<Value>>>,
     /// Flows by (scope key, name, version).
@@ -38,6 +42,7 @@ impl Published {
         Self {
             db,
             scripts,
+            checkout_pages: Mutex::default(),
             bodies: Mutex::default(),
             flows: Mutex::default(),
         }

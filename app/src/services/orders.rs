@@ -2,7 +2,6 @@
 //! first wait), paying, canceling and task callbacks. Each stages its changes (see
 //! [`commit`](super::commit)); the caller applies them.
 
-use domain::documents::checkout_page::CheckoutPage;
 use domain::documents::payment_combination::PaymentCombination;
 use domain::lifecycle::{CancelReason, OrderStatus, TaskState};
 use domain::workflow::Event;
@@ -160,8 +159,9 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Sta
         )
         .await?
         .ok_or_else(|| not_configured("payment-combination 'default'"))?;
-    let page: Option<(i32, CheckoutPage)> = snapshot
-        .body(&state.published, &merchant_key, Kind::CheckoutPage, DEFAULT)
+    let page = state
+        .published
+        .checkout_page(&snapshot, &merchant_key, DEFAULT)
         .await?;
     if let Some((_, page)) = &page {
         let violations = page.validate_order(&new.address, &new.fields);

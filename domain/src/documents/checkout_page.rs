@@ -67,11 +67,64 @@ pub struct SelectOption {
     pub label: String,
 }
 
+use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::violation::{Violation, escape_token};
 
-impl CheckoutPage {
+/// A checkout page with every field's pattern compiled: built once per published version
+/// (and at check and publish, where a pattern that does not compile is refused), then used
+/// to validate every order.
+#[derive(Debug, Clone)]
+pub struct CompiledCheckoutPage {
+    page: CheckoutPage,
+    /// The compiled `constraints.pattern` of each field, by section then field index.
+    patterns: Vec<Vec<Option<Regex>>>,
+}
+
+impl CompiledCheckoutPage {
+    /// Compiles every field's pattern; one that is not a valid regular expression is
+    /// reported at its pointer, naming the field.
+    pub fn compile(page: CheckoutPage) -> Result<Self, Vec<Violation>> {
+        let mut violations = Vec::new();
+        let patterns = page
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(s, section)| {
+                section
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(f, field)| {
+                        let pattern = field.constraints.pattern.as_deref()?;
+                        Regex::new(pattern)
+                            .map_err(|e| {
+                                violations.push(Violation::new(
+                                    format!("/sections/{s}/fields/{f}/constraints/pattern"),
+                                    format!(
+                                        "the pattern of field '{}' is not a valid regular expression: {}",
+                                        field.name,
+                                        regex_error(&e)
+                                    ),
+                                ))
+                            })
+                            .ok()
+                    })
+                    .collect()
+            })
+            .collect();
+        if violations.is_empty() {
+            Ok(Self { page, patterns })
+        } else {
+            Err(violations)
+        }
+    }
+
+    pub fn page(&self) -> &CheckoutPage {
+        &self.page
+    }
+
     /// Validates an order's `address` and `fields` against the page: fields of `address`
     /// sections fill `address`, all others `fields`. Unknown keys are rejected so that a typo
     /// is not silently dropped.
@@ -84,13 +137,15 @@ impl CheckoutPage {
         for (target, values, is_address) in
             [("/address", address, true), ("/fields", fields, false)]
         {
-            let defined: Vec<&Field> = self
+            let defined: Vec<(&Field, Option<&Regex>)> = self
+                .page
                 .sections
                 .iter()
-                .filter(|s| (s.kind == SectionKind::Address) == is_address)
-                .flat_map(|s| &s.fields)
+                .zip(&self.patterns)
+                .filter(|(s, _)| (s.kind == SectionKind::Address) == is_address)
+                .flat_map(|(s, patterns)| s.fields.iter().zip(patterns.iter().map(Option::as_ref)))
                 .collect();
-            for field in &defined {
+            for (field, pattern) in &defined {
                 let pointer = format!("{target}/{}", escape_token(&field.name));
                 match values.get(&field.name) {
                     None | Some(Value::Null) if field.required => {
@@ -101,14 +156,14 @@ impl CheckoutPage {
                     }
                     None | Some(Value::Null) => {}
                     Some(value) => {
-                        if let Err(message) = field.check(value) {
+                        if let Err(message) = field.check(value, *pattern) {
                             violations.push(Violation::new(pointer, message));
                         }
                     }
                 }
             }
             for key in values.keys() {
-                if !defined.iter().any(|f| &f.name == key) {
+                if !defined.iter().any(|(f, _)| &f.name == key) {
                     violations.push(Violation::new(
                         format!("{target}/{}", escape_token(key)),
                         format!("'{key}' is not a field of the checkout page"),
@@ -120,8 +175,22 @@ impl CheckoutPage {
     }
 }
 
+/// A regex error in one line: the parser's message without its drawing of the pattern.
+fn regex_error(error: &regex::Error) -> String {
+    match error {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .rev()
+            .find_map(|line| line.strip_prefix("error: "))
+            .unwrap_or(text)
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
 impl Field {
-    fn check(&self, value: &Value) -> Result<(), String> {
+    /// Checks a value; `pattern` is the field's compiled `constraints.pattern`.
+    fn check(&self, value: &Value, pattern: Option<&Regex>) -> Result<(), String> {
         let c = &self.constraints;
         match self.field_type {
             FieldType::Boolean => value
@@ -168,13 +237,10 @@ impl Field {
                         c.max_length.unwrap_or(0)
                     ));
                 }
-                if let Some(pattern) = &c.pattern {
-                    let matches = regex::Regex::new(pattern)
-                        .map(|re| re.is_match(text))
-                        .unwrap_or(false);
-                    if !matches {
-                        return Err(format!("must match the pattern {pattern}"));
-                    }
+                if let Some(pattern) = pattern
+                    && !pattern.is_match(text)
+                {
+                    return Err(format!("must match the pattern {}", pattern.as_str()));
                 }
                 if self.field_type == FieldType::Email && !text.contains('@') {
                     return Err("must be an email address".into());
@@ -197,8 +263,8 @@ mod tests {
 
     use super::*;
 
-    fn page() -> CheckoutPage {
-        crate::documents::parse(&json!({"sections": [
+    fn page() -> CompiledCheckoutPage {
+        let page: CheckoutPage = crate::documents::parse(&json!({"sections": [
             {"id": "address", "kind": "address", "fields": [
                 {"name": "recipient", "type": "text", "label": "R", "required": true, "constraints": {"max_length": 5}},
                 {"name": "phone", "type": "phone", "label": "P", "required": true, "constraints": {"pattern": "^[0-9]{3,}$"}}]},
@@ -208,7 +274,32 @@ mod tests {
                 {"name": "guests", "type": "integer", "label": "G", "constraints": {"minimum": 1, "maximum": 20}}]},
             {"id": "items", "kind": "items_summary"}
         ]}))
-        .unwrap()
+        .unwrap();
+        CompiledCheckoutPage::compile(page).unwrap()
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_is_reported_at_its_pointer() {
+        let page: CheckoutPage = crate::documents::parse(&json!({"sections": [
+            {"id": "address", "kind": "address", "fields": [
+                {"name": "recipient", "type": "text", "label": "R"},
+                {"name": "phone", "type": "phone", "label": "P", "constraints": {"pattern": "[a-"}}]}
+        ]}))
+        .unwrap();
+        let violations = CompiledCheckoutPage::compile(page).unwrap_err();
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!(
+            violations[0].pointer,
+            "/sections/0/fields/1/constraints/pattern"
+        );
+        assert!(
+            violations[0]
+                .message
+                .starts_with("the pattern of field 'phone' is not a valid regular expression: ")
+                && !violations[0].message.contains('\n'),
+            "{}",
+            violations[0].message
+        );
     }
 
     fn object(value: Value) -> Map<String, Value> {

@@ -247,6 +247,50 @@ on_both_databases! {
         assert_eq!(app.publish("/v1/merchants/haidilao", "discount-function", "half-price", &passing).await, 1);
     }
 
+    async fn checkout_field_patterns_must_compile(app: TestApp) {
+        let doc = format!("{HAIDILAO}/checkout-page/default");
+        let seeded = app.get(&doc).await;
+        seeded.assert_status(200);
+        let mut page = seeded.body["published"].clone();
+        // The seed's address section: recipient, phone (with a pattern), street.
+        assert_eq!(page["sections"][0]["fields"][1]["name"], "phone");
+        page["sections"][0]["fields"][1]["constraints"]["pattern"] = json!("[a-");
+        page["sections"][0]["fields"][2]["constraints"]["pattern"] = json!("^(unclosed");
+
+        // Check names the field at its pattern's pointer; nothing is saved.
+        let checked = app.post(&format!("{doc}/check"), &page).await;
+        checked.assert_status(200);
+        assert_eq!(checked.body["publishable"], false, "{}", checked.text);
+        let problems = checked.body["problems"].as_array().expect("problems");
+        let found: Vec<(&str, &str)> = problems.iter()
+            .map(|p| (p["pointer"].as_str().unwrap(), p["message"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found.len(), 2, "{}", checked.text);
+        assert_eq!(found[0].0, "/sections/0/fields/1/constraints/pattern");
+        assert!(found[0].1.contains("field 'phone'") && found[0].1.contains("not a valid regular expression"), "{}", found[0].1);
+        assert_eq!(found[1].0, "/sections/0/fields/2/constraints/pattern");
+        assert!(found[1].1.contains("field 'street'"), "{}", found[1].1);
+
+        // Publish refuses it too, and the published page keeps taking orders.
+        publish_is_rejected(&app, &doc, &page, &[
+            "/sections/0/fields/1/constraints/pattern",
+            "/sections/0/fields/2/constraints/pattern",
+        ]).await;
+        let order = app.post("/v1/storefront/orders", &tests::checkout::order_body("haidilao")).await;
+        order.assert_status(201);
+
+        // A valid pattern is enforced on orders, by the published version.
+        page["sections"][0]["fields"][1]["constraints"]["pattern"] = json!("^[0-9]{11}$");
+        page["sections"][0]["fields"][2]["constraints"].as_object_mut().unwrap().remove("pattern");
+        assert_eq!(app.publish("/v1/merchants/haidilao", "checkout-page", "default", &page).await, 2);
+        let rejected = app.post("/v1/storefront/orders", &tests::checkout::order_body("haidilao")).await;
+        rejected.assert_violations(&["/address/phone"]);
+        assert!(rejected.text.contains("must match the pattern ^[0-9]{11}$"), "{}", rejected.text);
+        let mut body = tests::checkout::order_body("haidilao");
+        body["address"]["phone"] = json!("13800000000");
+        app.post("/v1/storefront/orders", &body).await.assert_status(201);
+    }
+
     async fn rollback_is_checked_against_todays_documents(app: TestApp) {
         app.create_merchant("rolly").await;
         let scope = "/v1/merchants/rolly";
