@@ -153,7 +153,8 @@ pub fn shadowed_rules(table: &RoutingTable) -> Vec<Violation> {
             violations.push(Violation::new(
                 format!("/rules/{j}"),
                 format!(
-                    "this rule can never match: rule {i} (method '{}') comes first and matches every order it would",
+                    "this rule can never match: rule {} (method '{}') comes first and matches every order it would",
+                    i + 1,
                     later.when.method
                 ),
             ));

@@ -81,7 +81,7 @@ test("change the Alipay discount to 75%, dry-run, fix the tests, publish, check 
     await page.getByRole("button", { name: "Publish" }).click();
     const problems = page.getByRole("alert").filter({ hasText: "Publishing was rejected" });
     await problems.waitFor();
-    // Test cases are numbered from 1, as in the table (the API counts from 0).
+    // Test cases are numbered from 1, as in the table (and in the API's messages).
     assert.match(await problems.textContent(), /Test case 1 .*failed: expected \{"amount_minor":8000/);
     assert.match(await problems.textContent(), /Test case 4 .*failed/);
     assert.doesNotMatch(await problems.textContent(), /test 0/i);

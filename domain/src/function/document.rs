@@ -112,9 +112,12 @@ impl FunctionRuntime {
         };
         let mut violations = Vec::new();
         for (i, test) in tests.iter().enumerate() {
+            // Messages count test cases from 1, like the console's table; pointers stay
+            // 0-based.
+            let number = i + 1;
             let title = match test.get("name").and_then(Value::as_str) {
-                Some(name) => format!("test {i} \"{name}\""),
-                None => format!("test {i}"),
+                Some(name) => format!("test {number} \"{name}\""),
+                None => format!("test {number}"),
             };
             let Some(expect) = test.get("expect") else {
                 violations.push(Violation::new(

@@ -795,13 +795,13 @@ fn check_document_reports_each_failing_test_at_its_index() {
     let messages: Vec<_> = violations.iter().map(|v| v.message.as_str()).collect();
     assert_eq!(
         messages[0],
-        r#"test 1 "wrong amount" failed: expected 8001, got {"amount_minor":8000,"label":"20% off"}"#
+        r#"test 2 "wrong amount" failed: expected 8001, got {"amount_minor":8000,"label":"20% off"}"#
     );
     assert_eq!(
         messages[1],
-        r#"test 2 failed: expected {"amount_minor":80,"label":"30% off"}, got {"amount_minor":80,"label":"20% off"}"#
+        r#"test 3 failed: expected {"amount_minor":80,"label":"30% off"}, got {"amount_minor":80,"label":"20% off"}"#
     );
-    assert!(messages[2].starts_with(r#"test 3 "bad input" failed: expected 0, got Function.RuntimeError: order.amount_minor must be a non-negative integer"#), "{}", messages[2]);
+    assert!(messages[2].starts_with(r#"test 4 "bad input" failed: expected 0, got Function.RuntimeError: order.amount_minor must be a non-negative integer"#), "{}", messages[2]);
     assert!(messages[3].contains("bad expectation"), "{}", messages[3]);
 }
 

@@ -224,6 +224,10 @@ on_both_databases! {
             {"input": order_input(100), "expect": 70}
         ]});
         publish_is_rejected(&app, &doc, &failing, &["/tests/1"]).await;
+        // The message counts test cases from 1, like the console's table; the pointer is 0-based.
+        let rejected = app.post(&format!("{doc}/publish"), &json!({})).await;
+        let message = rejected.body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("test 2 failed: expected 70"), "{}", rejected.text);
         let broken = json!({"description": "Broken.", "script": "let x = ;", "tests": []});
         publish_is_rejected(&app, &doc, &broken, &["/script"]).await;
         // The problem's position in the script is given as fields, for an editor to mark.

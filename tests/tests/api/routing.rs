@@ -382,7 +382,8 @@ on_both_databases! {
         ], "default": {"action": "cancel"}});
         let rejected = publish_is_rejected(&app, &draft, &["/rules/2"]).await;
         let text = rejected.body["errors"][0]["message"].as_str().unwrap();
-        assert!(text.contains("rule 0"), "{text}");
+        // Rules are counted from 1 in messages, like the console's table (pointers from 0).
+        assert!(text.contains("rule 1 "), "{text}");
         // A conditional earlier rule shadows nothing.
         let ok = json!({"rules": [
             {"when": {"method": "alipay", "condition": "order.amount_minor > 5000"}, "function": "unionpay-discount"},

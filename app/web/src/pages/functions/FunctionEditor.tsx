@@ -641,9 +641,9 @@ function RunResult({
   );
 }
 
-/** The server names test cases by index from 0 ("test 0 failed: …"); the console numbers
- * them from 1 everywhere, so a message about test case `index` says "Test case index+1". */
+/** The server counts test cases from 1 in its messages ("test 1 failed: …"), as the console's
+ * table does; a message about the test case at `index` reads "Test case index+1". */
 function numberedFromOne(message: string, index: number): string {
   const m = /^test (\d+)\b/i.exec(message);
-  return m && Number(m[1]) === index ? `Test case ${index + 1}${message.slice(m[0].length)}` : message;
+  return m && Number(m[1]) === index + 1 ? `Test case ${index + 1}${message.slice(m[0].length)}` : message;
 }
