@@ -26,6 +26,66 @@ pub struct PublishedContext {
     pub functions: BTreeSet<String>,
     /// The methods the scope's published payment combination enables.
     pub enabled_methods: Vec<String>,
+    /// The scope's published routing table, if any.
+    pub routing_table: Option<RoutingTable>,
+}
+
+/// What publishing a document may set off without being wrong, each at a JSON pointer: an
+/// enabled payment method that the routing table does not route while its default cancels
+/// (customers can choose it and pay, then see the order canceled with `no_route`). Both
+/// sides of the pair can introduce it, so both are warned. A document that fails its
+/// schema has no warnings: its problems come first.
+pub fn publish_warnings(
+    kind: Kind,
+    document: &Value,
+    context: &PublishedContext,
+) -> Vec<Violation> {
+    if schema::validate(kind, document).is_err() {
+        return vec![];
+    }
+    match kind {
+        Kind::RoutingTable => match documents::parse::<RoutingTable>(document) {
+            // Without a default, an unrouted method is a problem, not a warning.
+            Ok(table) if table.default.is_some() => {
+                routing::unrouted_methods(&table, &context.enabled_methods)
+                    .into_iter()
+                    .map(|method| {
+                        Violation::new(
+                            "/default",
+                            format!(
+                                "the merchant's payment combination enables '{method}', which no rule routes: customers can choose it and pay, and the default cancels the order (no_route)"
+                            ),
+                        )
+                    })
+                    .collect()
+            }
+            _ => vec![],
+        },
+        Kind::PaymentCombination => {
+            let (Ok(combination), Some(table)) = (
+                documents::parse::<PaymentCombination>(document),
+                &context.routing_table,
+            ) else {
+                return vec![];
+            };
+            let enabled: Vec<String> = combination.methods.into_iter().map(|m| m.method).collect();
+            let unrouted = routing::unrouted_methods(table, &enabled);
+            enabled
+                .iter()
+                .enumerate()
+                .filter(|(_, method)| unrouted.contains(method))
+                .map(|(i, method)| {
+                    Violation::new(
+                        format!("/methods/{i}/method"),
+                        format!(
+                            "no rule of the published routing table routes '{method}' and its default routes to no function: customers can choose it and pay, and the order is canceled (no_route)"
+                        ),
+                    )
+                })
+                .collect()
+        }
+        _ => vec![],
+    }
 }
 
 /// Everything publishing demands of a document: its schema, then the kind's own checks.
@@ -316,7 +376,42 @@ mod tests {
                 .into(),
             functions: ["alipay-discount"].map(String::from).into(),
             enabled_methods: vec!["alipay".into()],
+            routing_table: None,
         }
+    }
+
+    #[test]
+    fn an_unrouted_method_behind_a_cancelling_default_is_warned_from_both_sides() {
+        let mut context = context();
+        context.enabled_methods = vec!["alipay".into(), "wechat_pay".into()];
+        let table = json!({"rules": [{"when": {"method": "alipay"}, "function": "alipay-discount"}],
+                           "default": {"action": "cancel"}});
+        let warnings = publish_warnings(Kind::RoutingTable, &table, &context);
+        let pointers: Vec<&str> = warnings.iter().map(|w| w.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/default"]);
+        assert!(
+            warnings[0].message.contains("'wechat_pay'"),
+            "{}",
+            warnings[0].message
+        );
+
+        context.routing_table = Some(documents::parse(&table).unwrap());
+        let combination = json!({"methods": [{"method": "wechat_pay"}, {"method": "alipay"}, {"method": "unionpay"}]});
+        let warnings = publish_warnings(Kind::PaymentCombination, &combination, &context);
+        let pointers: Vec<&str> = warnings.iter().map(|w| w.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/methods/0/method", "/methods/2/method"]);
+
+        // A default function routes everything: nothing to warn of.
+        let routed_by_default = json!({"rules": [], "default": {"function": "alipay-discount"}});
+        assert_eq!(
+            publish_warnings(Kind::RoutingTable, &routed_by_default, &context),
+            vec![]
+        );
+        context.routing_table = Some(documents::parse(&routed_by_default).unwrap());
+        assert_eq!(
+            publish_warnings(Kind::PaymentCombination, &combination, &context),
+            vec![]
+        );
     }
 
     fn check_publishable(

@@ -163,14 +163,26 @@ pub fn shadowed_rules(table: &RoutingTable) -> Vec<Violation> {
     violations
 }
 
-/// Enabled payment methods that no rule routes and no default covers.
-pub fn uncovered_methods(table: &RoutingTable, enabled: &[String]) -> Vec<Violation> {
-    if table.default.is_some() {
+/// Enabled payment methods that no rule names, when the table's default routes to no
+/// function (it cancels, or there is none): a payment with one of them is not priced and
+/// its order is canceled (`no_route`).
+pub fn unrouted_methods<'a>(table: &RoutingTable, enabled: &'a [String]) -> Vec<&'a String> {
+    if matches!(table.default, Some(DefaultRoute::Function { .. })) {
         return vec![];
     }
     enabled
         .iter()
         .filter(|method| !table.rules.iter().any(|rule| &rule.when.method == *method))
+        .collect()
+}
+
+/// Enabled payment methods that no rule routes and no default covers.
+pub fn uncovered_methods(table: &RoutingTable, enabled: &[String]) -> Vec<Violation> {
+    if table.default.is_some() {
+        return vec![];
+    }
+    unrouted_methods(table, enabled)
+        .into_iter()
         .map(|method| {
             Violation::new(
                 "/default",

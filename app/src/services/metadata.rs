@@ -1,6 +1,6 @@
 //! Drafts, publishing, rollback: the lifecycle of a metadata document.
 
-use domain::checks::{PublishedContext, check_publishable};
+use domain::checks::{PublishedContext, check_publishable, publish_warnings};
 use domain::documents::payment_combination::PaymentCombination;
 use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -12,6 +12,7 @@ use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
 use crate::persistence::metadata::{self, Address};
 use crate::persistence::writer::Applied;
+use crate::published::ROUTING_TABLE;
 use crate::scripts::Scripts;
 use crate::services::commit::{Staged, commit};
 use crate::state::AppState;
@@ -196,36 +197,67 @@ async fn published_context(
         }
         None => vec![],
     };
+    let routing_table = Address {
+        scope: &scope_key,
+        kind: Kind::RoutingTable.as_str(),
+        name: ROUTING_TABLE,
+    };
+    let routing_table = match metadata::published_body(db, routing_table).await? {
+        Some((_, body)) => Some(
+            domain::documents::parse(&crate::persistence::stored_json(&body)?)
+                .map_err(|_| ServiceError::internal("published routing table does not parse"))?,
+        ),
+        None => None,
+    };
     Ok(PublishedContext {
         catalog: metadata::published_names(db, &platform, Kind::PaymentMethod.as_str()).await?,
         functions: metadata::published_names(db, &scope_key, Kind::DiscountFunction.as_str())
             .await?,
         enabled_methods,
+        routing_table,
     })
 }
 
-/// Every problem publishing `body` would meet: the kind's schema, then the cross-document
-/// checks. Runs on the function pool: a discount function's test cases run scripts.
-pub async fn problems(
+/// What publishing a document would meet: problems refuse it, warnings do not.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub problems: Vec<Violation>,
+    pub warnings: Vec<Violation>,
+}
+
+/// A publish (or rollback) that went through, with what it warned of.
+#[derive(Debug)]
+pub struct Publication {
+    pub version: i32,
+    pub warnings: Vec<Violation>,
+}
+
+/// Every problem publishing `body` would meet (the kind's schema, then the cross-document
+/// checks) and what it would warn of. Runs on the function pool: a discount function's
+/// test cases run scripts.
+pub async fn findings(
     db: &DatabaseConnection,
     scripts: &Scripts,
     at: &DocumentRef,
     body: Value,
-) -> ServiceResult<Vec<Violation>> {
+) -> ServiceResult<Findings> {
     let context = published_context(db, &at.scope).await?;
     let kind = at.kind;
     let name = at.name.to_string();
-    Ok(scripts
+    let warnings = publish_warnings(kind, &body, &context);
+    let problems = scripts
         .run(move |runtime| check_publishable(kind, &name, &body, &context, runtime))
         .await?
         .err()
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok(Findings { problems, warnings })
 }
 
-async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ServiceResult<()> {
-    let problems = problems(&state.db, &state.scripts, at, body).await?;
+/// The warnings of a publishable body; its problems as a 422.
+async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ServiceResult<Vec<Violation>> {
+    let Findings { problems, warnings } = findings(&state.db, &state.scripts, at, body).await?;
     if problems.is_empty() {
-        Ok(())
+        Ok(warnings)
     } else {
         Err(ServiceError::invalid(problems))
     }
@@ -238,7 +270,7 @@ pub async fn publish(
     at: &DocumentRef,
     precondition: Precondition<'_>,
     actor: &str,
-) -> ServiceResult<i32> {
+) -> ServiceResult<Publication> {
     let scope_key = at.scope.key();
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
@@ -256,8 +288,10 @@ pub async fn publish(
                 at.kind, at.name
             ),
         })?;
-    check(state, at, crate::persistence::stored_json(&draft_text)?).await?;
-    publish_version(state, at, &scope_key, &document, draft_text, actor, None).await
+    let warnings = check(state, at, crate::persistence::stored_json(&draft_text)?).await?;
+    let version =
+        publish_version(state, at, &scope_key, &document, draft_text, actor, None).await?;
+    Ok(Publication { version, warnings })
 }
 
 /// Writes `body` as the document's next version, if the document is still as read.
@@ -312,7 +346,7 @@ pub async fn rollback(
     at: &DocumentRef,
     to: i32,
     actor: &str,
-) -> ServiceResult<i32> {
+) -> ServiceResult<Publication> {
     let scope_key = at.scope.key();
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
@@ -326,8 +360,8 @@ pub async fn rollback(
             )
         })?;
     // The old body must pass today's checks: what it refers to may have changed since.
-    check(state, at, crate::persistence::stored_json(&target.body)?).await?;
-    publish_version(
+    let warnings = check(state, at, crate::persistence::stored_json(&target.body)?).await?;
+    let version = publish_version(
         state,
         at,
         &scope_key,
@@ -336,7 +370,8 @@ pub async fn rollback(
         actor,
         Some(to),
     )
-    .await
+    .await?;
+    Ok(Publication { version, warnings })
 }
 
 /// Reads a published version's body, if the document has that version.

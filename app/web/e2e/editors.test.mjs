@@ -410,3 +410,49 @@ test("Ctrl+S saves and Discard changes goes back to what is saved", async () => 
     await browser.close();
   }
 });
+
+test("Check and Publish show their warnings next to Publish: a method the default cancels", async () => {
+  const { browser, page, consoleErrors } = await open();
+  try {
+    // A merchant offering Alipay and WeChat Pay whose routing table (a draft) routes only
+    // Alipay and cancels the rest.
+    const m = "/v1/merchants/warned";
+    assert.equal((await server.api("POST", "/v1/merchants", { id: "warned", name: "Warned" })).status, 201);
+    const put = async (kind, name, body) => assert.equal((await server.api("PUT", `${m}/metadata/${kind}/${name}/draft`, body)).status, 200);
+    const publish = async (kind, name) => assert.equal((await server.api("POST", `${m}/metadata/${kind}/${name}/publish`)).status, 201);
+    await put("payment-combination", "default", { methods: [{ method: "alipay" }, { method: "wechat_pay" }] });
+    await publish("payment-combination", "default");
+    const fn = await server.api("GET", "/v1/merchants/haidilao/metadata/discount-function/alipay-discount");
+    await put("discount-function", "alipay-discount", fn.body.published);
+    await publish("discount-function", "alipay-discount");
+    await put("routing-table", "default", {
+      rules: [{ when: { method: "alipay" }, function: "alipay-discount" }],
+      default: { action: "cancel" },
+    });
+
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/admin/merchants/warned/documents/routing-table/default`);
+    const publishButton = page.getByRole("button", { name: "Publish", exact: true });
+    await publishButton.waitFor();
+    const warnings = page.getByRole("region", { name: /warn/ });
+    assert.equal(await warnings.count(), 0);
+
+    // Check: publishable, with the warning listed by the Publish button.
+    await page.getByRole("button", { name: "Check" }).click();
+    await warnings.waitFor();
+    assert.match(await warnings.getByRole("heading").textContent(), /Publishing this would warn \(1\)/);
+    assert.match(await warnings.textContent(), /\/default.*'wechat_pay'.*no_route/);
+    await page.getByText(/pass every check, with the warnings below/).waitFor();
+    await assertAccessible(page, "routing table with publish warnings");
+    await screenshot(page, "routing-publish-warnings");
+
+    // Publish: it goes through, and says what it warned of.
+    await publishButton.click();
+    await page.getByText(/^Published version 1\./).waitFor();
+    assert.match(await warnings.getByRole("heading").textContent(), /Published, with warnings \(1\)/);
+    assert.match(await warnings.textContent(), /'wechat_pay'/);
+    assertNoScriptErrors(consoleErrors);
+  } finally {
+    await browser.close();
+  }
+});

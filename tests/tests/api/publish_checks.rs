@@ -295,6 +295,67 @@ on_both_databases! {
         app.post("/v1/storefront/orders", &body).await.assert_status(201);
     }
 
+    async fn publish_warns_of_methods_the_default_cancels(app: TestApp) {
+        app.create_alipay_only_routed_merchant("warny", &["alipay"]).await;
+        let scope = "/v1/merchants/warny/metadata";
+        let warning_pointers = |body: &Value| -> Vec<String> {
+            body["warnings"].as_array().expect("warnings").iter()
+                .map(|w| w["pointer"].as_str().expect("pointer").to_owned()).collect()
+        };
+        // Every method routed: nothing to warn of.
+        let table = app.get(&format!("{scope}/routing-table/default")).await.body["published"].clone();
+        let checked = app.post(&format!("{scope}/routing-table/default/check"), &table).await;
+        checked.assert_status(200);
+        assert_eq!(warning_pointers(&checked.body), Vec::<String>::new(), "{}", checked.text);
+
+        // Enabling WeChat Pay, which no rule routes while the default cancels: the
+        // combination is publishable, with a warning at the method.
+        let combination = json!({"methods": [{"method": "alipay"}, {"method": "wechat_pay"}]});
+        let checked = app.post(&format!("{scope}/payment-combination/default/check"), &combination).await;
+        assert_eq!(checked.body["publishable"], true, "{}", checked.text);
+        assert_eq!(warning_pointers(&checked.body), ["/methods/1/method"], "{}", checked.text);
+        assert!(checked.body["warnings"][0]["message"].as_str().unwrap().contains("'wechat_pay'"), "{}", checked.text);
+        app.put(&format!("{scope}/payment-combination/default/draft"), &combination).await.assert_status(200);
+        let published = app.post(&format!("{scope}/payment-combination/default/publish"), &json!({})).await;
+        published.assert_status(201);
+        assert_eq!(published.body["version"], 2);
+        assert_eq!(warning_pointers(&published.body), ["/methods/1/method"], "{}", published.text);
+
+        // The routing table's side of the pair says so too, at its default.
+        let checked = app.post(&format!("{scope}/routing-table/default/check"), &table).await;
+        assert_eq!(checked.body["publishable"], true, "{}", checked.text);
+        assert_eq!(warning_pointers(&checked.body), ["/default"], "{}", checked.text);
+        let message = checked.body["warnings"][0]["message"].as_str().unwrap();
+        assert!(message.contains("'wechat_pay'") && message.contains("no_route"), "{message}");
+        let rolled_back = app.post(&format!("{scope}/routing-table/default/rollback"), &json!({"version": 1})).await;
+        rolled_back.assert_status(201);
+        assert_eq!(warning_pointers(&rolled_back.body), ["/default"], "{}", rolled_back.text);
+
+        // The method is still offered (the merchant chose the default), and a payment with
+        // it is canceled: what the warning said.
+        let order = app.create_order_from(&tests::checkout::plain_order_body("warny")).await;
+        let offered: Vec<&str> = order["payment_methods"].as_array().unwrap().iter()
+            .map(|m| m["code"].as_str().unwrap()).collect();
+        assert_eq!(offered, ["alipay", "wechat_pay"]);
+        let paid = app.pay(order["order_id"].as_str().unwrap(), "wechat_pay").await;
+        paid.assert_status(200);
+        assert_eq!((&paid.body["status"], &paid.body["cancel_reason"]), (&json!("canceled"), &json!("no_route")), "{}", paid.text);
+
+        // A rule for it, or a default function, ends the warnings.
+        let routed = json!({"rules": [{"when": {"method": "alipay"}, "function": "alipay-discount"}],
+                            "default": {"function": "alipay-discount"}});
+        app.put(&format!("{scope}/routing-table/default/draft"), &routed).await.assert_status(200);
+        let published = app.post(&format!("{scope}/routing-table/default/publish"), &json!({})).await;
+        published.assert_status(201);
+        assert_eq!(warning_pointers(&published.body), Vec::<String>::new(), "{}", published.text);
+        let checked = app.post(&format!("{scope}/payment-combination/default/check"), &combination).await;
+        assert_eq!(warning_pointers(&checked.body), Vec::<String>::new(), "{}", checked.text);
+        // A document that fails its schema has problems and no warnings.
+        let checked = app.post(&format!("{scope}/payment-combination/default/check"), &json!({"methods": 1})).await;
+        assert_eq!(checked.body["publishable"], false);
+        assert_eq!(warning_pointers(&checked.body), Vec::<String>::new(), "{}", checked.text);
+    }
+
     async fn rollback_is_checked_against_todays_documents(app: TestApp) {
         app.create_merchant("rolly").await;
         let scope = "/v1/merchants/rolly";
@@ -351,7 +412,7 @@ on_both_databases! {
         let published = before.body["published"].clone();
         let ok = app.post(&format!("{doc}/check"), &published).await;
         ok.assert_status(200);
-        assert_eq!(ok.body, json!({"publishable": true, "problems": []}));
+        assert_eq!(ok.body, json!({"publishable": true, "problems": [], "warnings": []}));
         let wrong_type = app.post(&format!("{doc}/check"), &json!({"rules": "none"})).await;
         wrong_type.assert_status(200);
         assert_eq!(wrong_type.body["publishable"], false);

@@ -202,16 +202,24 @@ pub async fn publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let version =
+    let publication =
         metadata::publish(&state, &at, if_match(&headers)?.into(), &principal.key_id).await?;
-    Ok((
+    Ok(published(&at, publication))
+}
+
+fn published(
+    at: &DocumentRef,
+    publication: metadata::Publication,
+) -> (StatusCode, axum::Json<Published>) {
+    (
         StatusCode::CREATED,
         axum::Json(Published {
             kind: at.kind.to_string(),
             name: at.name.to_string(),
-            version,
+            version: publication.version,
+            warnings: publication.warnings.into_iter().map(Into::into).collect(),
         }),
-    ))
+    )
 }
 
 pub async fn check(
@@ -221,10 +229,11 @@ pub async fn check(
     body: Value,
 ) -> ApiResult<axum::Json<CheckResult>> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let problems = metadata::problems(&state.db, &state.scripts, &at, body).await?;
+    let findings = metadata::findings(&state.db, &state.scripts, &at, body).await?;
     Ok(axum::Json(CheckResult {
-        publishable: problems.is_empty(),
-        problems: problems.into_iter().map(Into::into).collect(),
+        publishable: findings.problems.is_empty(),
+        problems: findings.problems.into_iter().map(Into::into).collect(),
+        warnings: findings.warnings.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -236,15 +245,8 @@ pub async fn rollback(
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
     let request: RollbackRequest = crate::http::extract::from_value(request)?;
-    let version = metadata::rollback(&state, &at, request.version, &principal.key_id).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(Published {
-            kind: at.kind.to_string(),
-            name: at.name.to_string(),
-            version,
-        }),
-    ))
+    let publication = metadata::rollback(&state, &at, request.version, &principal.key_id).await?;
+    Ok(published(&at, publication))
 }
 
 pub async fn list_versions(

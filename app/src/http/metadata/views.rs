@@ -50,6 +50,12 @@ pub struct Published {
     /// The new version's number.
     #[schema(example = 2)]
     pub version: i32,
+    /// What the new version may set off, though nothing in it is wrong (same shape as a
+    /// problem: a JSON pointer into the document and a message). For a routing table whose
+    /// default cancels, and for a payment combination under such a table: each enabled
+    /// payment method no rule routes. Customers can still choose such a method and pay,
+    /// and the order is then canceled with `no_route`.
+    pub warnings: Vec<crate::http::problem::ProblemViolation>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -111,4 +117,7 @@ pub struct CheckResult {
     /// violations or, when the schema holds, what the cross-document checks found (unknown
     /// methods, shadowed rules, failing test cases).
     pub problems: Vec<crate::http::problem::ProblemViolation>,
+    /// What publishing it would warn of without refusing it, each at a JSON pointer: see
+    /// `Published.warnings`. Listed whether or not the document is publishable.
+    pub warnings: Vec<crate::http::problem::ProblemViolation>,
 }

@@ -70,6 +70,30 @@ export function ProblemList({ problems }: { problems: Problems }) {
   );
 }
 
+/** What a check or a publish warned of: publishable, but worth knowing before it happens. */
+export interface Warnings {
+  source: "check" | "publish";
+  violations: Violation[];
+}
+
+/** The warnings next to Publish, each at the pointer it names. */
+export function WarningList({ warnings }: { warnings: Warnings }) {
+  return (
+    <section className="state state-warn publish-warnings" data-testid="publish-warnings" aria-labelledby="publish-warnings-title">
+      <h2 id="publish-warnings-title" className="warnings-title">
+        {warnings.source === "check" ? "Publishing this would warn" : "Published, with warnings"} ({warnings.violations.length})
+      </h2>
+      <ul>
+        {warnings.violations.map((v, i) => (
+          <li key={`${i}:${v.pointer}`}>
+            <code>{v.pointer || "(document)"}</code> {v.message}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 type Tab = "form" | "json";
 
 /** Why Publish has nothing to do, or null when it has. */
@@ -102,6 +126,7 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   const [server, setServer] = useState<Document | null>(doc);
   const [formData, setFormData] = useState<unknown>(() => doc?.draft ?? doc?.published ?? {});
   const [problems, setProblems] = useState<Problems | null>(null);
+  const [warnings, setWarnings] = useState<Warnings | null>(null);
   const [error, setError] = useState<unknown>();
   const [stale, setStale] = useState(false);
   const customized = (useLocation().state as { customized?: string } | null)?.customized;
@@ -133,6 +158,8 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
     (next: unknown) => {
       setFormData(next);
       setNotice(null);
+      // Warnings were about the document as it was checked or published.
+      setWarnings(null);
       // A problem stays shown until the value it names changes.
       setProblems((current) => {
         if (!current) return current;
@@ -178,12 +205,18 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
     setBusy("check");
     setError(undefined);
     setProblems(null);
+    setWarnings(null);
     setNotice(null);
     setShowAllErrors(true);
     try {
       const result = await checkDocument(scope, kind, name, formData);
+      if (result.warnings.length > 0) setWarnings({ source: "check", violations: result.warnings });
       if (result.publishable) {
-        setNotice("No problems: publishing this would pass every check.");
+        setNotice(
+          result.warnings.length > 0
+            ? "No problems: publishing this would pass every check, with the warnings below."
+            : "No problems: publishing this would pass every check.",
+        );
       } else {
         const count = result.problems.length;
         setProblems({
@@ -206,8 +239,10 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
     setBusy("publish");
     setError(undefined);
     setProblems(null);
+    setWarnings(null);
     try {
       const result = await publish(scope, kind, name);
+      if (result.warnings.length > 0) setWarnings({ source: "publish", violations: result.warnings });
       // Start again from what the server now holds: the published body, no draft.
       const fresh = await getDocument(scope, kind, name);
       setServer(fresh);
@@ -400,6 +435,7 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
             {publishBlocked}
           </p>
         )}
+        {!readOnly && warnings && <WarningList warnings={warnings} />}
       </div>
       {readOnly && (
         <p className="state state-info" role="note" data-testid="read-only">
