@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use domain::lifecycle::TaskState;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query, UpdateStatement};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, Statement,
@@ -40,6 +40,14 @@ pub enum Guard {
         id: i64,
         revision: i64,
         draft: String,
+        at: DateTime<Utc>,
+    },
+    /// Drops the document's draft; a document never published is only its draft, so it goes
+    /// whole. Refused when the document moved past `revision`.
+    DiscardDraft {
+        id: i64,
+        revision: i64,
+        published: bool,
         at: DateTime<Utc>,
     },
     /// Points the document at a new version; a publish consumes the draft, a rollback
@@ -237,19 +245,37 @@ impl Guard {
                 revision,
                 draft,
                 at,
-            } => backend.build(
-                &metadata_document::Entity::update_many()
+            } => backend.build(&document_cas(
+                metadata_document::Entity::update_many()
                     .col_expr(metadata_document::Column::Draft, Expr::value(draft.clone()))
-                    .col_expr(metadata_document::Column::DraftUpdatedAt, Expr::value(*at))
-                    .col_expr(
-                        metadata_document::Column::Revision,
-                        Expr::value(revision + 1),
-                    )
-                    .col_expr(metadata_document::Column::UpdatedAt, Expr::value(*at))
+                    .col_expr(metadata_document::Column::DraftUpdatedAt, Expr::value(*at)),
+                *id,
+                *revision,
+                *at,
+            )),
+            Guard::DiscardDraft {
+                id,
+                revision,
+                published: false,
+                ..
+            } => backend.build(
+                &metadata_document::Entity::delete_many()
                     .filter(metadata_document::Column::Id.eq(*id))
                     .filter(metadata_document::Column::Revision.eq(*revision))
+                    .filter(metadata_document::Column::PublishedVersion.is_null())
                     .into_query(),
             ),
+            Guard::DiscardDraft {
+                id,
+                revision,
+                published: true,
+                at,
+            } => backend.build(&document_cas(
+                without_draft(metadata_document::Entity::update_many()),
+                *id,
+                *revision,
+                *at,
+            )),
             Guard::SetPublishedVersion {
                 id,
                 revision,
@@ -257,36 +283,51 @@ impl Guard {
                 consume_draft,
                 at,
             } => {
-                let mut update = metadata_document::Entity::update_many()
-                    .col_expr(
-                        metadata_document::Column::PublishedVersion,
-                        Expr::value(*version),
-                    )
-                    .col_expr(
-                        metadata_document::Column::Revision,
-                        Expr::value(revision + 1),
-                    )
-                    .col_expr(metadata_document::Column::UpdatedAt, Expr::value(*at));
+                let mut update = metadata_document::Entity::update_many().col_expr(
+                    metadata_document::Column::PublishedVersion,
+                    Expr::value(*version),
+                );
                 if *consume_draft {
-                    update = update
-                        .col_expr(
-                            metadata_document::Column::Draft,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .col_expr(
-                            metadata_document::Column::DraftUpdatedAt,
-                            Expr::value(Option::<DateTime<Utc>>::None),
-                        );
+                    update = without_draft(update);
                 }
-                backend.build(
-                    &update
-                        .filter(metadata_document::Column::Id.eq(*id))
-                        .filter(metadata_document::Column::Revision.eq(*revision))
-                        .into_query(),
-                )
+                backend.build(&document_cas(update, *id, *revision, *at))
             }
         }
     }
+}
+
+/// An update of a document that applies only while it is at `revision`, and moves it to the
+/// next revision at `at`.
+fn document_cas(
+    update: sea_orm::UpdateMany<metadata_document::Entity>,
+    id: i64,
+    revision: i64,
+    at: DateTime<Utc>,
+) -> UpdateStatement {
+    update
+        .col_expr(
+            metadata_document::Column::Revision,
+            Expr::value(revision + 1),
+        )
+        .col_expr(metadata_document::Column::UpdatedAt, Expr::value(at))
+        .filter(metadata_document::Column::Id.eq(id))
+        .filter(metadata_document::Column::Revision.eq(revision))
+        .into_query()
+}
+
+/// Clears a document's draft.
+fn without_draft(
+    update: sea_orm::UpdateMany<metadata_document::Entity>,
+) -> sea_orm::UpdateMany<metadata_document::Entity> {
+    update
+        .col_expr(
+            metadata_document::Column::Draft,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            metadata_document::Column::DraftUpdatedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }
 
 /// A batch's guards as statements.

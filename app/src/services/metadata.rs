@@ -272,12 +272,7 @@ pub async fn publish(
     actor: &str,
 ) -> ServiceResult<Publication> {
     let scope_key = at.scope.key();
-    let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
-        .await?
-        .ok_or_else(|| at.not_found())?;
-    if !precondition.holds(Some(&document)) {
-        return Err(ServiceError::StaleRevision);
-    }
+    let document = document_to_change(state, at, &scope_key, precondition).await?;
     let draft_text = document
         .draft
         .clone()
@@ -288,10 +283,80 @@ pub async fn publish(
                 at.kind, at.name
             ),
         })?;
-    let warnings = check(state, at, crate::persistence::stored_json(&draft_text)?).await?;
+    let draft = crate::persistence::stored_json(&draft_text)?;
+    if let Some(version) = document.published_version
+        && let Some((_, published)) = version_body(&state.db, document.id, version).await?
+        && published == draft
+    {
+        return Err(ServiceError::Conflict {
+            problem: "nothing-to-publish",
+            detail: format!(
+                "the draft of {} '{}' equals the published version {version}: there is nothing to publish",
+                at.kind, at.name
+            ),
+        });
+    }
+    let warnings = check(state, at, draft).await?;
     let version =
         publish_version(state, at, &scope_key, &document, draft_text, actor, None).await?;
     Ok(Publication { version, warnings })
+}
+
+/// The stored document a write is to change: `NotFound` when there is none, `StaleRevision`
+/// when `precondition` does not hold for it.
+async fn document_to_change(
+    state: &AppState,
+    at: &DocumentRef,
+    scope_key: &str,
+    precondition: Precondition<'_>,
+) -> ServiceResult<metadata_document::Model> {
+    let document = metadata::find(&state.db, at.with_scope_key(scope_key))
+        .await?
+        .ok_or_else(|| at.not_found())?;
+    if precondition.holds(Some(&document)) {
+        Ok(document)
+    } else {
+        Err(ServiceError::StaleRevision)
+    }
+}
+
+/// Discards the document's saved draft; the published versions stay. A document that was
+/// never published is only its draft, so it is gone afterwards. `NotFound` when there is no
+/// draft.
+pub async fn discard_draft(
+    state: &AppState,
+    at: &DocumentRef,
+    precondition: Precondition<'_>,
+    actor: &str,
+) -> ServiceResult<()> {
+    let scope_key = at.scope.key();
+    let document = document_to_change(state, at, &scope_key, precondition).await?;
+    if document.draft.is_none() {
+        return Err(ServiceError::NotFound(format!(
+            "{} '{}' has no draft to discard",
+            at.kind, at.name
+        )));
+    }
+    let now = persistence::now();
+    let changes = ChangeSet::guarded(Guard::DiscardDraft {
+        id: document.id,
+        revision: document.revision,
+        published: document.published_version.is_some(),
+        at: now,
+    })
+    .with(audit_row(
+        &scope_key,
+        at,
+        "draft_discarded",
+        actor,
+        document.published_version,
+        None,
+        now,
+    ));
+    match state.writer.apply(changes).await? {
+        Applied::Committed => Ok(()),
+        Applied::Refused => Err(stale()),
+    }
 }
 
 /// Writes `body` as the document's next version, if the document is still as read.

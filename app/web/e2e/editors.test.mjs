@@ -456,3 +456,41 @@ test("Check and Publish show their warnings next to Publish: a method the defaul
     await browser.close();
   }
 });
+
+test("Discard draft deletes the saved draft on the server and goes back to what is published", async () => {
+  const { browser, page, consoleErrors } = await open();
+  try {
+    const m = "/v1/merchants/drafty";
+    assert.equal((await server.api("POST", "/v1/merchants", { id: "drafty", name: "Drafty" })).status, 201);
+    const doc = `${m}/metadata/payment-combination/default`;
+    assert.equal((await server.api("PUT", `${doc}/draft`, { methods: [{ method: "alipay" }] })).status, 200);
+    assert.equal((await server.api("POST", `${doc}/publish`)).status, 201);
+    assert.equal((await server.api("PUT", `${doc}/draft`, { methods: [{ method: "alipay" }, { method: "unionpay" }] })).status, 200);
+
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/admin/merchants/drafty/documents/payment-combination/default`);
+    await page.getByText("draft saved", { exact: true }).waitFor();
+    await page.getByRole("button", { name: "Discard draft" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await dialog.waitFor();
+    assert.match(await dialog.textContent(), /back to the published v1/);
+    await assertAccessible(page, "discard draft confirmation");
+    await dialog.getByRole("button", { name: "Discard draft" }).click();
+    await page.getByText("Draft discarded: back to the published v1.").waitFor();
+
+    // The server no longer holds a draft, and the audit log says who discarded it.
+    const after = await server.api("GET", doc);
+    assert.equal(after.body.draft, null);
+    assert.deepEqual(after.body.published, { methods: [{ method: "alipay" }] });
+    const log = await server.api("GET", `${m}/audit-log`);
+    assert.equal(log.body.data[0].action, "draft_discarded");
+    // The editor shows the published version, with nothing to publish and no draft to discard.
+    assert.equal(await page.getByRole("button", { name: "Discard draft" }).count(), 0);
+    assert.equal(await page.getByText("draft saved", { exact: true }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Publish", exact: true }).isDisabled(), true);
+    assert.match(await page.getByTestId("publish-reason").textContent(), /there is no draft, and v1 is what is published/);
+    assertNoScriptErrors(consoleErrors);
+  } finally {
+    await browser.close();
+  }
+});

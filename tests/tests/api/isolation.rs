@@ -65,6 +65,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/v1/platform/metadata/{kind}/{name}/draft",
         PlatformAdmin,
     ),
+    (
+        "DELETE",
+        "/v1/platform/metadata/{kind}/{name}/draft",
+        PlatformAdmin,
+    ),
     ("GET", "/v1/platform/metadata/{kind}/{name}", AdminRead),
     ("GET", "/v1/platform/metadata/{kind}", AdminRead),
     (
@@ -96,6 +101,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     // Merchant metadata.
     (
         "PUT",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft",
+        MerchantAdmin,
+    ),
+    (
+        "DELETE",
         "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft",
         MerchantAdmin,
     ),
@@ -208,7 +218,7 @@ const OTHER: &str = "xibei";
 /// their body before authorizing (typed JSON extractors run before the handler).
 fn body_for(method: &str, template: &str) -> Option<Value> {
     let body = match (method, template) {
-        ("GET", _) => return None,
+        ("GET" | "DELETE", _) => return None,
         ("POST", "/v1/merchants") => json!({"id": "matrix-merchant", "name": "Matrix"}),
         (_, t) if t.ends_with("/api-keys") => json!({"scope": "storefront"}),
         (_, t) if t.starts_with("/v1/platform/") && t.ends_with("/draft") => json!({
@@ -301,6 +311,17 @@ struct Matrix<'a> {
 
 impl Matrix<'_> {
     async fn check(&mut self, route: &Route, who: &str, key: Option<&str>, expect: Expect) {
+        // Discarding a draft needs one: each positive control saves it first.
+        if matches!(expect, Expect::Allowed)
+            && route.method == Method::DELETE
+            && route.template.ends_with("/draft")
+        {
+            let draft = body_for("PUT", &route.template);
+            self.app
+                .send(Method::PUT, &route.path, Some(ADMIN_KEY), draft.as_ref())
+                .await
+                .assert_status(200);
+        }
         let response = self
             .app
             .send(route.method.clone(), &route.path, key, route.body.as_ref())

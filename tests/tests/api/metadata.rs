@@ -531,3 +531,84 @@ on_both_databases! {
         assert_eq!(listed.body["data"][0]["published_version"], 1);
     }
 }
+
+on_both_databases! {
+    async fn publishing_a_draft_equal_to_the_published_version_is_409(app: TestApp) {
+        app.create_merchant("life").await;
+        let body = json!({"methods": [{"method": "alipay"}, {"method": "wechat_pay", "label": "WeChat"}]});
+        assert_eq!(app.publish("/v1/merchants/life", "payment-combination", "default", &body).await, 1);
+        // The same body again, with its keys in another order: still the same document.
+        let reordered = json!({"methods": [{"method": "alipay"}, {"label": "WeChat", "method": "wechat_pay"}]});
+        app.put(&format!("{DOC}/draft"), &reordered).await.assert_status(200);
+        let refused = app.post(&format!("{DOC}/publish"), &json!({})).await;
+        refused.assert_problem(409, "nothing-to-publish");
+        assert!(refused.body["detail"].as_str().unwrap().contains("version 1"), "{}", refused.text);
+        // Nothing moved, and the draft is kept.
+        let doc = app.get(DOC).await;
+        assert_eq!(doc.body["published_version"], 1);
+        assert_eq!(doc.body["draft"], reordered);
+        // A different draft publishes.
+        app.put(&format!("{DOC}/draft"), &json!({"methods": [{"method": "alipay"}]})).await.assert_status(200);
+        app.post(&format!("{DOC}/publish"), &json!({})).await.assert_status(201);
+        // Platform documents too.
+        let alipay = "/v1/platform/metadata/payment-method/alipay";
+        let published = app.get(alipay).await.body["published"].clone();
+        app.put(&format!("{alipay}/draft"), &published).await.assert_status(200);
+        app.post(&format!("{alipay}/publish"), &json!({})).await.assert_problem(409, "nothing-to-publish");
+    }
+
+    async fn a_saved_draft_can_be_discarded(app: TestApp) {
+        app.create_merchant("life").await;
+        let v1 = json!({"methods": [{"method": "alipay"}]});
+        app.publish("/v1/merchants/life", "payment-combination", "default", &v1).await;
+        // No draft: 404.
+        app.send(Method::DELETE, &format!("{DOC}/draft"), Some(tests::ADMIN_KEY), None)
+            .await
+            .assert_problem(404, "not-found");
+        let draft = json!({"methods": [{"method": "wechat_pay"}]});
+        let saved = app.put(&format!("{DOC}/draft"), &draft).await;
+        saved.assert_status(200);
+        // A stale If-Match is refused and changes nothing.
+        let stale = execute(app.admin_request(Method::DELETE, &format!("{DOC}/draft")).header("if-match", "\"r1\"")).await;
+        stale.assert_problem(412, "precondition-failed");
+        let discarded = execute(app.admin_request(Method::DELETE, &format!("{DOC}/draft")).header("if-match", etag_of(&saved))).await;
+        discarded.assert_status(204);
+        assert_eq!(discarded.text, "");
+        let doc = app.get(DOC).await;
+        assert_eq!((&doc.body["draft"], &doc.body["published_version"], &doc.body["published"]), (&Value::Null, &json!(1), &v1));
+        assert_ne!(etag_of(&doc), etag_of(&saved), "discarding changes the ETag");
+        app.send(Method::DELETE, &format!("{DOC}/draft"), Some(tests::ADMIN_KEY), None)
+            .await
+            .assert_problem(404, "not-found");
+        let entries = app.list_all("/v1/merchants/life/audit-log").await;
+        assert_eq!(audit_trail(&entries, "payment-combination", "default")[0], ("draft_discarded".to_owned(), json!(1), Value::Null));
+
+        // A document never published is only its draft: it goes.
+        let flow_doc = "/v1/merchants/life/metadata/discount-function/sketch";
+        app.put(&format!("{flow_doc}/draft"), &json!({"description": "d", "script": "order.amount_minor"})).await.assert_status(200);
+        app.send(Method::DELETE, &format!("{flow_doc}/draft"), Some(tests::ADMIN_KEY), None).await.assert_status(204);
+        app.get(flow_doc).await.assert_problem(404, "not-found");
+        // ...and can be created again.
+        app.put(&format!("{flow_doc}/draft"), &json!({"description": "d", "script": "order.amount_minor"})).await.assert_status(200);
+
+        // Platform documents, and who may: a merchant admin may not touch the platform's.
+        let alipay = "/v1/platform/metadata/payment-method/alipay";
+        let published = app.get(alipay).await.body["published"].clone();
+        let mut changed = published.clone();
+        changed["names"]["en"] = json!("Alipay!");
+        app.put(&format!("{alipay}/draft"), &changed).await.assert_status(200);
+        let merchant_admin = app.create_key("life", "merchant_admin").await;
+        app.send(Method::DELETE, &format!("{alipay}/draft"), Some(&merchant_admin), None).await.assert_problem(403, "forbidden");
+        app.send(Method::DELETE, &format!("{DOC}/draft"), None, None).await.assert_problem(401, "unauthorized");
+        app.send(Method::DELETE, &format!("{alipay}/draft"), Some(tests::ADMIN_KEY), None).await.assert_status(204);
+        assert_eq!(app.get(alipay).await.body["draft"], Value::Null);
+        let platform_log = app.list_all("/v1/platform/audit-log").await;
+        assert_eq!(platform_log[0]["action"], "draft_discarded");
+        // Another tenant's document is a 404.
+        app.create_merchant("other").await;
+        let other_admin = app.create_key("other", "merchant_admin").await;
+        app.put(&format!("{DOC}/draft"), &draft).await.assert_status(200);
+        app.send(Method::DELETE, &format!("{DOC}/draft"), Some(&other_admin), None).await.assert_problem(404, "not-found");
+        assert_eq!(app.get(DOC).await.body["draft"], draft);
+    }
+}

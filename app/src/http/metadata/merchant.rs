@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(merchant_save_draft))
+        .routes(routes!(merchant_save_draft, merchant_discard_draft))
         .routes(routes!(merchant_get_document))
         .routes(routes!(merchant_list_documents))
         .routes(routes!(merchant_publish))
@@ -60,6 +60,33 @@ async fn merchant_save_draft(
     JsonOrYaml(body): JsonOrYaml,
 ) -> ApiResult<Response> {
     operations::save_draft(state, principal, path, headers, body).await
+}
+
+/// Discard a merchant document's saved draft.
+///
+/// The published versions stay as they are. A document that was never published is only
+/// its draft, so it is gone afterwards (404). Honours `If-Match` (412 when stale). Audit-logged
+/// as `draft_discarded`.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
+    security(("bearer" = [])),
+    params(
+        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("name" = String, Path, description = "The document's name"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
+    ),
+    responses(
+        (status = 204, description = "The draft was discarded"),
+        AuthErrors, NotFoundError, ParameterError,
+        (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
+    ))]
+async fn merchant_discard_draft(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(path): Path<DocumentPath>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    operations::discard_draft(state, principal, path, headers).await
 }
 
 /// Get a merchant document: its published version and its draft.
@@ -113,7 +140,7 @@ async fn merchant_list_documents(
     responses(
         (status = 201, description = "Published", body = Published),
         AuthErrors, NotFoundError, ParameterError,
-        (status = 409, description = "There is no draft to publish", body = crate::http::problem::Problem, content_type = PROBLEM),
+        (status = 409, description = "There is no draft to publish (`no-draft`), or it equals the published version (`nothing-to-publish`)", body = crate::http::problem::Problem, content_type = PROBLEM),
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
         (status = 422, description = "The draft fails the checks; every problem is listed", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]

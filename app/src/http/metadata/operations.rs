@@ -162,6 +162,17 @@ pub async fn save_draft(
     document_response(&state, &at, row).await
 }
 
+pub async fn discard_draft(
+    state: AppState,
+    principal: Principal,
+    path: DocumentPath,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    metadata::discard_draft(&state, &at, if_match(&headers)?.into(), &principal.key_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn get_document(
     state: AppState,
     principal: Principal,

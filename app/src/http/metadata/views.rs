@@ -97,7 +97,7 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     /// The id of the API key that made the change.
     pub actor: String,
-    /// `draft_saved`, `published` or `rolled_back`.
+    /// `draft_saved`, `draft_discarded`, `published` or `rolled_back`.
     #[schema(example = "published")]
     pub action: String,
     pub kind: String,

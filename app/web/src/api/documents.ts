@@ -68,6 +68,19 @@ export function publish(scope: Scope, kind: string, name: string): Promise<Schem
       );
 }
 
+/** DELETE .../draft: discards the saved draft (the published versions stay; a document never
+ * published is gone). `etag` (when known) is sent as If-Match. */
+export async function discardDraft(scope: Scope, kind: string, name: string, etag?: string): Promise<void> {
+  const header = etag ? { "If-Match": etag } : {};
+  await (scope.type === "platform"
+    ? unwrap(api.DELETE("/v1/platform/metadata/{kind}/{name}/draft", { params: { path: { kind, name }, header } }))
+    : unwrap(
+        api.DELETE("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", {
+          params: { path: { merchant_id: scope.merchantId, kind, name }, header },
+        }),
+      ));
+}
+
 /** POST .../check: every problem publishing `draft` would meet; nothing is saved. */
 export function checkDocument(scope: Scope, kind: string, name: string, draft: unknown): Promise<Schemas["CheckResult"]> {
   return scope.type === "platform"

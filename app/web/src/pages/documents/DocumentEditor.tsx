@@ -2,11 +2,11 @@
 // kind's JSON Schema (or its raw JSON), loaded from the draft (or the published body), saved
 // with If-Match, checked and published. The API's 422 problems are shown at the fields their
 // JSON pointers name and listed above the form. Loaded on demand (it brings the form library).
-import { useCallback, useState } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { Link, useLocation, useNavigate } from "react-router";
 import type { RJSFSchema } from "@rjsf/utils";
 import { ApiProblem } from "../../api/client";
-import { checkDocument, getDocument, publish, saveDraft, type Document } from "../../api/documents";
+import { checkDocument, discardDraft, getDocument, publish, saveDraft, type Document } from "../../api/documents";
 import { ErrorNotice, Loading } from "../../components/States";
 import { formatTime } from "../../components/format";
 import { useSaveShortcut, useUnsavedChangesPrompt } from "../../components/UnsavedChanges";
@@ -94,6 +94,30 @@ export function WarningList({ warnings }: { warnings: Warnings }) {
   );
 }
 
+/** A question above the form with a destructive action and a way out. */
+function Confirm({ id, action, keep, onConfirm, onKeep, children }: {
+  id: string;
+  action: string;
+  keep: string;
+  onConfirm: () => void;
+  onKeep: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <div className="confirm" role="alertdialog" aria-labelledby={id}>
+      <p id={id}>{children}</p>
+      <div className="toolbar">
+        <button type="button" className="btn btn-danger" onClick={onConfirm}>
+          {action}
+        </button>
+        <button type="button" className="btn" onClick={onKeep}>
+          {keep}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 type Tab = "form" | "json";
 
 /** Why Publish has nothing to do, or null when it has. */
@@ -137,12 +161,13 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
         ? "You already have your own flow: here it is."
         : null,
   );
-  const [busy, setBusy] = useState<"save" | "check" | "publish" | null>(null);
+  const [busy, setBusy] = useState<"save" | "check" | "publish" | "discard" | null>(null);
   const [showAllErrors, setShowAllErrors] = useState(false);
   const [tab, setTab] = useState<Tab>("form");
   const [jsonText, setJsonText] = useState("");
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [confirmDiscard, setConfirmDiscard] = useState(false);
+  const [confirmDiscardDraft, setConfirmDiscardDraft] = useState(false);
   const validator = usePrecompiledValidator(kind, schema);
   const me = useMe();
   const baseline = server?.draft ?? server?.published ?? {};
@@ -267,6 +292,39 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
       setJsonError(null);
     }
     setNotice(hasDraft ? "Changes discarded: back to the saved draft." : "Changes discarded.");
+  }
+
+  /** Discards the saved draft on the server (DELETE .../draft), and any unsaved edits. */
+  async function discardSavedDraft() {
+    setConfirmDiscardDraft(false);
+    setBusy("discard");
+    setError(undefined);
+    setProblems(null);
+    setWarnings(null);
+    try {
+      await discardDraft(scope, kind, name, server?.etag);
+      // A document never published is gone with its draft.
+      const fresh = await getDocument(scope, kind, name).catch((e) => {
+        if (e instanceof ApiProblem && e.status === 404) return null;
+        throw e;
+      });
+      setServer(fresh);
+      setFormData(fresh?.published ?? {});
+      if (tab === "json") {
+        setJsonText(JSON.stringify(fresh?.published ?? {}, null, 2));
+        setJsonError(null);
+      }
+      setShowAllErrors(false);
+      setNotice(
+        fresh?.published_version != null
+          ? `Draft discarded: back to the published v${fresh.published_version}.`
+          : "Draft discarded: the document was never published, so it is gone.",
+      );
+    } catch (e) {
+      showFailure(e, "save");
+    } finally {
+      setBusy(null);
+    }
   }
 
   useSaveShortcut(() => void save(), !readOnly && idle);
@@ -412,6 +470,11 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
               <button type="button" className="btn" onClick={() => setConfirmDiscard(true)} disabled={!dirty || busy !== null}>
                 Discard changes
               </button>
+              {hasDraft && (
+                <button type="button" className="btn" onClick={() => setConfirmDiscardDraft(true)} disabled={busy !== null}>
+                  {busy === "discard" ? "Discarding…" : "Discard draft"}
+                </button>
+              )}
               <button type="button" className="btn" onClick={save} disabled={!idle} aria-keyshortcuts="Control+S Meta+S">
                 {busy === "save" ? "Saving…" : "Save draft"}
               </button>
@@ -448,19 +511,17 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
         </p>
       )}
       {confirmDiscard && (
-        <div className="confirm" role="alertdialog" aria-labelledby="discard-title">
-          <p id="discard-title">
-            Discard your unsaved changes and go back to {hasDraft ? "the saved draft" : publishedVersion != null ? `v${publishedVersion}` : "an empty form"}?
-          </p>
-          <div className="toolbar">
-            <button type="button" className="btn btn-danger" onClick={discard}>
-              Discard changes
-            </button>
-            <button type="button" className="btn" onClick={() => setConfirmDiscard(false)}>
-              Keep them
-            </button>
-          </div>
-        </div>
+        <Confirm id="discard-title" action="Discard changes" keep="Keep them" onConfirm={discard} onKeep={() => setConfirmDiscard(false)}>
+          Discard your unsaved changes and go back to {hasDraft ? "the saved draft" : publishedVersion != null ? `v${publishedVersion}` : "an empty form"}?
+        </Confirm>
+      )}
+      {confirmDiscardDraft && (
+        <Confirm id="discard-draft-title" action="Discard draft" keep="Keep it" onConfirm={discardSavedDraft} onKeep={() => setConfirmDiscardDraft(false)}>
+          Discard the saved draft{dirty ? " and your unsaved changes" : ""}?{" "}
+          {publishedVersion != null
+            ? `The document goes back to the published v${publishedVersion}.`
+            : "It was never published, so the document is deleted."}
+        </Confirm>
       )}
       <div aria-live="polite">
         {notice && <p className="state state-success">{notice}</p>}
