@@ -22,6 +22,7 @@ use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
 use crate::published::OfferedMethod;
 use crate::services::idempotency::Answer;
+use crate::services::order_stats::{self, OrderStats, Window};
 use crate::services::orders::{self, Created, Item, NewOrder};
 use crate::state::AppState;
 use domain::lifecycle::OrderStatus;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pay_order))
         .routes(routes!(cancel_order))
         .routes(routes!(list_orders))
+        .routes(routes!(order_stats))
         .routes(routes!(get_order))
         .routes(routes!(order_history))
 }
@@ -473,11 +475,69 @@ async fn cancel_order(
     .await
 }
 
+/// A query parameter holding an RFC 3339 instant, in UTC.
+fn instant(name: &str, raw: Option<&str>) -> ApiResult<Option<DateTime<Utc>>> {
+    raw.map(|raw| {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "{name} must be an RFC 3339 date-time such as 2026-11-28T00:00:00Z: {e}"
+                ))
+            })
+    })
+    .transpose()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// `24h` (the default: 24 buckets of an hour) or `7d` (7 buckets of a day).
+    #[param(inline)]
+    pub window: Option<Window>,
+}
+
+/// A merchant's orders in numbers over the last 24 hours or 7 days.
+///
+/// Counts by status and by cancel reason, the discount completed orders were given (per
+/// currency, in minor units) and the orders created per hour (`24h`) or per day (`7d`). The
+/// window ends now; its buckets are consecutive, oldest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders/stats", tag = "orders",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"), StatsParams),
+    responses((status = 200, description = "The statistics", body = OrderStats), AuthErrors, NotFoundError, ParameterError))]
+async fn order_stats(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+    Query(params): Query<StatsParams>,
+) -> ApiResult<axum::Json<OrderStats>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let window = params.window.unwrap_or(Window::Day);
+    let stats = order_stats::stats(&state.db, &merchant, window, crate::persistence::now()).await?;
+    Ok(axum::Json(stats))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     /// Only orders with this status.
     pub status: Option<String>,
+    /// Only the order with this client-given `order_num` (exact).
+    pub order_num: Option<String>,
+    /// Only orders whose id starts with this: at least 4 characters of an order id
+    /// (hexadecimal digits and `-`, any case).
+    #[param(min_length = 4, max_length = 36, example = "0193")]
+    pub order_id_prefix: Option<String>,
+    /// Only orders paid (or attempted) with this payment method.
+    #[param(example = "alipay")]
+    pub payment_method: Option<String>,
+    /// Only orders created at or after this instant (RFC 3339; compared in UTC).
+    #[param(example = "2026-11-27T00:00:00Z")]
+    pub created_from: Option<String>,
+    /// Only orders created before this instant (RFC 3339; compared in UTC).
+    #[param(example = "2026-11-28T00:00:00Z")]
+    pub created_to: Option<String>,
     /// How many items to return, 1 to 200 (default 50).
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
@@ -505,17 +565,32 @@ async fn list_orders(
             names.join(", ")
         )));
     }
+    let prefix = filter
+        .order_id_prefix
+        .as_deref()
+        .map(|prefix| {
+            let valid = (4..=36).contains(&prefix.len())
+                && prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            valid.then(|| prefix.to_ascii_lowercase()).ok_or_else(|| {
+                ApiError::BadRequest(
+                    "order_id_prefix must be 4 to 36 characters of an order id (hexadecimal digits and '-')".into(),
+                )
+            })
+        })
+        .transpose()?;
+    let search = order_rows::OrderSearch {
+        status: filter.status.as_deref(),
+        order_num: filter.order_num.as_deref(),
+        order_id_prefix: prefix.as_deref(),
+        payment_method: filter.payment_method.as_deref(),
+        created_from: instant("created_from", filter.created_from.as_deref())?,
+        created_to: instant("created_to", filter.created_to.as_deref())?,
+    };
     let params = PageParams {
         limit: filter.limit,
         cursor: filter.cursor,
     };
-    let page = order_rows::list(
-        &state.db,
-        merchant.as_str(),
-        filter.status.as_deref(),
-        &params.request()?,
-    )
-    .await?;
+    let page = order_rows::list(&state.db, merchant.as_str(), &search, &params.request()?).await?;
     let data = page
         .rows
         .into_iter()

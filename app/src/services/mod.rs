@@ -6,6 +6,7 @@ pub mod discounts;
 pub mod idempotency;
 pub mod merchants;
 pub mod metadata;
+pub mod order_stats;
 pub mod orders;
 pub mod seed;
 pub mod timers;

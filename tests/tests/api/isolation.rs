@@ -180,6 +180,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     // Orders (admin).
     ("GET", "/v1/merchants/{merchant_id}/orders", MerchantAdmin),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/orders/stats",
+        MerchantAdmin,
+    ),
     ("GET", "/v1/orders/{order_id}", MerchantAdmin),
     ("GET", "/v1/orders/{order_id}/history", MerchantAdmin),
     // Task callbacks.

@@ -18,6 +18,7 @@ mod metadata;
 mod metrics;
 mod openapi;
 mod ops;
+mod order_stats;
 mod publish_checks;
 mod routing;
 mod seeds;
