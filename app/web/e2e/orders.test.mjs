@@ -4,7 +4,7 @@
 // cancel reason).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertNoScriptErrors, openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertAccessible, assertNoScriptErrors, openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
 
 const FN = "/v1/merchants/haidilao/metadata/discount-function/alipay-discount";
 const ORDERS = "/admin/merchants/haidilao/orders";
@@ -287,6 +287,35 @@ test("find an order by id; cancel one awaiting payment from the list and from it
     await search.getByLabel("Order id").fill("no-such-order");
     await search.getByRole("button", { name: "Find" }).click();
     await page.getByText("No order no-such-order for merchant haidilao.", { exact: false }).waitFor();
+    // The start of an id, an order number, a payment method, a time range: the list API's
+    // filters, each kept in the URL.
+    const find = async (label, value) => {
+      await search.getByLabel(label).fill(value);
+      await search.getByRole("button", { name: "Find" }).click();
+    };
+    const clear = async () => {
+      for (const label of ["Order id", "Order number", "Payment method", "Created from", "Created before"]) await search.getByLabel(label).fill("");
+    };
+    await find("Order id", paidId.slice(0, 30).toUpperCase());
+    await page.locator(".orders-table").waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-paid-0001"]);
+    await clear();
+    await find("Order number", "hd-cancel-0004");
+    await page.waitForURL(/order_num=hd-cancel-0004/);
+    await page.locator(".orders-table").filter({ hasNotText: "hd-paid-0001" }).waitFor();
+    assert.deepEqual(await listedOrders(page), ["hd-cancel-0004"]);
+    await clear();
+    await find("Payment method", "alipay");
+    await page.waitForURL(/method=alipay/);
+    await page.locator(".orders-table").filter({ hasNotText: "hd-cancel-0004" }).waitFor();
+    const paidWithAlipay = await server.api("GET", "/v1/merchants/haidilao/orders?payment_method=alipay&limit=200");
+    assert.deepEqual(await listedOrders(page), paidWithAlipay.body.data.slice(0, 20).map((o) => o.order_num ?? `${o.order_id.slice(0, 8)}…${o.order_id.slice(-4)}`));
+    assert.ok((await listedOrders(page)).includes("hd-paid-0001"));
+    await clear();
+    // Created in the future: nothing yet.
+    await find("Created from", "2999-01-01T00:00");
+    await page.getByText("No orders of merchant haidilao match the search.").waitFor();
+    await assertAccessible(page, "orders search");
     await search.getByRole("button", { name: "Show all orders" }).click();
     await page.locator(".orders-table").filter({ hasText: "hd-cancel-0005" }).waitFor();
     const all = await server.api("GET", "/v1/merchants/haidilao/orders?limit=200");

@@ -1,7 +1,7 @@
-// A merchant's orders, newest first: filter by status (kept in the URL, so a filtered list can
-// be shared and survives a reload), page through with the API's cursors, open one's timeline;
-// find one order by its id (GET /v1/orders/{id}; the list API has no search); cancel an order
-// that awaits payment.
+// A merchant's orders, newest first: filter by status, and search by order id (or its first
+// characters), order number, payment method and creation time — all kept in the URL, so a
+// filtered list can be shared and survives a reload — page through with the API's cursors,
+// open one's timeline, cancel an order that awaits payment. The filtering is the list API's.
 import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
@@ -9,7 +9,6 @@ import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
 import { formatMoney, formatTime } from "../../components/format";
 import { StatusBadge, reasonLabel, STATUSES } from "./status";
-import { ApiProblem } from "../../api/client";
 import { CancelOrderButton } from "./CancelOrder";
 import "./orders.css";
 
@@ -17,57 +16,86 @@ export type Order = Schemas["OrderView"];
 
 const PAGE_SIZE = 20;
 
+/** The search fields, as kept in the URL (`from`/`to` as the datetime-local text entered). */
+const SEARCH_KEYS = ["order", "order_num", "method", "from", "to"] as const;
+type SearchKey = (typeof SEARCH_KEYS)[number];
+type Search = Record<SearchKey, string>;
+
+/** The search form's fields. */
+const SEARCH_FIELDS: { key: SearchKey; label: string; type: "search" | "datetime-local"; placeholder?: string }[] = [
+  { key: "order", label: "Order id", type: "search", placeholder: "the id, or its first 4+ characters" },
+  { key: "order_num", label: "Order number", type: "search", placeholder: "the client's order_num" },
+  { key: "method", label: "Payment method", type: "search", placeholder: "e.g. alipay" },
+  { key: "from", label: "Created from", type: "datetime-local" },
+  { key: "to", label: "Created before", type: "datetime-local" },
+];
+
+/** What the API takes as an id prefix: 4 or more of an order id's characters. */
+const ID_PREFIX = /^[0-9a-f-]{4,36}$/i;
+
+/** A datetime-local value (the browser's time zone) as an RFC 3339 instant in UTC. */
+function utc(local: string): string | undefined {
+  if (!local) return undefined;
+  const at = new Date(local);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
 export function OrdersPage() {
   const merchantId = useParams().merchantId!;
   const [params, setParams] = useSearchParams();
   const status = params.get("status") ?? "";
-  const searched = params.get("order") ?? "";
-  const [query, setQuery] = useState(searched);
+  const searched: Search = Object.fromEntries(SEARCH_KEYS.map((k) => [k, params.get(k) ?? ""])) as Search;
+  const searching = SEARCH_KEYS.some((k) => searched[k] !== "");
+  const [form, setForm] = useState<Search>(searched);
+  const filterKey = JSON.stringify([status, searched]);
   // The cursors of the pages before this one (the first page has none).
-  const [pages, setPages] = useState<{ status: string; cursors: (string | undefined)[] }>({
-    status,
+  const [pages, setPages] = useState<{ key: string; cursors: (string | undefined)[] }>({
+    key: filterKey,
     cursors: [undefined],
   });
-  const cursors = pages.status === status ? pages.cursors : [undefined];
+  const cursors = pages.key === filterKey ? pages.cursors : [undefined];
   const cursor = cursors[cursors.length - 1];
+  const badId = searched.order !== "" && !ID_PREFIX.test(searched.order);
 
   const list = useLoad(async () => {
-    if (searched) {
-      // One order by id: shown when it is this merchant's (another's is "not found" too).
-      const found = await unwrap(api.GET("/v1/orders/{order_id}", { params: { path: { order_id: searched } } })).catch((e) => {
-        if (e instanceof ApiProblem && e.status === 404) return null;
-        throw e;
-      });
-      return { data: found && found.merchant_id === merchantId ? [found] : [], next_cursor: null };
-    }
+    // Not an order id, nor the start of one: no order has it.
+    if (badId) return { data: [] as Order[], next_cursor: null };
     return unwrap(
       api.GET("/v1/merchants/{merchant_id}/orders", {
         params: {
           path: { merchant_id: merchantId },
-          query: { status: status || undefined, cursor, limit: PAGE_SIZE },
+          query: {
+            status: status || undefined,
+            order_id_prefix: searched.order || undefined,
+            order_num: searched.order_num || undefined,
+            payment_method: searched.method || undefined,
+            created_from: utc(searched.from),
+            created_to: utc(searched.to),
+            cursor,
+            limit: PAGE_SIZE,
+          },
         },
       }),
     );
-  }, [merchantId, status, cursor, searched]);
+  }, [merchantId, filterKey, cursor]);
 
+  const urlParams = (next: Partial<Search> & { status?: string }) =>
+    Object.fromEntries(Object.entries(next).filter(([, v]) => v)) as Record<string, string>;
   const search = (event: FormEvent) => {
     event.preventDefault();
-    const id = query.trim();
-    setParams(id ? { order: id } : status ? { status } : {}, { replace: true });
+    const trimmed = Object.fromEntries(SEARCH_KEYS.map((k) => [k, form[k].trim()])) as Search;
+    setParams(urlParams({ status, ...trimmed }), { replace: true });
   };
   const clearSearch = () => {
-    setQuery("");
-    setParams(status ? { status } : {}, { replace: true });
+    setForm({ order: "", order_num: "", method: "", from: "", to: "" });
+    setParams(urlParams({ status }), { replace: true });
   };
   const [canceledNote, setCanceledNote] = useState<string | null>(null);
 
-  const setStatus = (next: string) => {
-    setParams(next ? { status: next } : {}, { replace: true });
-    setQuery("");
-    setPages({ status: next, cursors: [undefined] });
-  };
-  const nextPage = (next: string) => setPages({ status, cursors: [...cursors, next] });
-  const previousPage = () => setPages({ status, cursors: cursors.slice(0, -1) });
+  const setStatus = (next: string) => setParams(urlParams({ ...searched, status: next }), { replace: true });
+  const nextPage = (next: string) => setPages({ key: filterKey, cursors: [...cursors, next] });
+  const previousPage = () => setPages({ key: filterKey, cursors: cursors.slice(0, -1) });
+
 
   const statusLabel = STATUSES.find((s) => s.value === status)?.label.toLowerCase();
   const orders = list.data?.data ?? [];
@@ -98,21 +126,23 @@ export function OrdersPage() {
         </button>
       </div>
       <form className="orders-filters toolbar" role="search" aria-label="Find an order" onSubmit={search}>
-        <label className="orders-field">
-          <span>Order id</span>
-          <input
-            type="search"
-            value={query}
-            onChange={(e) => setQuery(e.target.value)}
-            placeholder="the full order id"
-            spellCheck={false}
-            autoComplete="off"
-          />
-        </label>
+        {SEARCH_FIELDS.map((f) => (
+          <label className="orders-field" key={f.key}>
+            <span>{f.label}</span>
+            <input
+              type={f.type}
+              value={form[f.key]}
+              onChange={(e) => setForm((current) => ({ ...current, [f.key]: e.target.value }))}
+              placeholder={f.placeholder}
+              spellCheck={false}
+              autoComplete="off"
+            />
+          </label>
+        ))}
         <button type="submit" className="btn">
           Find
         </button>
-        {searched && (
+        {searching && (
           <button type="button" className="btn" onClick={clearSearch}>
             Show all orders
           </button>
@@ -126,8 +156,10 @@ export function OrdersPage() {
         <Loading what="orders" />
       ) : orders.length === 0 ? (
         <Empty>
-          {searched
-            ? `No order ${searched} for merchant ${merchantId}. Search by the full order id.`
+          {searched.order
+            ? `No order ${searched.order} for merchant ${merchantId}. ${badId ? "Search by an order id or its first 4 or more characters." : "Nothing matches the search."}`
+            : searching
+            ? `No orders of merchant ${merchantId} match the search.`
             : status
             ? `No ${statusLabel} orders${cursors.length > 1 ? " on this page" : ""}.`
             : "No orders yet. Orders appear here as soon as a storefront starts a checkout."}
@@ -136,8 +168,8 @@ export function OrdersPage() {
         <div className={`orders-table-wrap${list.loading ? " orders-stale" : ""}`} aria-busy={list.loading}>
           <table className="table orders-table">
             <caption className="orders-sr">
-              {searched
-                ? `Order ${searched}`
+              {searching
+                ? `Orders matching the search, page ${cursors.length}`
                 : `${status ? `${STATUSES.find((s) => s.value === status)?.label} orders` : "All orders"}, page ${cursors.length}`}
             </caption>
             <thead>
@@ -200,7 +232,7 @@ export function OrdersPage() {
         </div>
       )}
 
-      {!searched && (cursors.length > 1 || list.data?.next_cursor) && (
+      {(cursors.length > 1 || list.data?.next_cursor) && (
         <nav className="orders-pager toolbar" aria-label="Pages">
           <button type="button" className="btn" onClick={previousPage} disabled={cursors.length <= 1}>
             Previous page
