@@ -23,7 +23,7 @@ type Search = Record<SearchKey, string>;
 
 /** The search form's fields. */
 const SEARCH_FIELDS: { key: SearchKey; label: string; type: "search" | "datetime-local"; placeholder?: string }[] = [
-  { key: "order", label: "Order id", type: "search", placeholder: "the id, or its first 4+ characters" },
+  { key: "order", label: "Order id", type: "search", placeholder: "all or 4+ first chars" },
   { key: "order_num", label: "Order number", type: "search", placeholder: "the client's order_num" },
   { key: "method", label: "Payment method", type: "search", placeholder: "e.g. alipay" },
   { key: "from", label: "Created from", type: "datetime-local" },
