@@ -116,6 +116,7 @@ const PROBLEM: &str = "application/problem+json";
         (status = 403, description = "Not a platform admin key", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A merchant with this id exists", body = Problem, content_type = PROBLEM),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "The body is not declared JSON (`Content-Type: application/json`)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid id or name", body = Problem, content_type = PROBLEM),
     ))]
 async fn create_merchant(
@@ -217,6 +218,7 @@ async fn current_key(principal: Principal) -> axum::Json<CurrentKey> {
         (status = 403, description = "A storefront key", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such merchant, or another tenant's", body = Problem, content_type = PROBLEM),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "The body is not declared JSON (`Content-Type: application/json`)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Unknown or disallowed scope", body = Problem, content_type = PROBLEM),
     ))]
 async fn create_api_key(
