@@ -300,7 +300,10 @@ async fn publish_version(
         Some(version),
         now,
     ));
-    match state.writer.apply(changes).await? {
+    let applied = state.writer.apply(changes).await;
+    // Even a failed commit may have landed: snapshots read before may be stale either way.
+    state.published.published();
+    match applied? {
         Applied::Committed => Ok(version),
         Applied::Refused => Err(stale()),
     }
