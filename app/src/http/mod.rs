@@ -3,6 +3,7 @@
 pub mod auth;
 mod console;
 pub mod docs;
+mod events;
 pub mod extract;
 mod functions;
 mod idempotency;
@@ -51,6 +52,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routing::router())
         .merge(orders::router())
         .merge(tasks::router())
+        .merge(events::router())
         .split_for_parts()
 }
 

@@ -16,8 +16,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    api_key, audit_entry, execution, execution_event, idempotency_key, merchant, metadata_document,
-    metadata_version, order, task, timer,
+    api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
+    metadata_document, metadata_version, order, task, timer,
 };
 use super::many_rows::{UpdateMany, column};
 
@@ -110,6 +110,8 @@ pub enum Write {
     InsertApiKey(api_key::Model),
     InsertVersion(metadata_version::Model),
     InsertAudit(audit_entry::Model),
+    /// Events for the outbox; the database numbers their positions.
+    InsertOutbox(Vec<event::Model>),
 }
 
 /// Everything one request changes: committed together or not at all.
@@ -554,6 +556,20 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.outbox,
+        |row| row.data.len() + 192,
+        |rows| {
+            event::Entity::insert_many(rows.into_iter().map(|row| {
+                let mut active = row.into_active_model();
+                active.position = NotSet;
+                active
+            }))
+            .into_query()
+        },
+    );
     statements
 }
 
@@ -571,6 +587,7 @@ struct Merged {
     settled: Vec<String>,
     ended: Vec<String>,
     audit: Vec<audit_entry::Model>,
+    outbox: Vec<event::Model>,
 }
 
 /// Multi-row inserts of `rows`, in chunks that stay under the parameter limit and, by the
@@ -641,6 +658,7 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
             return merge(&mut merged.ended, [id]);
         }
         Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
+        Write::InsertOutbox(rows) => return merge(&mut merged.outbox, rows),
         Write::UpdateOrder(row) => {
             if merged.updated_orders.insert(row.id.clone()) {
                 return merge(&mut merged.orders, [row]);

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod changes;
 pub mod entities;
+pub mod events;
 pub mod executions;
 pub mod idempotency;
 pub mod many_rows;

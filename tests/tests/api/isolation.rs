@@ -170,6 +170,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     // Orders (admin).
     ("GET", "/v1/merchants/{merchant_id}/orders", MerchantAdmin),
+    ("GET", "/v1/merchants/{merchant_id}/events", MerchantAdmin),
     ("GET", "/v1/orders/{order_id}", MerchantAdmin),
     ("GET", "/v1/orders/{order_id}/history", MerchantAdmin),
     // Task callbacks.

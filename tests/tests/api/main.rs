@@ -6,6 +6,7 @@ mod auth;
 mod checkout;
 mod console;
 mod deadlines;
+mod events;
 mod faults;
 mod functions;
 mod history_limit;
