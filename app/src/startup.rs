@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{DatabaseArgs, Secret, ServeArgs};
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
+use crate::persistence::api_keys::KnownKeys;
 use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
@@ -107,6 +108,7 @@ pub async fn build_state(
         admin_key_hash: admin_key.map(|k| hash_key(&k.0)),
         scripts,
         merchants: KnownMerchants::default(),
+        keys: KnownKeys::default(),
         metrics,
         history_limit,
     }))
