@@ -88,6 +88,7 @@ pub async fn build_state(
     database: &DatabaseArgs,
     admin_key: Option<&Secret>,
     history_limit: i32,
+    webhook_allow_private: bool,
 ) -> Result<AppState, StartError> {
     let db = open_database(database).await?;
     let metrics = Metrics::new()?;
@@ -111,6 +112,7 @@ pub async fn build_state(
         keys: KnownKeys::default(),
         metrics,
         history_limit,
+        webhook_allow_private,
     }))
 }
 
@@ -133,6 +135,7 @@ impl Application {
             &config.database,
             config.admin_key.as_ref(),
             config.history_limit,
+            config.webhook_allow_private,
         )
         .await?;
         if config.seed {

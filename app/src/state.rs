@@ -31,6 +31,8 @@ pub struct App {
     pub metrics: Metrics,
     /// The most events an execution's history may hold.
     pub history_limit: i32,
+    /// Webhook endpoints may point at loopback, private and link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {

@@ -18,6 +18,7 @@ mod routing;
 mod schemas;
 pub mod server;
 mod tasks;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -53,6 +54,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(orders::router())
         .merge(tasks::router())
         .merge(events::router())
+        .merge(webhooks::router())
         .split_for_parts()
 }
 

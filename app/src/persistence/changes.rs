@@ -11,13 +11,14 @@ use chrono::{DateTime, Utc};
 use domain::lifecycle::TaskState;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
+    ActiveModelTrait,
     ActiveValue::{NotSet, Set},
     ColumnTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, Statement,
 };
 
 use super::entities::{
     api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
-    metadata_document, metadata_version, order, task, timer,
+    metadata_document, metadata_version, order, task, timer, webhook_endpoint,
 };
 use super::many_rows::{UpdateMany, column};
 
@@ -33,6 +34,14 @@ pub enum Guard {
     },
     /// Refused when the merchant exists.
     InsertMerchant(merchant::Model),
+    InsertWebhookEndpoint(webhook_endpoint::Model),
+    /// Replaces the endpoint's row; refused when it is gone.
+    UpdateWebhookEndpoint(webhook_endpoint::Model),
+    /// Refused when it is gone.
+    DeleteWebhookEndpoint {
+        merchant_id: String,
+        id: String,
+    },
     /// A new document with only a draft; refused when the address is taken.
     InsertDocument(metadata_document::Model),
     /// Refused when the document moved past `revision`.
@@ -227,6 +236,26 @@ impl Guard {
                 insert.on_conflict(OnConflict::new().do_nothing().to_owned());
                 backend.build(&insert)
             }
+            Guard::InsertWebhookEndpoint(row) => {
+                let mut insert =
+                    webhook_endpoint::Entity::insert(row.clone().into_active_model()).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::UpdateWebhookEndpoint(row) => backend.build(
+                &webhook_endpoint::Entity::update_many()
+                    // Every column, not only those changed since a read.
+                    .set(row.clone().into_active_model().reset_all())
+                    .filter(webhook_endpoint::Column::Id.eq(row.id.as_str()))
+                    .filter(webhook_endpoint::Column::MerchantId.eq(row.merchant_id.as_str()))
+                    .into_query(),
+            ),
+            Guard::DeleteWebhookEndpoint { merchant_id, id } => backend.build(
+                &webhook_endpoint::Entity::delete_many()
+                    .filter(webhook_endpoint::Column::Id.eq(id.as_str()))
+                    .filter(webhook_endpoint::Column::MerchantId.eq(merchant_id.as_str()))
+                    .into_query(),
+            ),
             Guard::InsertDocument(row) => {
                 let mut active = row.clone().into_active_model();
                 active.id = NotSet;

@@ -13,6 +13,7 @@ pub mod many_rows;
 pub mod merchants;
 pub mod metadata;
 pub mod orders;
+pub mod webhooks;
 pub mod writer;
 
 use std::time::Duration;

@@ -9,3 +9,4 @@ pub mod metadata;
 pub mod orders;
 pub mod seed;
 pub mod timers;
+pub mod webhooks;

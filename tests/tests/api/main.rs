@@ -23,4 +23,5 @@ mod publish_checks;
 mod routing;
 mod seeds;
 mod tasks;
+mod webhooks;
 mod workflow;

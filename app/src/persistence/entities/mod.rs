@@ -12,3 +12,4 @@ pub mod metadata_version;
 pub mod order;
 pub mod task;
 pub mod timer;
+pub mod webhook_endpoint;
