@@ -76,7 +76,10 @@ trap 'exit 130' INT TERM
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 BASE="http://127.0.0.1:$PORT"
 ADMIN_KEY="fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+# Webhook URLs are taken as written (no DNS lookup of generated host names: the contract
+# is under test here; tests/api/webhooks.rs covers the address checks).
 DATABASE_URL="sqlite://$WORK/fuzz.db?mode=rwc" \
+  ORDERFLOW_WEBHOOK_ALLOW_PRIVATE=true \
   ORDERFLOW_SQLITE_SYNC=normal \
   ORDERFLOW_ADDR="127.0.0.1:$PORT" \
   ORDERFLOW_ADMIN_KEY="$ADMIN_KEY" \

@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// way.
     #[arg(long, env = "ORDERFLOW_TIMERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub timers: bool,
+    /// Accept webhook endpoints on loopback, private and link-local addresses. Off, an
+    /// endpoint cannot point the server at its own network (SSRF); tests and single-host
+    /// set-ups turn it on.
+    #[arg(long, env = "ORDERFLOW_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -36,7 +36,7 @@ async fn run(command: Command) -> Result<(), String> {
             eprintln!("migrations applied");
         }
         Command::Seed(args) => {
-            let state = build_state(&args, None, i32::MAX)
+            let state = build_state(&args, None, i32::MAX, false)
                 .await
                 .map_err(|e| e.to_string())?;
             let report = seed::load(&state).await.map_err(|e| e.to_string())?;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::{DatabaseArgs, Secret, ServeArgs};
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
+use crate::persistence::api_keys::KnownKeys;
 use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
@@ -87,6 +88,7 @@ pub async fn build_state(
     database: &DatabaseArgs,
     admin_key: Option<&Secret>,
     history_limit: i32,
+    webhook_allow_private: bool,
 ) -> Result<AppState, StartError> {
     let db = open_database(database).await?;
     let metrics = Metrics::new()?;
@@ -107,8 +109,10 @@ pub async fn build_state(
         admin_key_hash: admin_key.map(|k| hash_key(&k.0)),
         scripts,
         merchants: KnownMerchants::default(),
+        keys: KnownKeys::default(),
         metrics,
         history_limit,
+        webhook_allow_private,
     }))
 }
 
@@ -131,6 +135,7 @@ impl Application {
             &config.database,
             config.admin_key.as_ref(),
             config.history_limit,
+            config.webhook_allow_private,
         )
         .await?;
         if config.seed {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::metrics::Metrics;
+use crate::persistence::api_keys::KnownKeys;
 use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::Writer;
 use crate::published::Published;
@@ -25,9 +26,13 @@ pub struct App {
     pub published: Published,
     /// Merchants known to exist.
     pub merchants: KnownMerchants,
+    /// API keys found before.
+    pub keys: KnownKeys,
     pub metrics: Metrics,
     /// The most events an execution's history may hold.
     pub history_limit: i32,
+    /// Webhook endpoints may point at loopback, private and link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
 //! The order lifecycle as types: an order's status and why it was canceled, the states of
-//! a waiting task, and what a timer is for. Stored and shown as their snake_case names.
+//! a waiting task, what a timer is for, and the events told to the outside world. Stored
+//! and shown by their names.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,9 +25,8 @@ macro_rules! named_enum {
     }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
         $vis enum $name {
-            $($(#[$vmeta])* $variant,)+
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
         }
 
         impl $name {
@@ -66,6 +66,22 @@ named_enum! {
         Processing = "processing",
         Completed = "completed",
         Canceled = "canceled",
+    }
+}
+
+named_enum! {
+    /// What an event tells: one per change the outside world may act on.
+    pub enum EventType ("event type") {
+        OrderCreated = "order.created",
+        OrderAwaitingPayment = "order.awaiting_payment",
+        OrderPaid = "order.paid",
+        OrderCompleted = "order.completed",
+        /// With the order's `cancel_reason`.
+        OrderCanceled = "order.canceled",
+        /// A `waitForCallback` step waits: the event carries its task token.
+        TaskAwaitingCallback = "task.awaiting_callback",
+        TaskTimedOut = "task.timed_out",
+        MetadataPublished = "metadata.published",
     }
 }
 
@@ -159,6 +175,13 @@ mod tests {
         }
         for state in TaskState::ALL {
             assert_eq!(state.to_string().parse::<TaskState>(), Ok(*state));
+        }
+        for event in EventType::ALL {
+            assert_eq!(event.as_str().parse::<EventType>(), Ok(*event));
+            assert_eq!(
+                serde_json::to_value(event).unwrap(),
+                serde_json::json!(event.as_str())
+            );
         }
         for purpose in TimerPurpose::ALL {
             assert_eq!(purpose.as_str().parse::<TimerPurpose>(), Ok(*purpose));

@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_merchants_and_keys;
 mod m20261127_000002_create_metadata;
 mod m20261127_000003_create_orders_and_executions;
+mod m20261128_000001_create_events;
+mod m20261128_000002_create_webhook_endpoints;
 
 pub struct Migrator;
 
@@ -16,6 +18,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_merchants_and_keys::Migration),
             Box::new(m20261127_000002_create_metadata::Migration),
             Box::new(m20261127_000003_create_orders_and_executions::Migration),
+            Box::new(m20261128_000001_create_events::Migration),
+            Box::new(m20261128_000002_create_webhook_endpoints::Migration),
         ]
     }
 }

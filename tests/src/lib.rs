@@ -145,6 +145,8 @@ impl TestApp {
             rate_limit_per_second: 0,
             history_limit: 10_000,
             timers: true,
+            // The tests' receivers listen on 127.0.0.1.
+            webhook_allow_private: true,
         };
         configure(&mut config);
         let application = app::Application::build(&config)
@@ -322,6 +324,8 @@ impl TestApp {
             rate_limit_per_second: 0,
             history_limit: 10_000,
             timers: true,
+            // The tests' receivers listen on 127.0.0.1.
+            webhook_allow_private: true,
         };
         let application = app::Application::build(&config)
             .await

@@ -4,7 +4,9 @@
 use domain::lifecycle::{CancelReason, OrderStatus};
 
 use crate::persistence::changes::{ChangeSet, Guard, NewTimer, TimerDeletion, Write};
-use crate::persistence::entities::{execution, execution_event, idempotency_key, order, task};
+use crate::persistence::entities::{
+    event, execution, execution_event, idempotency_key, order, task,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskSettlement {
@@ -30,6 +32,8 @@ pub struct ExecutionChanges {
     pub new_timers: Vec<NewTimer>,
     /// Timers that fired, or whose task finished.
     pub deleted_timers: Vec<TimerDeletion>,
+    /// Events for the outside world: they exist exactly when this change commits.
+    pub outbox: Vec<event::Model>,
     /// The record of the request that caused the change, with its answer, when it came
     /// with an `Idempotency-Key`.
     pub claim: Option<idempotency_key::Model>,
@@ -86,6 +90,9 @@ impl ExecutionChanges {
         }
         if !self.new_timers.is_empty() {
             set.push(Write::InsertTimers(self.new_timers));
+        }
+        if !self.outbox.is_empty() {
+            set.push(Write::InsertOutbox(self.outbox));
         }
         set.claim = self.claim;
         set

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use domain::documents::flow::{Action, Step};
 use domain::function::FunctionRuntime;
-use domain::lifecycle::{CancelReason, OrderStatus, TaskState, TimerPurpose, errors};
+use domain::lifecycle::{CancelReason, EventType, OrderStatus, TaskState, TimerPurpose, errors};
 use domain::workflow::{self, Command, Event, ExecutionState, Flow, Outcome, Pending, Status};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -17,7 +17,8 @@ use super::environment::ScriptEnvironment;
 use super::pins::Pinned;
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::{NewTimer, TimerDeletion};
-use crate::persistence::entities::{execution, execution_event, order, task};
+use crate::persistence::entities::{event, execution, execution_event, order, task};
+use crate::persistence::events::{Subject, new_event};
 use crate::persistence::executions;
 use crate::published::PricingFunctions;
 use crate::published::{OfferedMethod, methods_from_input};
@@ -59,6 +60,8 @@ pub struct Execution {
     settled: Vec<TaskSettlement>,
     heartbeats: Vec<String>,
     deleted_timers: Vec<TimerDeletion>,
+    /// Events for the outside world, committed with the change.
+    outbox: Vec<event::Model>,
     ended: bool,
     history_limit: i32,
     pub(super) now: DateTime<Utc>,
@@ -124,6 +127,7 @@ impl StoredExecution {
             settled: vec![],
             heartbeats: vec![],
             deleted_timers: vec![],
+            outbox: vec![],
             ended: false,
             history_limit,
             now,
@@ -166,6 +170,12 @@ impl Execution {
             None,
             json!({"pinned": execution.pinned, "input": execution.state.input}),
         );
+        let created = json!({
+            "order_num": execution.order.order_num,
+            "amount_minor": execution.order.amount_minor,
+            "currency": execution.order.currency,
+        });
+        execution.announce(EventType::OrderCreated, created);
         if let Some(seconds) = execution.flow.timeout_seconds() {
             let due = execution.after(seconds);
             execution.schedule_timer(TimerPurpose::FlowTimeout, None, None, due);
@@ -228,6 +238,17 @@ impl Execution {
     /// resources and a script worker).
     pub fn may_run_scripts(&self) -> bool {
         self.flow.may_run_scripts(self.state.step.as_deref())
+    }
+
+    /// An event for the outbox, placed in the order's history at the event just recorded.
+    fn announce(&mut self, event_type: EventType, data: Value) {
+        let subject = Subject {
+            merchant_id: Some(&self.order.merchant_id),
+            order_id: Some(&self.order.id),
+            sequence: Some(self.execution.event_count),
+        };
+        self.outbox
+            .push(new_event(subject, event_type, data, self.now));
     }
 
     pub(super) fn record(&mut self, kind: &str, step: Option<&str>, detail: Value) {
@@ -337,6 +358,7 @@ impl Execution {
                 .map_err(invalid_state)?;
             for record in &transition.history {
                 self.record(record.kind, record.step.as_deref(), record.detail.clone());
+                self.announce_task_outcome(record.kind, record.step.as_deref());
             }
             for command in transition.commands {
                 match command {
@@ -358,9 +380,9 @@ impl Execution {
                         step,
                         action,
                         token,
+                        input,
                         timeout_seconds,
-                        ..
-                    } => self.await_callback(&step, action, &token, timeout_seconds),
+                    } => self.await_callback(&step, action, &token, input, timeout_seconds),
                     Command::StartTimer { step, seconds } => {
                         let purpose = match self.state.pending {
                             Some(Pending::Retry) => TimerPurpose::Retry,
@@ -385,7 +407,14 @@ impl Execution {
             )
     }
 
-    fn await_callback(&mut self, step: &str, action: Action, token: &str, timeout_seconds: u64) {
+    fn await_callback(
+        &mut self,
+        step: &str,
+        action: Action,
+        token: &str,
+        input: Value,
+        timeout_seconds: u64,
+    ) {
         let due = self.after(timeout_seconds);
         self.new_tasks.push(task::Model {
             token: token.to_owned(),
@@ -408,6 +437,29 @@ impl Execution {
         }
         if action == Action::AwaitPayment {
             self.order.payment_deadline = Some(due);
+            let awaiting = json!({
+                "amount_minor": self.order.amount_minor,
+                "currency": self.order.currency,
+                "payment_deadline": due,
+                "payment_methods": self.state.input["payment_methods"],
+            });
+            self.announce(EventType::OrderAwaitingPayment, awaiting);
+        } else {
+            let awaiting = json!({"step": step, "token": token, "input": input, "deadline": due});
+            self.announce(EventType::TaskAwaitingCallback, awaiting);
+        }
+    }
+
+    /// `order.paid` when the payment step succeeded, `task.timed_out` when a task did.
+    fn announce_task_outcome(&mut self, kind: &str, step: Option<&str>) {
+        let Some(step) = step else { return };
+        match kind {
+            "TaskSucceeded" if self.step_action(step) == Some(Action::AwaitPayment) => {
+                let paid = json!({"payment_method": self.order.payment_method});
+                self.announce(EventType::OrderPaid, paid);
+            }
+            "TaskTimedOut" => self.announce(EventType::TaskTimedOut, json!({"step": step})),
+            _ => {}
         }
     }
 
@@ -511,6 +563,20 @@ impl Execution {
         self.order.updated_at = self.now;
         let finished = (self.status != self.initial_status && self.status.is_final())
             .then_some((self.status, self.cancel_reason));
+        match finished {
+            Some((OrderStatus::Completed, _)) => {
+                let completed = json!({
+                    "amount_minor": self.order.amount_minor,
+                    "final_amount_minor": self.order.final_amount_minor,
+                    "payment_method": self.order.payment_method,
+                });
+                self.announce(EventType::OrderCompleted, completed);
+            }
+            Some((OrderStatus::Canceled, reason)) => {
+                self.announce(EventType::OrderCanceled, json!({"cancel_reason": reason}));
+            }
+            _ => {}
+        }
         // An execution that ended loses every timer it has; its stored task times out
         // unless this change settled it.
         let expire_waiting = self.ended
@@ -530,6 +596,7 @@ impl Execution {
             expire_waiting,
             new_timers: self.new_timers,
             deleted_timers: self.deleted_timers,
+            outbox: self.outbox,
             claim: None,
             finished,
         })

@@ -179,6 +179,14 @@ fn starting_runs_to_the_payment_wait_and_inserts_everything() {
     );
     assert!(changes.deleted_timers.is_empty() && changes.settled_tasks.is_empty());
     assert_eq!(changes.finished, None);
+    assert_eq!(
+        outbox(&changes),
+        [
+            ("order.created", Some(1)),
+            ("order.awaiting_payment", Some(6))
+        ],
+        "each event sits at the history position of what it tells"
+    );
 
     let set = changes.into_change_set();
     assert!(matches!(set.guard.as_deref(), Some(Guard::InsertOrder(_))));
@@ -217,6 +225,12 @@ fn paying_settles_the_task_prices_and_completes_under_a_compare_and_set() {
     assert_eq!(changes.order.status, "completed");
     assert_eq!(changes.order.final_amount_minor, Some(8_000));
     assert_eq!(changes.order.payment_method.as_deref(), Some("alipay"));
+    let told = outbox(&changes);
+    assert_eq!(
+        told.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+        ["order.paid", "order.completed"]
+    );
+    assert!(told[0].1 < told[1].1 && told[0].1 > Some(6), "{told:?}");
     let discount: Value =
         serde_json::from_str(changes.order.discount.as_deref().expect("a discount")).expect("json");
     assert_eq!(
@@ -349,4 +363,13 @@ fn pricing_without_its_resources_is_an_error_not_a_missing_route() {
         "{:?}",
         advanced.err()
     );
+}
+
+/// The outbox of a change: each event's type and sequence.
+fn outbox(changes: &ExecutionChanges) -> Vec<(&str, Option<i32>)> {
+    changes
+        .outbox
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.sequence))
+        .collect()
 }

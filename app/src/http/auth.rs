@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::http::problem::ApiError;
-use crate::persistence::api_keys;
 use crate::state::AppState;
 
 /// What an API key may do.
@@ -148,7 +147,9 @@ impl FromRequestParts<AppState> for Principal {
                 merchant_id: None,
             });
         }
-        let key = api_keys::find_by_hash(&state.db, &hash)
+        let key = state
+            .keys
+            .find(&state.db, &hash)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         let scope = KeyScope::parse(&key.scope)

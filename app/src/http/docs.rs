@@ -31,6 +31,7 @@ Errors are RFC 9457 problem+json. Lists are paginated with `limit` and `cursor`.
         (name = "storefront", description = "Checkout: the checkout page, starting, paying and canceling orders"),
         (name = "orders", description = "Orders and their execution history, for the merchant's admins"),
         (name = "tasks", description = "Task callbacks: whoever holds a waiting step's token finishes it"),
+        (name = "events", description = "What happened to orders, tasks and published documents, in commit order, and the webhook endpoints they go to"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -33,10 +33,31 @@ pub struct DryRunRequest {
     pub name: Option<String>,
     /// With `name`: the version to run; the newest published when omitted.
     pub version: Option<i32>,
-    /// The `order` map the script sees: `amount_minor`, `currency`, `method`,
-    /// `merchant_id`, `items`, `fields`.
-    #[schema(value_type = Object, example = json!({"amount_minor": 10000, "currency": "CNY", "method": "alipay", "merchant_id": "haidilao", "items": [], "fields": {}}))]
+    /// The `order` map the script sees.
+    #[schema(value_type = ScriptOrder, example = json!({"amount_minor": 10000, "currency": "CNY", "method": "alipay", "merchant_id": "haidilao", "items": [], "fields": {}}))]
     pub input: Value,
+}
+
+/// The `order` map a script sees. Only `amount_minor` is required; what else it carries
+/// reaches the script as given.
+#[allow(
+    dead_code,
+    reason = "describes a JSON body in the OpenAPI document; read as a map"
+)]
+#[derive(ToSchema)]
+pub struct ScriptOrder {
+    /// The order's amount in minor units.
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    amount_minor: i64,
+    #[schema(example = "CNY")]
+    currency: Option<String>,
+    #[schema(example = "alipay")]
+    method: Option<String>,
+    merchant_id: Option<String>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    items: Option<Vec<Value>>,
+    #[schema(value_type = Option<Object>)]
+    fields: Option<Value>,
 }
 
 /// A script's result, as the editor shows it. The same checks as a real evaluation apply:

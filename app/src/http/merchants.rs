@@ -59,9 +59,26 @@ pub struct CreateMerchant {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    /// `merchant_admin` (the merchant's configuration and orders) or `storefront` (its
-    /// checkout endpoints only).
-    pub scope: KeyScope,
+    pub scope: MerchantKeyScope,
+}
+
+/// What a merchant's key may do: a merchant key is never a platform admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MerchantKeyScope {
+    /// The merchant's configuration and orders.
+    MerchantAdmin,
+    /// The merchant's checkout endpoints only.
+    Storefront,
+}
+
+impl From<MerchantKeyScope> for KeyScope {
+    fn from(scope: MerchantKeyScope) -> Self {
+        match scope {
+            MerchantKeyScope::MerchantAdmin => KeyScope::MerchantAdmin,
+            MerchantKeyScope::Storefront => KeyScope::Storefront,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -229,18 +246,13 @@ async fn create_api_key(
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyCreated>)> {
     let id = authorize_merchant(&state, &principal, &merchant_id).await?;
     let body: CreateApiKey = from_value(raw)?;
-    if body.scope == KeyScope::PlatformAdmin {
-        return Err(ApiError::invalid_field(
-            "/scope",
-            "a merchant key is merchant_admin or storefront",
-        ));
-    }
+    let scope = KeyScope::from(body.scope);
     let key = NewKey::generate();
     let row = crate::services::merchants::create_api_key(
         &state.writer,
         &key.id,
         &key.hash,
-        body.scope.as_str(),
+        scope.as_str(),
         Some(id.as_str()),
     )
     .await?;
@@ -249,7 +261,7 @@ async fn create_api_key(
         axum::Json(ApiKeyCreated {
             id: row.id,
             key: key.secret,
-            scope: body.scope,
+            scope,
             merchant_id: id.to_string(),
             created_at: row.created_at,
         }),

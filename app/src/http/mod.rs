@@ -3,6 +3,7 @@
 pub mod auth;
 mod console;
 pub mod docs;
+mod events;
 pub mod extract;
 mod functions;
 mod idempotency;
@@ -17,6 +18,7 @@ mod routing;
 mod schemas;
 pub mod server;
 mod tasks;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -51,6 +53,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routing::router())
         .merge(orders::router())
         .merge(tasks::router())
+        .merge(events::router())
+        .merge(webhooks::router())
         .split_for_parts()
 }
 

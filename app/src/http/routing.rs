@@ -27,9 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluateRequest {
-    /// The order map the scripts see; `amount_minor` is required. `method` and
-    /// `merchant_id` are set from the request.
-    #[schema(value_type = Object, example = json!({"amount_minor": 10000, "currency": "CNY", "items": [], "fields": {}}))]
+    /// The order map the scripts see. `method` and `merchant_id` are set from the request.
+    #[schema(value_type = crate::http::functions::ScriptOrder, example = json!({"amount_minor": 10000, "currency": "CNY", "items": [], "fields": {}}))]
     pub order: Value,
     #[schema(example = "alipay")]
     pub payment_method: String,

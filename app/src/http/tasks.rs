@@ -40,7 +40,8 @@ pub struct TaskFailure {
     /// An error name the flow's `catch` and `retry` can match, e.g. `Payment.Declined`.
     #[schema(
         example = "Payment.Declined",
-        pattern = "^[A-Z][A-Za-z]*(\\.[A-Z][A-Za-z]*)*$"
+        pattern = "^[A-Z][A-Za-z]*(\\.[A-Z][A-Za-z]*)*$",
+        max_length = 128
     )]
     pub error: String,
     #[serde(default)]
@@ -137,7 +138,7 @@ async fn task_failure(
     if !valid_name || body.error.len() > 128 {
         return Err(ApiError::invalid_field(
             "/error",
-            "error must be a name such as Payment.Declined (dot-separated words, each capitalised)",
+            "error must be a name such as Payment.Declined (dot-separated words, each capitalised), at most 128 characters",
         ));
     }
     let task = waiting_task(&state, &token).await?;

@@ -11,13 +11,14 @@ use chrono::{DateTime, Utc};
 use domain::lifecycle::TaskState;
 use sea_orm::sea_query::{Expr, OnConflict, Query, UpdateStatement};
 use sea_orm::{
+    ActiveModelTrait,
     ActiveValue::{NotSet, Set},
     ColumnTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryTrait, Statement,
 };
 
 use super::entities::{
-    api_key, audit_entry, execution, execution_event, idempotency_key, merchant, metadata_document,
-    metadata_version, order, task, timer,
+    api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
+    metadata_document, metadata_version, order, task, timer, webhook_endpoint,
 };
 use super::many_rows::{UpdateMany, column};
 
@@ -33,6 +34,14 @@ pub enum Guard {
     },
     /// Refused when the merchant exists.
     InsertMerchant(merchant::Model),
+    InsertWebhookEndpoint(webhook_endpoint::Model),
+    /// Replaces the endpoint's row; refused when it is gone.
+    UpdateWebhookEndpoint(webhook_endpoint::Model),
+    /// Refused when it is gone.
+    DeleteWebhookEndpoint {
+        merchant_id: String,
+        id: String,
+    },
     /// A new document with only a draft; refused when the address is taken.
     InsertDocument(metadata_document::Model),
     /// Refused when the document moved past `revision`.
@@ -118,6 +127,8 @@ pub enum Write {
     InsertApiKey(api_key::Model),
     InsertVersion(metadata_version::Model),
     InsertAudit(audit_entry::Model),
+    /// Events for the outbox; the database numbers their positions.
+    InsertOutbox(Vec<event::Model>),
 }
 
 /// Everything one request changes: committed together or not at all.
@@ -233,6 +244,26 @@ impl Guard {
                 insert.on_conflict(OnConflict::new().do_nothing().to_owned());
                 backend.build(&insert)
             }
+            Guard::InsertWebhookEndpoint(row) => {
+                let mut insert =
+                    webhook_endpoint::Entity::insert(row.clone().into_active_model()).into_query();
+                insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+                backend.build(&insert)
+            }
+            Guard::UpdateWebhookEndpoint(row) => backend.build(
+                &webhook_endpoint::Entity::update_many()
+                    // Every column, not only those changed since a read.
+                    .set(row.clone().into_active_model().reset_all())
+                    .filter(webhook_endpoint::Column::Id.eq(row.id.as_str()))
+                    .filter(webhook_endpoint::Column::MerchantId.eq(row.merchant_id.as_str()))
+                    .into_query(),
+            ),
+            Guard::DeleteWebhookEndpoint { merchant_id, id } => backend.build(
+                &webhook_endpoint::Entity::delete_many()
+                    .filter(webhook_endpoint::Column::Id.eq(id.as_str()))
+                    .filter(webhook_endpoint::Column::MerchantId.eq(merchant_id.as_str()))
+                    .into_query(),
+            ),
             Guard::InsertDocument(row) => {
                 let mut active = row.clone().into_active_model();
                 active.id = NotSet;
@@ -595,6 +626,20 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.outbox,
+        |row| row.data.len() + 192,
+        |rows| {
+            event::Entity::insert_many(rows.into_iter().map(|row| {
+                let mut active = row.into_active_model();
+                active.position = NotSet;
+                active
+            }))
+            .into_query()
+        },
+    );
     statements
 }
 
@@ -612,6 +657,7 @@ struct Merged {
     settled: Vec<String>,
     ended: Vec<String>,
     audit: Vec<audit_entry::Model>,
+    outbox: Vec<event::Model>,
 }
 
 /// Multi-row inserts of `rows`, in chunks that stay under the parameter limit and, by the
@@ -682,6 +728,7 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
             return merge(&mut merged.ended, [id]);
         }
         Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
+        Write::InsertOutbox(rows) => return merge(&mut merged.outbox, rows),
         Write::UpdateOrder(row) => {
             if merged.updated_orders.insert(row.id.clone()) {
                 return merge(&mut merged.orders, [row]);

@@ -6,12 +6,14 @@ pub mod api_keys;
 pub mod audit;
 pub mod changes;
 pub mod entities;
+pub mod events;
 pub mod executions;
 pub mod idempotency;
 pub mod many_rows;
 pub mod merchants;
 pub mod metadata;
 pub mod orders;
+pub mod webhooks;
 pub mod writer;
 
 use std::time::Duration;

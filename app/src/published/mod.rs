@@ -9,7 +9,9 @@ mod methods;
 mod snapshot;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use domain::documents::checkout_page::CompiledCheckoutPage;
 use domain::workflow::Flow;
@@ -18,12 +20,15 @@ use serde_json::Value;
 
 pub use compiled::{FunctionVersion, PricingFunctions};
 pub use methods::{OfferedMethod, methods_from_input, offered_methods};
-pub use snapshot::Snapshot;
+pub use snapshot::{SNAPSHOT_TTL, Snapshot};
 
 use crate::scripts::Scripts;
 
 /// The routing table every merchant's workflow consults.
 pub const ROUTING_TABLE: &str = "default";
+
+/// A snapshot and when it was read.
+type ReadSnapshot = (Instant, Arc<Snapshot>);
 
 /// Published metadata: read through here, compiled once per version.
 pub struct Published {
@@ -35,6 +40,10 @@ pub struct Published {
     bodies: Mutex<HashMap<(i64, i32), Arc<Value>>>,
     /// Flows by (scope key, name, version).
     flows: Mutex<HashMap<(String, String, i32), Arc<Flow>>>,
+    /// Snapshots by their scopes, with when each was read.
+    snapshots: Mutex<HashMap<Vec<String>, ReadSnapshot>>,
+    /// Publishes this instance committed: a snapshot read across one is not kept.
+    publishes: AtomicU64,
 }
 
 impl Published {
@@ -45,6 +54,8 @@ impl Published {
             checkout_pages: Mutex::default(),
             bodies: Mutex::default(),
             flows: Mutex::default(),
+            snapshots: Mutex::default(),
+            publishes: AtomicU64::new(0),
         }
     }
 }

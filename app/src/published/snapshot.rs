@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use domain::Kind;
 use serde::de::DeserializeOwned;
@@ -12,20 +14,51 @@ use super::Published;
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::{self, metadata as metadata_rows};
 
+/// How long a snapshot is reused. A publish through this instance drops every snapshot at
+/// once; one through another instance sharing the database is seen here within this.
+pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+
 pub struct Snapshot {
     versions: HashMap<(String, String, String), (i64, i32)>,
 }
 
 impl Published {
-    /// The newest published version of every document in `scopes`: one query.
-    pub async fn snapshot(&self, scopes: &[String]) -> ServiceResult<Snapshot> {
+    /// The newest published version of every document in `scopes`: one query, reused for
+    /// [`SNAPSHOT_TTL`] (every order creation asks).
+    pub async fn snapshot(&self, scopes: &[String]) -> ServiceResult<Arc<Snapshot>> {
+        let cached = self.snapshots.lock().ok().and_then(|snapshots| {
+            snapshots
+                .get(scopes)
+                .filter(|(read_at, _)| read_at.elapsed() < SNAPSHOT_TTL)
+                .map(|(_, snapshot)| snapshot.clone())
+        });
+        if let Some(snapshot) = cached {
+            return Ok(snapshot);
+        }
+        let generation = self.publishes.load(Ordering::Acquire);
+        let read_at = Instant::now();
         let rows = metadata_rows::published_in_scopes(&self.db, scopes).await?;
-        Ok(Snapshot {
+        let snapshot = Arc::new(Snapshot {
             versions: rows
                 .into_iter()
                 .map(|(scope, kind, name, id, version)| ((scope, kind, name), (id, version)))
                 .collect(),
-        })
+        });
+        // A publish that committed while this was read may be missing from it: not kept.
+        if let Ok(mut snapshots) = self.snapshots.lock()
+            && self.publishes.load(Ordering::Acquire) == generation
+        {
+            snapshots.insert(scopes.to_vec(), (read_at, snapshot.clone()));
+        }
+        Ok(snapshot)
+    }
+
+    /// A publish (or rollback) committed: snapshots read before it are stale.
+    pub fn published(&self) {
+        if let Ok(mut snapshots) = self.snapshots.lock() {
+            self.publishes.fetch_add(1, Ordering::AcqRel);
+            snapshots.clear();
+        }
     }
 
     /// The body of a published version (of document `id`), cached for good.

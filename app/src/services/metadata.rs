@@ -2,14 +2,16 @@
 
 use domain::checks::{PublishedContext, check_publishable, publish_warnings};
 use domain::documents::payment_combination::PaymentCombination;
+use domain::lifecycle::EventType;
 use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence;
 use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
+use crate::persistence::events::{Subject, new_event};
 use crate::persistence::metadata::{self, Address};
 use crate::persistence::writer::Applied;
 use crate::published::ROUTING_TABLE;
@@ -375,6 +377,23 @@ async fn publish_version(
         None => ("published", true),
         Some(_) => ("rolled_back", false),
     };
+    let merchant_id = match &at.scope {
+        Scope::Merchant(merchant) => Some(merchant.as_str()),
+        Scope::Platform => None,
+    };
+    let published = json!({
+        "scope": scope_key,
+        "kind": at.kind.as_str(),
+        "name": at.name.as_str(),
+        "version": version,
+        "rolled_back_from": rolled_back_from,
+    });
+    let subject = Subject {
+        merchant_id,
+        order_id: None,
+        sequence: None,
+    };
+    let event = new_event(subject, EventType::MetadataPublished, published, now);
     let changes = ChangeSet::guarded(Guard::SetPublishedVersion {
         id: document.id,
         revision: document.revision,
@@ -382,6 +401,7 @@ async fn publish_version(
         consume_draft,
         at: now,
     })
+    .with(Write::InsertOutbox(vec![event]))
     .with(Write::InsertVersion(metadata_version::Model {
         document_id: document.id,
         version,
@@ -399,7 +419,10 @@ async fn publish_version(
         Some(version),
         now,
     ));
-    match state.writer.apply(changes).await? {
+    let applied = state.writer.apply(changes).await;
+    // Even a failed commit may have landed: snapshots read before may be stale either way.
+    state.published.published();
+    match applied? {
         Applied::Committed => Ok(version),
         Applied::Refused => Err(stale()),
     }

@@ -10,3 +10,4 @@ pub mod order_stats;
 pub mod orders;
 pub mod seed;
 pub mod timers;
+pub mod webhooks;

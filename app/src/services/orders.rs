@@ -2,6 +2,8 @@
 //! first wait), paying, canceling and task callbacks. Each stages its changes (see
 //! [`commit`](super::commit)); the caller applies them.
 
+use std::sync::Arc;
+
 use domain::documents::payment_combination::PaymentCombination;
 use domain::lifecycle::{CancelReason, OrderStatus, TaskState};
 use domain::workflow::Event;
@@ -84,7 +86,10 @@ fn not_configured(what: &str) -> ServiceError {
 }
 
 /// The published documents an order of `merchant` may use: its own and the platform's.
-async fn snapshot(state: &AppState, merchant: &MerchantId) -> ServiceResult<(Snapshot, String)> {
+async fn snapshot(
+    state: &AppState,
+    merchant: &MerchantId,
+) -> ServiceResult<(Arc<Snapshot>, String)> {
     let merchant_key = Scope::Merchant(merchant.clone()).key();
     let snapshot = state
         .published

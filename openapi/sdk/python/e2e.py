@@ -32,6 +32,7 @@ from orderflow_client.models import (
     KeyScope,
     ListHistoryEvent,
     Merchant,
+    MerchantKeyScope,
     MerchantSaveDraftJsonBody,
     OrderView,
     PayOrder,
@@ -98,7 +99,7 @@ def main() -> None:
 
     step("create a storefront key")
     key: ApiKeyCreated = expect(
-        create_api_key.sync_detailed(merchant_id, client=admin, body=CreateApiKey(scope=KeyScope.STOREFRONT)),
+        create_api_key.sync_detailed(merchant_id, client=admin, body=CreateApiKey(scope=MerchantKeyScope.STOREFRONT)),
         201,
         ApiKeyCreated,
     )

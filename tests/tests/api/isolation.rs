@@ -185,6 +185,37 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/v1/merchants/{merchant_id}/orders/stats",
         MerchantAdmin,
     ),
+    ("GET", "/v1/merchants/{merchant_id}/events", MerchantAdmin),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/webhook-endpoints",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/webhook-endpoints",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}",
+        MerchantAdmin,
+    ),
+    (
+        "PATCH",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}",
+        MerchantAdmin,
+    ),
+    (
+        "DELETE",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/rotate-secret",
+        MerchantAdmin,
+    ),
     ("GET", "/v1/orders/{order_id}", MerchantAdmin),
     ("GET", "/v1/orders/{order_id}/history", MerchantAdmin),
     // Task callbacks.
@@ -236,6 +267,9 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
             json!({"methods": [{"method": "alipay"}]})
         }
         (_, t) if t.ends_with("/rollback") => json!({"version": 1}),
+        ("POST", t) if t.ends_with("/webhook-endpoints") => json!({
+            "url": "http://127.0.0.1:9/hook", "event_types": ["order.paid"],
+        }),
         (_, t) if t.ends_with("/functions/dry-run") => json!({
             "name": "alipay-discount",
             "input": {"amount_minor": 10000, "currency": "CNY", "method": "alipay",
@@ -256,8 +290,17 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
     Some(body)
 }
 
+/// Real resources of [`OWNER`]'s, to name in paths.
+struct Owned {
+    order_id: String,
+    /// A webhook endpoint, and two more for the operation that deletes one (once per key
+    /// let through).
+    endpoint_id: String,
+    doomed_endpoint_ids: [String; 2],
+}
+
 /// The path with its parameters filled in with real resources of [`OWNER`].
-fn fill(template: &str, order_id: &str) -> Result<String, String> {
+fn fill(method: &str, template: &str, owned: &Owned) -> Result<String, String> {
     let platform = template.starts_with("/v1/platform/");
     let mut path = String::new();
     let mut rest = template;
@@ -269,7 +312,9 @@ fn fill(template: &str, order_id: &str) -> Result<String, String> {
         path.push_str(&rest[..open]);
         let value = match &rest[open + 1..close] {
             "merchant_id" => OWNER,
-            "order_id" => order_id,
+            "order_id" => owned.order_id.as_str(),
+            "endpoint_id" if method == "DELETE" => owned.doomed_endpoint_ids[0].as_str(),
+            "endpoint_id" => owned.endpoint_id.as_str(),
             "kind" if platform => "payment-method",
             "name" if platform => "alipay",
             "kind" => "payment-combination",
@@ -423,7 +468,21 @@ on_both_databases! {
             .send(Method::POST, "/v1/storefront/orders", Some(&owner_storefront), Some(&order_body(OWNER)))
             .await;
         created.assert_status(201);
-        let order_id = created.body["order_id"].as_str().expect("order_id").to_owned();
+        let endpoint = || async {
+            let created = app
+                .post(
+                    &format!("/v1/merchants/{OWNER}/webhook-endpoints"),
+                    &json!({"url": "http://127.0.0.1:9/hook", "event_types": ["order.paid"]}),
+                )
+                .await;
+            created.assert_status(201);
+            created.body["id"].as_str().expect("id").to_owned()
+        };
+        let owned = Owned {
+            order_id: created.body["order_id"].as_str().expect("order_id").to_owned(),
+            endpoint_id: endpoint().await,
+            doomed_endpoint_ids: [endpoint().await, endpoint().await],
+        };
 
         let mut routes: Vec<Route> = served
             .iter()
@@ -435,7 +494,7 @@ on_both_databases! {
                     .expect("classified above");
                 Route {
                     method: Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
-                    path: fill(template, &order_id).unwrap_or_else(|e| panic!("{e}")),
+                    path: fill(method, template, &owned).unwrap_or_else(|e| panic!("{e}")),
                     body: body_for(method, template),
                     template: template.clone(),
                     access,
@@ -524,7 +583,15 @@ on_both_databases! {
                 }
                 MerchantAdmin => {
                     matrix.check(route, "the owner's merchant_admin key", Some(&owner_admin), Expect::Allowed).await;
-                    matrix.check(route, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
+                    // What the first key deleted is gone: the second deletes another.
+                    let next = Route {
+                        method: route.method.clone(),
+                        template: route.template.clone(),
+                        path: route.path.replace(&owned.doomed_endpoint_ids[0], &owned.doomed_endpoint_ids[1]),
+                        body: route.body.clone(),
+                        access: route.access,
+                    };
+                    matrix.check(&next, "the platform admin key", Some(ADMIN_KEY), Expect::Allowed).await;
                 }
                 Storefront => {
                     matrix.check(route, "the owner's storefront key", Some(&owner_storefront), Expect::Allowed).await;

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod event;
 pub mod execution;
 pub mod execution_event;
 pub mod idempotency_key;
@@ -11,3 +12,4 @@ pub mod metadata_version;
 pub mod order;
 pub mod task;
 pub mod timer;
+pub mod webhook_endpoint;

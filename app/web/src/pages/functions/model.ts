@@ -144,7 +144,8 @@ export function dryRun(merchantId: string, script: string, input: Record<string,
   return unwrap(
     api.POST("/v1/merchants/{merchant_id}/functions/dry-run", {
       params: { path: { merchant_id: merchantId } },
-      body: { script, input },
+      // The sample order is the user's JSON: the server checks it has an amount_minor.
+      body: { script, input: input as Schemas["ScriptOrder"] },
     }),
   );
 }

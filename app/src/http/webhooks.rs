@@ -1,0 +1,263 @@
+//! Webhook endpoints per merchant: create (the signing secret is shown once), list, read,
+//! change, delete, and rotate the secret.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use domain::lifecycle::EventType;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::http::auth::Principal;
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::extract::{Json, Path, from_value};
+use crate::http::merchants::authorize_merchant;
+use crate::http::pagination::List;
+use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::persistence::entities::webhook_endpoint;
+use crate::persistence::webhooks as endpoint_rows;
+use crate::services::webhooks::{self, EndpointChanges, EndpointSpec};
+use crate::state::AppState;
+
+const PROBLEM: &str = "application/problem+json";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_endpoint, list_endpoints))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(rotate_secret))
+}
+
+/// Where a merchant's events are delivered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpoint {
+    #[schema(example = "we_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
+    pub id: String,
+    pub merchant_id: String,
+    #[schema(example = "https://kitchen.example.com/orderflow")]
+    pub url: String,
+    /// The event types delivered to it.
+    #[schema(example = json!(["order.paid", "order.canceled"]))]
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub description: Option<String>,
+    /// The signing secret (Standard Webhooks: `whsec_` and base64). Only in the answers
+    /// to creating the endpoint and rotating its secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Until when the secret before the last rotation still signs, alongside.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl WebhookEndpoint {
+    fn new(row: webhook_endpoint::Model, show_secret: bool) -> ApiResult<Self> {
+        let event_types = webhooks::event_types(&row)?
+            .into_iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        Ok(Self {
+            id: row.id,
+            merchant_id: row.merchant_id,
+            url: row.url,
+            event_types,
+            enabled: row.enabled,
+            description: row.description,
+            secret: show_secret.then_some(row.secret),
+            previous_secret_expires_at: row.previous_secret_until,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhookEndpoint {
+    /// An http(s) URL. Loopback, private and link-local addresses are refused unless the
+    /// operator allows them.
+    #[schema(example = "https://kitchen.example.com/orderflow", max_length = 2048)]
+    pub url: String,
+    /// At least one event type.
+    #[schema(example = json!(["order.paid", "order.canceled"]), min_items = 1)]
+    pub event_types: Vec<String>,
+    /// Default true.
+    pub enabled: Option<bool>,
+    #[schema(max_length = 256)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebhookEndpoint {
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    #[schema(min_items = 1)]
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 256, value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+/// A field that is present, even as `null`, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+fn event_types(names: &[String]) -> ApiResult<Vec<EventType>> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            name.parse().map_err(|_| {
+                let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                ApiError::invalid_field(
+                    &format!("/event_types/{i}"),
+                    format!("'{name}' is not an event type; one of {}", known.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+fn description(text: Option<String>) -> ApiResult<Option<String>> {
+    match text {
+        Some(text) if text.chars().count() > 256 => Err(ApiError::invalid_field(
+            "/description",
+            "at most 256 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Register a webhook endpoint. Its signing secret is shown only in this answer.
+#[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    request_body = CreateWebhookEndpoint,
+    responses(
+        (status = 201, description = "Created; `secret` is shown only here", body = WebhookEndpoint),
+        AuthErrors, BodyErrors, NotFoundError,
+        (status = 409, description = "The merchant has 16 endpoints already (`too-many-endpoints`)", body = Problem, content_type = PROBLEM),
+    ))]
+async fn create_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+    Json(raw): Json<Value>,
+) -> ApiResult<(StatusCode, axum::Json<WebhookEndpoint>)> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let body: CreateWebhookEndpoint = from_value(raw)?;
+    let spec = EndpointSpec {
+        url: body.url,
+        event_types: event_types(&body.event_types)?,
+        enabled: body.enabled.unwrap_or(true),
+        description: description(body.description)?,
+    };
+    let row = webhooks::create(&state, &merchant, spec).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(WebhookEndpoint::new(row, true)?),
+    ))
+}
+
+/// List the merchant's webhook endpoints (at most 16), oldest first.
+#[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    responses((status = 200, description = "Every endpoint; `next_cursor` is always null", body = List<WebhookEndpoint>), AuthErrors, NotFoundError))]
+async fn list_endpoints(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(merchant_id): Path<String>,
+) -> ApiResult<axum::Json<List<WebhookEndpoint>>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let data = endpoint_rows::list(&state.db, merchant.as_str())
+        .await?
+        .into_iter()
+        .map(|row| WebhookEndpoint::new(row, false))
+        .collect::<ApiResult<_>>()?;
+    Ok(axum::Json(List {
+        data,
+        next_cursor: None,
+    }))
+}
+
+/// Get a webhook endpoint (without its secret).
+#[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"),
+        ("endpoint_id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint", body = WebhookEndpoint), AuthErrors, NotFoundError))]
+async fn get_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((merchant_id, endpoint_id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<WebhookEndpoint>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let row = webhooks::get(&state, &merchant, &endpoint_id).await?;
+    Ok(axum::Json(WebhookEndpoint::new(row, false)?))
+}
+
+/// Change a webhook endpoint: its URL, event types, whether it is enabled, its description.
+#[utoipa::path(patch, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"),
+        ("endpoint_id" = String, Path, description = "The endpoint's id")),
+    request_body = UpdateWebhookEndpoint,
+    responses((status = 200, description = "The endpoint, changed", body = WebhookEndpoint), AuthErrors, BodyErrors, NotFoundError))]
+async fn update_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((merchant_id, endpoint_id)): Path<(String, String)>,
+    Json(raw): Json<Value>,
+) -> ApiResult<axum::Json<WebhookEndpoint>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let body: UpdateWebhookEndpoint = from_value(raw)?;
+    let changes = EndpointChanges {
+        url: body.url,
+        event_types: body.event_types.as_deref().map(event_types).transpose()?,
+        enabled: body.enabled,
+        description: body.description.map(description).transpose()?,
+    };
+    let row = webhooks::update(&state, &merchant, &endpoint_id, changes).await?;
+    Ok(axum::Json(WebhookEndpoint::new(row, false)?))
+}
+
+/// Delete a webhook endpoint.
+#[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"),
+        ("endpoint_id" = String, Path, description = "The endpoint's id")),
+    responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError))]
+async fn delete_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((merchant_id, endpoint_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    webhooks::delete(&state, &merchant, &endpoint_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rotate an endpoint's signing secret. The new one is shown only in this answer; the old
+/// one keeps signing alongside for 24 hours.
+#[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/rotate-secret", tag = "events",
+    security(("bearer" = [])),
+    params(("merchant_id" = String, Path, description = "The merchant's id"),
+        ("endpoint_id" = String, Path, description = "The endpoint's id")),
+    responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpoint), AuthErrors, NotFoundError))]
+async fn rotate_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((merchant_id, endpoint_id)): Path<(String, String)>,
+) -> ApiResult<axum::Json<WebhookEndpoint>> {
+    let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let row = webhooks::rotate_secret(&state, &merchant, &endpoint_id).await?;
+    Ok(axum::Json(WebhookEndpoint::new(row, true)?))
+}

@@ -1,0 +1,165 @@
+//! The events feed: order, task and publish events, written in the commit of the change
+//! they tell of, listed per merchant in commit order.
+
+use serde_json::Value;
+use tests::checkout::{flow_with_payment_timeout, review_flow};
+use tests::{TestApp, json, on_both_databases};
+
+fn order_id(order: &Value) -> String {
+    order["order_id"].as_str().expect("order_id").to_owned()
+}
+
+/// Every event of the merchant that `query` selects, following the cursor to the end.
+async fn feed(app: &TestApp, merchant: &str, query: &str) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/merchants/{merchant}/events?limit=2{query}");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = app.get(&path).await;
+        page.assert_status(200);
+        let data = page.body["data"].as_array().expect("data").clone();
+        if data.is_empty() {
+            return events;
+        }
+        events.extend(data);
+        cursor = Some(
+            page.body["next_cursor"]
+                .as_str()
+                .expect("next_cursor")
+                .to_owned(),
+        );
+    }
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect()
+}
+
+on_both_databases! {
+    async fn a_checkout_tells_created_awaiting_paid_and_completed_in_order(app: TestApp) {
+        let id = order_id(&app.create_order("haidilao").await);
+        app.pay(&id, "alipay").await.assert_status(200);
+
+        let events = feed(&app, "haidilao", &format!("&order_id={id}")).await;
+        assert_eq!(
+            types(&events),
+            ["order.created", "order.awaiting_payment", "order.paid", "order.completed"]
+        );
+        let sequences: Vec<i64> = events.iter().map(|e| e["sequence"].as_i64().expect("sequence")).collect();
+        assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+        // Each sequence is the history position of the step the event tells of.
+        let history = app.history(&id).await;
+        let at = |seq: i64| history[usize::try_from(seq - 1).unwrap()]["type"].clone();
+        assert_eq!(at(sequences[0]), "ExecutionStarted");
+        assert_eq!(at(sequences[1]), "TaskScheduled");
+        assert_eq!(at(sequences[2]), "TaskSucceeded");
+        for event in &events {
+            assert!(event["id"].as_str().expect("id").starts_with("evt_"), "{event}");
+            assert_eq!(event["merchant_id"], "haidilao");
+            assert_eq!(event["order_id"], id.as_str());
+        }
+        assert_eq!(events[1]["data"]["amount_minor"], 10000, "{}", events[1]);
+        assert!(events[1]["data"]["payment_deadline"].is_string(), "{}", events[1]);
+        assert_eq!(events[2]["data"]["payment_method"], "alipay");
+        assert_eq!(events[3]["data"]["final_amount_minor"], 8000, "{}", events[3]);
+    }
+
+    async fn refused_changes_tell_nothing_and_a_raced_payment_is_told_once(app: TestApp) {
+        let id = order_id(&app.create_order("haidilao").await);
+        // Refused: a method the merchant does not offer.
+        app.pay(&id, "unionpay").await.assert_status(422);
+        assert_eq!(types(&feed(&app, "haidilao", &format!("&order_id={id}")).await), ["order.created", "order.awaiting_payment"]);
+
+        let payments: Vec<_> = (0..6)
+            .map(|_| {
+                let request = app
+                    .admin_request(reqwest::Method::POST, &format!("/v1/storefront/orders/{id}/payment"))
+                    .json(&json!({"payment_method": "alipay"}));
+                tokio::spawn(tests::execute(request))
+            })
+            .collect();
+        let mut paid = 0;
+        for payment in payments {
+            if payment.await.expect("a payment").status == 200 {
+                paid += 1;
+            }
+        }
+        assert_eq!(paid, 1);
+        let paid_events = feed(&app, "haidilao", &format!("&order_id={id}&type=order.paid")).await;
+        assert_eq!(paid_events.len(), 1, "{paid_events:?}");
+    }
+
+    async fn cancellations_say_why_and_callbacks_carry_their_token(app: TestApp) {
+        app.publish_flow("haidilao", &flow_with_payment_timeout(1)).await;
+        let timed_out = order_id(&app.create_order("haidilao").await);
+        app.wait_for_status(&timed_out, "canceled", std::time::Duration::from_secs(20)).await;
+        let events = feed(&app, "haidilao", &format!("&order_id={timed_out}")).await;
+        assert_eq!(
+            types(&events),
+            ["order.created", "order.awaiting_payment", "task.timed_out", "order.canceled"]
+        );
+        assert_eq!(events[2]["data"]["step"], "payment");
+        assert_eq!(events[3]["data"]["cancel_reason"], "payment_timeout");
+
+        app.publish_flow("haidilao", &review_flow(60)).await;
+        let reviewed = order_id(&app.create_order("haidilao").await);
+        app.pay(&reviewed, "alipay").await.assert_status(200);
+        let awaiting = feed(&app, "haidilao", &format!("&order_id={reviewed}&type=task.awaiting_callback")).await;
+        assert_eq!(awaiting.len(), 1, "{awaiting:?}");
+        assert_eq!(awaiting[0]["data"]["step"], "review");
+        // The token in the event is the one the task waits on: calling back with it works.
+        let token = awaiting[0]["data"]["token"].as_str().expect("token");
+        assert_eq!(awaiting[0]["data"]["input"]["token"], token);
+        app.post(&format!("/v1/tasks/{token}/success"), &json!({"output": {}})).await.assert_status(200);
+        let order = app.order(&reviewed).await;
+        assert_eq!(order["status"], "completed", "{order}");
+        let last = feed(&app, "haidilao", &format!("&order_id={reviewed}")).await;
+        assert_eq!(types(&last).last(), Some(&"order.completed"));
+
+        let canceled = order_id(&app.create_order("haidilao").await);
+        app.post(&format!("/v1/storefront/orders/{canceled}/cancel"), &json!({})).await.assert_status(200);
+        let events = feed(&app, "haidilao", &format!("&order_id={canceled}&type=order.canceled")).await;
+        assert_eq!(events[0]["data"]["cancel_reason"], "customer_canceled", "{events:?}");
+    }
+
+    async fn publishes_are_told_and_the_feed_is_paged_filtered_and_private(app: TestApp) {
+        let before = feed(&app, "xibei", "&type=metadata.published").await;
+        let version = app.publish_flow("xibei", &flow_with_payment_timeout(30)).await;
+        let published = feed(&app, "xibei", "&type=metadata.published").await;
+        assert_eq!(published.len(), before.len() + 1);
+        let last = published.last().expect("the publish");
+        assert_eq!(last["data"]["kind"], "order-flow");
+        assert_eq!(last["data"]["name"], "default");
+        assert_eq!(last["data"]["version"], version);
+        assert_eq!(last["order_id"], Value::Null);
+
+        // The cursor of the last page reads on from there: nothing new, nothing again.
+        let page = app.get("/v1/merchants/xibei/events?limit=200").await;
+        let cursor = page.body["next_cursor"].as_str().expect("cursor").to_owned();
+        let again = app.get(&format!("/v1/merchants/xibei/events?cursor={cursor}")).await;
+        assert_eq!(again.body["data"], json!([]));
+        assert_eq!(again.body["next_cursor"], cursor.as_str());
+        let id = order_id(&app.create_order("xibei").await);
+        let new = app.get(&format!("/v1/merchants/xibei/events?cursor={cursor}")).await;
+        assert_eq!(types(new.body["data"].as_array().expect("data")), ["order.created", "order.awaiting_payment"]);
+        assert_eq!(new.body["data"][0]["order_id"], id.as_str());
+
+        // Another merchant's admin sees none of it; a storefront key is not an admin.
+        let other = app.create_key("haidilao", "merchant_admin").await;
+        app.send(reqwest::Method::GET, "/v1/merchants/xibei/events", Some(&other), None)
+            .await
+            .assert_problem(404, "not-found");
+        let storefront = app.create_key("xibei", "storefront").await;
+        app.send(reqwest::Method::GET, "/v1/merchants/xibei/events", Some(&storefront), None)
+            .await
+            .assert_problem(403, "forbidden");
+        app.get("/v1/merchants/xibei/events?type=order.shipped").await.assert_problem(400, "bad-request");
+        app.get("/v1/merchants/xibei/events?cursor=%%%").await.assert_problem(400, "bad-request");
+    }
+}
