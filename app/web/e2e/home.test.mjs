@@ -55,7 +55,7 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   const orderRequests = [];
   page.on("request", (r) => /\/v1\/merchants\/haidilao\/orders/.test(r.url()) && orderRequests.push(new URL(r.url()).pathname + new URL(r.url()).search));
   await signIn(page, shared.server().baseUrl, key.body.key);
-  await page.getByRole("heading", { name: "Haidilao Hot Pot" }).waitFor();
+  await page.getByRole("heading", { name: "Haidilao Hot Pot", exact: true }).waitFor();
   assert.match(page.url(), /\/admin\/merchants\/haidilao$/);
 
   // Live: each accepted method with its route and what a ¥100.00 order costs.
