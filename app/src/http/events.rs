@@ -73,14 +73,18 @@ pub struct EventFilter {
     pub order_id: Option<String>,
     /// How many items to return, 1 to 200 (default 50).
     pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page or poll.
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only events committed after this one (an event id): how a consumer reads on from
+    /// the last event it saw. Not with `cursor`.
+    #[param(example = "evt_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
+    pub after: Option<String>,
 }
 
 /// List a merchant's events, oldest first.
 ///
-/// In commit order. `next_cursor` is never null once an event was seen: keep it and poll
-/// with it to read on from there.
+/// In commit order. Page with `cursor` (null on the last page, like every list); to read
+/// on later, pass the id of the last event seen as `after`.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/events", tag = "events",
     security(("bearer" = [])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), EventFilter),
@@ -102,11 +106,25 @@ async fn list_events(
             })
         })
         .transpose()?;
+    let after = match (&filter.after, &filter.cursor) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give either cursor or after, not both".into(),
+            ));
+        }
+        (Some(id), None) => Some(
+            events::position_of(&state.db, merchant.as_str(), id)
+                .await?
+                .ok_or_else(|| ApiError::BadRequest(format!("after: no event '{id}'")))?,
+        ),
+        (None, _) => None,
+    };
     let params = PageParams {
         limit: filter.limit,
         cursor: filter.cursor,
     };
-    let request = params.request()?;
+    let mut request = params.request()?;
+    request.after = request.after.or(after);
     let page = events::list(
         &state.db,
         merchant.as_str(),
@@ -115,13 +133,7 @@ async fn list_events(
         &request,
     )
     .await?;
-    // Never null once an event was seen: a consumer polls with it to read on.
-    let next_cursor = page
-        .rows
-        .last()
-        .map(|e| e.position)
-        .or(request.after)
-        .map(|position| encode_cursor(&position));
+    let next_cursor = page.next.as_ref().map(encode_cursor);
     let data = page
         .rows
         .into_iter()

@@ -60,3 +60,17 @@ pub async fn list(
     let rows = query.limit(page.limit + 1).all(db).await?;
     Ok(Page::from_overfetch(rows, page.limit, |e| e.position))
 }
+
+/// Where the merchant's event `id` stands in commit order; `None` for no such event.
+pub async fn position_of(
+    db: &impl ConnectionTrait,
+    merchant_id: &str,
+    id: &str,
+) -> Result<Option<i64>, DbErr> {
+    Ok(Events::find()
+        .filter(event::Column::MerchantId.eq(merchant_id))
+        .filter(event::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .map(|e| e.position))
+}

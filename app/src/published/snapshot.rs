@@ -16,7 +16,7 @@ use crate::persistence::{self, metadata as metadata_rows};
 
 /// How long a snapshot is reused. A publish through this instance drops every snapshot at
 /// once; one through another instance sharing the database is seen here within this.
-pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 
 pub struct Snapshot {
     versions: HashMap<(String, String, String), (i64, i32)>,

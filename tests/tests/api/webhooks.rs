@@ -49,9 +49,9 @@ on_both_databases! {
         let new_secret = rotated.body["secret"].as_str().expect("the new secret");
         assert!(new_secret.starts_with("whsec_") && new_secret != secret);
         let overlap = rotated.body["previous_secret_expires_at"].as_str().expect("until when the old one signs");
-        let hours = (chrono::DateTime::parse_from_rfc3339(overlap).expect("a time").with_timezone(&chrono::Utc)
+        let minutes = (chrono::DateTime::parse_from_rfc3339(overlap).expect("a time").with_timezone(&chrono::Utc)
             - chrono::Utc::now()).num_minutes();
-        assert!((23 * 60..=24 * 60).contains(&hours), "{overlap}");
+        assert!((23 * 60..=24 * 60).contains(&minutes), "{overlap}");
 
         app.send(Method::DELETE, &format!("{ENDPOINTS}/{id}"), Some(tests::ADMIN_KEY), None)
             .await
