@@ -9,7 +9,7 @@ use serde_json::Value;
 use tests::checkout::{
     POLL_LIMIT, events, flow_with_payment_timeout, percent_discount, plain_order_body,
 };
-use tests::{ADMIN_KEY, json, on_both_databases};
+use tests::{ADMIN_KEY, Backend, TestApp, json, on_both_databases};
 
 fn order_id(order: &Value) -> String {
     order["order_id"].as_str().expect("order_id").to_owned()
@@ -583,4 +583,36 @@ on_both_databases! {
             .await
             .assert_problem(404, "not-found");
     }
+}
+
+/// Instances sharing one database: a publish through one reaches the other's new orders
+/// within a second (each reuses what it read of the published versions for 1 s).
+async fn a_publish_through_one_instance_reaches_another_within_a_second(backend: Backend) {
+    let Some(first) = TestApp::spawn(backend).await else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: PostgreSQL half skipped");
+        return;
+    };
+    let second = TestApp::spawn_on(backend, first.database_url(), false).await;
+    let payment_seconds = |order: &Value| {
+        let at =
+            |field: &str| tests::checkout::timestamp_millis(order[field].as_str().expect(field));
+        (at("payment_deadline") - at("created_at")) / 1000
+    };
+    // The second instance has read the published versions: the default 300 s timeout.
+    assert_eq!(payment_seconds(&second.create_order("haidilao").await), 300);
+    first
+        .publish_flow("haidilao", &flow_with_payment_timeout(30))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(payment_seconds(&second.create_order("haidilao").await), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_through_one_instance_reaches_another_within_a_second_sqlite() {
+    a_publish_through_one_instance_reaches_another_within_a_second(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_through_one_instance_reaches_another_within_a_second_postgres() {
+    a_publish_through_one_instance_reaches_another_within_a_second(Backend::Postgres).await;
 }
