@@ -54,7 +54,7 @@ from orderflow_client.models import (
     Published,
     WebhookDeliveryStatus,
     WebhookDeliveryWithAttempts,
-    WebhookEndpoint,
+    WebhookEndpointWithSecret,
 )
 from orderflow_client.types import UNSET, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -274,17 +274,17 @@ def main() -> None:
 
     step("start a webhook receiver and register it for " + ", ".join(WEBHOOK_EVENT_TYPES))
     receiver = WebhookReceiver()
-    endpoint: WebhookEndpoint = expect(
+    endpoint: WebhookEndpointWithSecret = expect(
         create_endpoint.sync_detailed(
             merchant_id,
             client=admin,
             body=CreateWebhookEndpoint(url=receiver.url, event_types=WEBHOOK_EVENT_TYPES, description="Python SDK e2e"),
         ),
         201,
-        WebhookEndpoint,
+        WebhookEndpointWithSecret,
     )
     # The secret is in this answer only: a real integration stores it with the receiver.
-    check(isinstance(endpoint.secret, str) and endpoint.secret.startswith("whsec_"), f"secret {endpoint.secret!r}")
+    check(endpoint.secret.startswith("whsec_"), f"secret {endpoint.secret!r}")
     hook = Webhook(endpoint.secret)
     step(f"  -> endpoint {endpoint.id} at {receiver.url}")
 
