@@ -41,8 +41,10 @@ function freePort() {
   });
 }
 
-/** Starts a seeded server on a fresh database; `stop()` kills it and removes the database. */
-export async function startServer() {
+/** Starts a seeded server on a fresh database; `stop()` kills it and removes the database.
+ * `env` adds to (or overrides) the server's environment, e.g.
+ * `{ ORDERFLOW_WEBHOOK_ALLOW_PRIVATE: "true" }` for a test's own local webhook receiver. */
+export async function startServer({ env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "orderflow-e2e-"));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -55,6 +57,7 @@ export async function startServer() {
       ORDERFLOW_ADMIN_KEY: ADMIN_KEY,
       ORDERFLOW_SQLITE_SYNC: "normal",
       RUST_LOG: "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -183,11 +186,11 @@ export function assertNoScriptErrors(consoleErrors) {
  * One seeded server for a test file, started before its tests and stopped after them with
  * every browser `open()` launched. `server()` is the running server.
  */
-export function sharedServer() {
+export function sharedServer(options) {
   let server;
   const browsers = [];
   before(async () => {
-    server = await startServer();
+    server = await startServer(options);
   });
   after(async () => {
     for (const b of browsers) await b.close();
