@@ -49,3 +49,9 @@ export function formatMoney(
 export function kindLabel(kind: string): string {
   return kind.replace(/-/g, " ").replace(/^\w/, (c) => c.toUpperCase());
 }
+
+/** An event type as words: `order.awaiting_payment` → "Order awaiting payment". */
+export function eventTypeLabel(type: string): string {
+  const words = type.replace(/[._]/g, " ");
+  return words ? words[0].toUpperCase() + words.slice(1) : words;
+}

@@ -3,7 +3,8 @@
 // and whether it is enabled. Problems are shown at the field they name, in plain words.
 import { useId, type FormEvent, type ReactNode } from "react";
 import { EVENT_TYPES } from "../../api/event-types";
-import { eventTypeLabel, problemsOf, type Field, type FieldProblems } from "./problems";
+import { eventTypeLabel } from "../../components/format";
+import { problemsOf, type Field, type FieldProblems } from "./problems";
 
 export interface EndpointDraft {
   url: string;
@@ -30,6 +31,7 @@ export function EndpointForm({
   submitLabel,
   busyLabel,
   onSubmit,
+  submitDisabled = false,
   children,
 }: {
   draft: EndpointDraft;
@@ -39,6 +41,8 @@ export function EndpointForm({
   submitLabel: string;
   busyLabel: string;
   onSubmit(): void;
+  /** E.g. nothing changed: nothing to save. */
+  submitDisabled?: boolean;
   /** More buttons next to the submit button. */
   children?: ReactNode;
 }) {
@@ -135,7 +139,7 @@ export function EndpointForm({
         {fieldError("enabled")}
       </div>
       <div className="toolbar">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
+        <button type="submit" className="btn btn-primary" disabled={busy || submitDisabled}>
           {busy ? busyLabel : submitLabel}
         </button>
         {children}

@@ -54,7 +54,7 @@ export function SecretOnce({
         </p>
       )}
       <button type="button" className="btn btn-small" onClick={onDone}>
-        I have copied it
+        Done
       </button>
     </section>
   );

@@ -7,12 +7,12 @@ import { api, unwrap, type Schemas } from "../../api/client";
 import { Breadcrumbs } from "../../components/Layout";
 import { ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
-import { formatTime } from "../../components/format";
+import { eventTypeLabel, formatTime } from "../../components/format";
 import { useUnsavedChangesPrompt } from "../../components/UnsavedChanges";
 import { EndpointForm, isFormProblem, localProblems, ProblemSummary, visibleProblems, type EndpointDraft, type Rejection } from "./EndpointForm";
 import { EndpointStatus } from "./EndpointStatus";
 import { SecretOnce } from "./SecretOnce";
-import { eventTypeLabel } from "./problems";
+import { inLifecycleOrder } from "./problems";
 import { webhooksPath } from "./WebhooksPage";
 import "./webhooks.css";
 
@@ -228,7 +228,7 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
           <dt>Event types</dt>
           <dd>
             <ul className="wh-type-badges">
-              {endpoint.event_types.map((t) => (
+              {inLifecycleOrder(endpoint.event_types).map((t) => (
                 <li key={t} className="badge" title={eventTypeLabel(t)}>
                   {t}
                 </li>
@@ -269,6 +269,7 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
           submitLabel="Save changes"
           busyLabel="Saving…"
           onSubmit={save}
+          submitDisabled={!dirty || busy !== null}
         >
           <button
             type="button"

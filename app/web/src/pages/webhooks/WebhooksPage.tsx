@@ -18,6 +18,7 @@ import {
   type Rejection,
 } from "./EndpointForm";
 import { SecretOnce } from "./SecretOnce";
+import { inLifecycleOrder } from "./problems";
 import { EndpointStatus } from "./EndpointStatus";
 import "./webhooks.css";
 
@@ -91,7 +92,7 @@ export function WebhooksPage() {
                       <EndpointStatus endpoint={e} />
                     </td>
                     <td data-label="Event types">
-                      <span className="wh-types-inline">{e.event_types.join(", ")}</span>
+                      <span className="wh-types-inline">{inLifecycleOrder(e.event_types).join(", ")}</span>
                     </td>
                     <td data-label="Created">
                       <time dateTime={e.created_at}>{formatTime(e.created_at)}</time>

@@ -2,6 +2,7 @@
 // A 422's violations carry a JSON pointer (`/url`, `/event_types/2`, `/description`); each
 // field shows the ones under its pointer, and what no field claims is listed above the form.
 import { ApiProblem, type Violation } from "../../api/client";
+import { EVENT_TYPES } from "../../api/event-types";
 
 export type Field = "url" | "event_types" | "description" | "enabled";
 const FIELDS: Field[] = ["url", "event_types", "description", "enabled"];
@@ -53,8 +54,9 @@ export function problemsOf(error: unknown): FieldProblems {
   return result;
 }
 
-/** `order.awaiting_payment` → "Order awaiting payment". */
-export function eventTypeLabel(type: string): string {
-  const words = type.replace(/[._]/g, " ");
-  return words[0].toUpperCase() + words.slice(1);
+/** Event types in the API's order (an order's life: created, awaiting payment, paid, …), any
+ * this console does not know last. */
+export function inLifecycleOrder(types: readonly string[]): string[] {
+  const rank = (t: string) => (EVENT_TYPES.includes(t) ? EVENT_TYPES.indexOf(t) : EVENT_TYPES.length);
+  return [...types].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
