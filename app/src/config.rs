@@ -90,6 +90,10 @@ pub struct ServeArgs {
     /// way.
     #[arg(long, env = "ORDERFLOW_TIMERS", default_value_t = true, action = clap::ArgAction::Set)]
     pub timers: bool,
+    /// Deliver webhooks from this instance. Instances sharing a PostgreSQL database share
+    /// the deliveries (each is leased by one), so any may.
+    #[arg(long, env = "ORDERFLOW_WEBHOOKS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub webhooks: bool,
     /// Accept webhook endpoints on loopback, private and link-local addresses. Off, an
     /// endpoint cannot point the server at its own network (SSRF); tests and single-host
     /// set-ups turn it on.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use std::sync::Arc;
@@ -26,6 +26,11 @@ pub struct Metrics {
     pub timers_fired: IntCounterVec,
     pub db_pool: IntGaugeVec,
     pub writer: Arc<WriterMetrics>,
+    /// Webhook attempts, by outcome: `delivered`, `retrying` or `given_up`.
+    pub webhook_attempts: IntCounterVec,
+    /// From an event's commit to its delivery.
+    pub webhook_lag_seconds: Histogram,
+    pub webhook_in_flight: IntGauge,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -94,7 +99,28 @@ impl Metrics {
         registry.register(Box::new(function_errors.clone()))?;
         registry.register(Box::new(timer_lag_seconds.clone()))?;
         registry.register(Box::new(timers_fired.clone()))?;
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "webhook_attempts_total",
+                "Webhook delivery attempts, by outcome (delivered, retrying, given_up)",
+            ),
+            &["outcome"],
+        )?;
+        let webhook_lag_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "webhook_delivery_lag_seconds",
+                "Time from an event's commit to its delivery",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let webhook_in_flight = IntGauge::new(
+            "webhook_attempts_in_flight",
+            "Webhook delivery attempts waiting for their receivers",
+        )?;
         registry.register(Box::new(db_pool.clone()))?;
+        registry.register(Box::new(webhook_attempts.clone()))?;
+        registry.register(Box::new(webhook_lag_seconds.clone()))?;
+        registry.register(Box::new(webhook_in_flight.clone()))?;
         let writer = Arc::new(WriterMetrics::new(&registry)?);
         Ok(Self {
             registry,
@@ -107,6 +133,9 @@ impl Metrics {
             timer_lag_seconds,
             timers_fired,
             db_pool,
+            webhook_attempts,
+            webhook_lag_seconds,
+            webhook_in_flight,
         })
     }
 

@@ -17,7 +17,7 @@ use crate::persistence::{self, api_keys};
 use crate::published::Published;
 use crate::scripts::Scripts;
 use crate::services::merchants;
-use crate::services::{seed, timers};
+use crate::services::{deliveries, seed, timers};
 use crate::state::{App, AppState};
 use domain::function::Limits;
 
@@ -27,6 +27,7 @@ pub struct Application {
     router: axum::Router,
     state: AppState,
     fire_timers: bool,
+    deliver_webhooks: bool,
     /// How long requests in flight get to finish after the shutdown signal.
     drain: Duration,
     /// A platform admin key generated at this start (never stored in clear), to show once.
@@ -172,6 +173,7 @@ impl Application {
             router,
             state,
             fire_timers: config.timers,
+            deliver_webhooks: config.webhooks,
             drain,
             generated_admin_key,
         })
@@ -181,17 +183,20 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves, and fires timers, until SIGTERM or Ctrl-C; then finishes the requests in
-    /// flight.
+    /// Serves, fires timers and delivers webhooks until SIGTERM or Ctrl-C; then finishes
+    /// the requests and the webhook attempts in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (stop_timers, timers_stopped) = tokio::sync::watch::channel(false);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let timer_loop = self
             .fire_timers
-            .then(|| tokio::spawn(timers::run(self.state, timers_stopped)));
+            .then(|| tokio::spawn(timers::run(self.state.clone(), stopped.clone())));
+        let delivery_loop = self
+            .deliver_webhooks
+            .then(|| tokio::spawn(deliveries::run(self.state, stopped)));
         crate::http::server::serve(self.listener, self.router, shutdown_signal(), self.drain).await;
-        let _ = stop_timers.send(true);
-        if let Some(timer_loop) = timer_loop {
-            let _ = timer_loop.await;
+        let _ = stop.send(true);
+        for background in [timer_loop, delivery_loop].into_iter().flatten() {
+            let _ = background.await;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod routing;
 pub mod schema;
 pub mod violation;
+pub mod webhooks;
 pub mod workflow;
 
 pub use ids::{DocumentName, IdError, MerchantId};

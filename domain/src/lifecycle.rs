@@ -100,6 +100,8 @@ named_enum! {
         NoRoute = "no_route",
         FunctionError = "function_error",
         CustomerCanceled = "customer_canceled",
+        /// Canceled by the merchant (an admin key, the console).
+        MerchantCanceled = "merchant_canceled",
         Rejected = "rejected",
     }
 }
@@ -139,6 +141,18 @@ named_enum! {
         Wait = "wait",
         /// A task is retried after its backoff.
         Retry = "retry",
+    }
+}
+
+named_enum! {
+    /// Where a webhook delivery stands. It leaves `pending` once.
+    pub enum DeliveryStatus ("delivery status") {
+        /// Due now or later, or being attempted.
+        Pending = "pending",
+        /// The receiver answered 2xx.
+        Succeeded = "succeeded",
+        /// Given up after the last retry.
+        Failed = "failed",
     }
 }
 
@@ -182,6 +196,9 @@ mod tests {
                 serde_json::to_value(event).unwrap(),
                 serde_json::json!(event.as_str())
             );
+        }
+        for status in DeliveryStatus::ALL {
+            assert_eq!(status.as_str().parse::<DeliveryStatus>(), Ok(*status));
         }
         for purpose in TimerPurpose::ALL {
             assert_eq!(purpose.as_str().parse::<TimerPurpose>(), Ok(*purpose));

@@ -8,6 +8,7 @@ mod m20261127_000002_create_metadata;
 mod m20261127_000003_create_orders_and_executions;
 mod m20261128_000001_create_events;
 mod m20261128_000002_create_webhook_endpoints;
+mod m20261202_000001_create_webhook_deliveries;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_create_orders_and_executions::Migration),
             Box::new(m20261128_000001_create_events::Migration),
             Box::new(m20261128_000002_create_webhook_endpoints::Migration),
+            Box::new(m20261202_000001_create_webhook_deliveries::Migration),
         ]
     }
 }

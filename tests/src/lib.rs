@@ -16,6 +16,7 @@ use serde_json::Value;
 pub use serde_json::json;
 
 pub mod checkout;
+pub mod receiver;
 
 /// The platform admin key every test app accepts (as `ORDERFLOW_ADMIN_KEY`).
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
@@ -145,6 +146,7 @@ impl TestApp {
             rate_limit_per_second: 0,
             history_limit: 10_000,
             timers: true,
+            webhooks: true,
             // The tests' receivers listen on 127.0.0.1.
             webhook_allow_private: true,
         };
@@ -324,6 +326,7 @@ impl TestApp {
             rate_limit_per_second: 0,
             history_limit: 10_000,
             timers: true,
+            webhooks: true,
             // The tests' receivers listen on 127.0.0.1.
             webhook_allow_private: true,
         };

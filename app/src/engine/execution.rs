@@ -530,16 +530,12 @@ impl Execution {
         });
     }
 
-    /// Cancels the order on the customer's request.
-    pub fn cancel_by_customer(&mut self) {
-        self.cancel_order(CancelReason::CustomerCanceled);
+    /// Cancels the order from outside the flow: the customer's or the merchant's request.
+    pub fn cancel_now(&mut self, reason: CancelReason) {
+        self.cancel_order(reason);
         self.state.status = Status::Failed;
         self.state.pending = None;
-        self.record(
-            "ExecutionCanceled",
-            None,
-            json!({"reason": CancelReason::CustomerCanceled}),
-        );
+        self.record("ExecutionCanceled", None, json!({"reason": reason}));
         self.end_waits();
     }
 

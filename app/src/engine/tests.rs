@@ -313,7 +313,7 @@ fn a_payment_timeout_cancels_the_order() {
 fn a_customer_cancel_ends_the_waits() {
     let waiting = waiting_order();
     let mut execution = resumed(&waiting, 1);
-    execution.cancel_by_customer();
+    execution.cancel_now(CancelReason::CustomerCanceled);
     let changes = execution.into_changes().expect("changes");
     assert_eq!(
         changes.order.cancel_reason.as_deref(),

@@ -2,11 +2,9 @@
 //! the last one they saw instead of receiving webhooks.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use domain::lifecycle::EventType;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
@@ -15,51 +13,12 @@ use crate::http::extract::{Path, Query};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams, encode_cursor};
 use crate::http::problem::{ApiError, ApiResult};
-use crate::persistence::entities::event;
-use crate::persistence::{events, stored_json};
+use crate::persistence::events;
+use crate::services::events::Event;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_events))
-}
-
-/// Something that happened, written in the same commit as the change it tells of: it exists
-/// if and only if that change committed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Event {
-    /// Stable: the same event delivered twice has the same id.
-    #[schema(example = "evt_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
-    pub id: String,
-    /// `order.created`, `order.awaiting_payment`, `order.paid`, `order.completed`,
-    /// `order.canceled`, `task.awaiting_callback`, `task.timed_out` or `metadata.published`.
-    #[serde(rename = "type")]
-    #[schema(example = "order.paid")]
-    pub event_type: String,
-    pub merchant_id: Option<String>,
-    /// The order it tells of, for order and task events.
-    pub order_id: Option<String>,
-    /// For order and task events: the position in the order's history of the step it
-    /// tells of. Increases with every event of an order.
-    pub sequence: Option<i32>,
-    pub created_at: DateTime<Utc>,
-    /// What the event tells, by type: `order.canceled` has `cancel_reason`,
-    /// `task.awaiting_callback` the step, its task `token`, its `input` and `deadline`.
-    #[schema(value_type = Object)]
-    pub data: Value,
-}
-
-impl Event {
-    fn new(row: event::Model) -> ApiResult<Self> {
-        Ok(Self {
-            data: stored_json(&row.data)?,
-            id: row.id,
-            event_type: row.event_type,
-            merchant_id: row.merchant_id,
-            order_id: row.order_id,
-            sequence: row.sequence,
-            created_at: row.created_at,
-        })
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -138,6 +97,6 @@ async fn list_events(
         .rows
         .into_iter()
         .map(Event::new)
-        .collect::<ApiResult<_>>()?;
+        .collect::<Result<_, _>>()?;
     Ok(axum::Json(List { data, next_cursor }))
 }

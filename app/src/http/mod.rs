@@ -2,6 +2,7 @@
 
 pub mod auth;
 mod console;
+mod deliveries;
 pub mod docs;
 mod events;
 pub mod extract;
@@ -55,6 +56,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(tasks::router())
         .merge(events::router())
         .merge(webhooks::router())
+        .merge(deliveries::router())
         .split_for_parts()
 }
 

@@ -25,7 +25,7 @@ use crate::services::idempotency::Answer;
 use crate::services::order_stats::{self, OrderStats, Window};
 use crate::services::orders::{self, Created, Item, NewOrder};
 use crate::state::AppState;
-use domain::lifecycle::OrderStatus;
+use domain::lifecycle::{CancelReason, OrderStatus};
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -65,7 +65,7 @@ pub struct OrderView {
     #[schema(example = "awaiting_payment")]
     pub status: String,
     /// When canceled: `payment_timeout`, `flow_timeout`, `no_route`, `function_error`,
-    /// `customer_canceled` or `rejected`.
+    /// `customer_canceled`, `merchant_canceled` or `rejected`.
     pub cancel_reason: Option<String>,
     #[schema(example = "CNY")]
     pub currency: String,
@@ -440,7 +440,9 @@ async fn pay_order(
     .await
 }
 
-/// Cancel an order (the customer changed their mind).
+/// Cancel an order that has not ended. With a storefront key the customer changed their
+/// mind (`cancel_reason: customer_canceled`); with an admin key the merchant canceled it
+/// (`merchant_canceled`).
 #[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/cancel", tag = "storefront",
     security(("bearer" = [])),
     params(
@@ -467,7 +469,11 @@ async fn cancel_order(
         &Value::Null,
         || async {
             let authorize = |order: &order::Model| may_checkout(&principal, order);
-            orders::stage_cancel(&state, &order_id, authorize)
+            let reason = match principal.scope {
+                KeyScope::Storefront => CancelReason::CustomerCanceled,
+                KeyScope::MerchantAdmin | KeyScope::PlatformAdmin => CancelReason::MerchantCanceled,
+            };
+            orders::stage_cancel(&state, &order_id, reason, authorize)
                 .await?
                 .try_map(|(canceled, methods)| answer(StatusCode::OK, canceled, methods))
         },

@@ -42,6 +42,9 @@ pub struct WebhookEndpoint {
     #[schema(example = json!(["order.paid", "order.canceled"]))]
     pub event_types: Vec<String>,
     pub enabled: bool,
+    /// Why the server disabled the endpoint: every delivery failed for days. Enabling it
+    /// again clears it.
+    pub disabled_reason: Option<String>,
     pub description: Option<String>,
     /// The signing secret (Standard Webhooks: `whsec_` and base64). Only in the answers
     /// to creating the endpoint and rotating its secret.
@@ -65,6 +68,7 @@ impl WebhookEndpoint {
             url: row.url,
             event_types,
             enabled: row.enabled,
+            disabled_reason: row.disabled_reason,
             description: row.description,
             secret: show_secret.then_some(row.secret),
             previous_secret_expires_at: row.previous_secret_until,

@@ -8,8 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::lifecycle::TaskState;
-use sea_orm::sea_query::{Expr, OnConflict, Query, UpdateStatement};
+use domain::lifecycle::{DeliveryStatus, TaskState};
+use sea_orm::sea_query::{Expr, OnConflict, UpdateStatement};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{NotSet, Set},
@@ -18,8 +18,10 @@ use sea_orm::{
 
 use super::entities::{
     api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
-    metadata_document, metadata_version, order, task, timer, webhook_endpoint,
+    metadata_document, metadata_version, order, task, timer, webhook_attempt, webhook_delivery,
+    webhook_endpoint,
 };
+use super::leases::fan_out_statement;
 use super::many_rows::{UpdateMany, column};
 
 /// The statement a change set is conditional on.
@@ -127,8 +129,30 @@ pub enum Write {
     InsertApiKey(api_key::Model),
     InsertVersion(metadata_version::Model),
     InsertAudit(audit_entry::Model),
-    /// Events for the outbox; the database numbers their positions.
+    /// Events for the outbox; the database numbers their positions. Each gets a delivery
+    /// for every endpoint subscribed to it when it commits.
     InsertOutbox(Vec<event::Model>),
+    /// What an attempt at a delivery came to; the delivery changes only if no other
+    /// attempt was recorded since it was leased (`attempts_before` still holds).
+    RecordAttempt(AttemptRecord),
+    /// A delivery made by hand (a redelivery); the database numbers it.
+    InsertDelivery(webhook_delivery::Model),
+    /// The server disables an endpoint that failed for days.
+    DisableWebhookEndpoint {
+        id: String,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// An attempt at a delivery and where it leaves the delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempts_before: i32,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: DateTime<Utc>,
+    /// The attempt; its id is numbered by the database.
+    pub attempt: webhook_attempt::Model,
 }
 
 /// Everything one request changes: committed together or not at all.
@@ -173,25 +197,6 @@ impl ChangeSet {
     pub fn is_empty(&self) -> bool {
         self.claim.is_none() && self.guard.is_none() && self.writes.is_empty()
     }
-}
-
-/// Due timers taken for firing: each is pushed `lease` into the future, so that no other
-/// instance fires it meanwhile, and fires again then if this one died before deleting it.
-#[derive(Debug, Clone, Copy)]
-pub struct TimerLease {
-    pub now: DateTime<Utc>,
-    pub until: DateTime<Utc>,
-    pub limit: u64,
-}
-
-/// A timer taken by a [`TimerLease`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeasedTimer {
-    pub id: i64,
-    pub execution_id: String,
-    pub purpose: String,
-    pub step: Option<String>,
-    pub token: Option<String>,
 }
 
 /// The most bind parameters one statement may carry (SQLite allows 32,766).
@@ -626,6 +631,7 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
+    let event_ids: Vec<String> = merged.outbox.iter().map(|e| e.id.clone()).collect();
     insert_chunks(
         &mut statements,
         backend,
@@ -640,7 +646,57 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
+    for ids in power_of_two_chunks(event_ids, MAX_DELETED) {
+        statements.push(fan_out_statement(&ids, backend));
+    }
+    for chunk in message_chunks(merged.attempts.clone(), |_| 128) {
+        let rows = chunk.into_iter().map(delivery_update).collect();
+        statements.push(DELIVERY_UPDATES.statement(backend, rows));
+    }
+    insert_chunks(
+        &mut statements,
+        backend,
+        merged.attempts,
+        |record| record.attempt.response_body.as_ref().map_or(0, String::len) + 128,
+        |records| {
+            webhook_attempt::Entity::insert_many(records.into_iter().map(|record| {
+                let mut active = record.attempt.into_active_model();
+                active.id = NotSet;
+                active
+            }))
+            .into_query()
+        },
+    );
     statements
+}
+
+/// Where attempts leave their deliveries: each row is the delivery's id and the attempts
+/// made before, then the new values.
+const DELIVERY_UPDATES: UpdateMany = UpdateMany {
+    table: "webhook_deliveries",
+    keys: &[column("id", "bigint"), column("attempt_count", "integer")],
+    set: &[
+        column("status", "text"),
+        column("attempt_count", "integer"),
+        column("next_attempt_at", "timestamptz"),
+        column("last_response_status", "integer"),
+        column("last_error", "text"),
+        column("updated_at", "timestamptz"),
+    ],
+    returning: None,
+};
+
+fn delivery_update(record: AttemptRecord) -> Vec<sea_orm::Value> {
+    vec![
+        record.attempt.delivery_id.into(),
+        record.attempts_before.into(),
+        record.status.as_str().into(),
+        (record.attempts_before + 1).into(),
+        record.next_attempt_at.into(),
+        record.attempt.response_status.into(),
+        record.attempt.error.into(),
+        record.attempt.attempted_at.into(),
+    ]
 }
 
 #[derive(Default)]
@@ -658,6 +714,7 @@ struct Merged {
     ended: Vec<String>,
     audit: Vec<audit_entry::Model>,
     outbox: Vec<event::Model>,
+    attempts: Vec<AttemptRecord>,
 }
 
 /// Multi-row inserts of `rows`, in chunks that stay under the parameter limit and, by the
@@ -729,6 +786,24 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
         }
         Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
         Write::InsertOutbox(rows) => return merge(&mut merged.outbox, rows),
+        Write::RecordAttempt(record) => return merge(&mut merged.attempts, [record]),
+        Write::InsertDelivery(row) => {
+            let mut active = row.clone().into_active_model();
+            active.id = NotSet;
+            backend.build(&webhook_delivery::Entity::insert(active).into_query())
+        }
+        Write::DisableWebhookEndpoint { id, reason, at } => backend.build(
+            &webhook_endpoint::Entity::update_many()
+                .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))
+                .col_expr(
+                    webhook_endpoint::Column::DisabledReason,
+                    Expr::value(reason.as_str()),
+                )
+                .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(*at))
+                .filter(webhook_endpoint::Column::Id.eq(id.as_str()))
+                .filter(webhook_endpoint::Column::Enabled.eq(true))
+                .into_query(),
+        ),
         Write::UpdateOrder(row) => {
             if merged.updated_orders.insert(row.id.clone()) {
                 return merge(&mut merged.orders, [row]);
@@ -787,38 +862,6 @@ fn merge<'a, T: Clone + 'a>(
 ) -> Option<Statement> {
     into.extend(rows.into_iter().cloned());
     None
-}
-
-/// Takes due timers for firing; see [`TimerLease`]. Returns the leased timers' columns in
-/// [`LeasedTimer`]'s order.
-pub fn lease_statement(lease: &TimerLease, backend: DbBackend) -> Statement {
-    let mut due = Query::select();
-    due.column(timer::Column::Id)
-        .from(timer::Entity)
-        .and_where(timer::Column::DueAt.lte(lease.now))
-        .order_by(timer::Column::DueAt, sea_orm::Order::Asc)
-        .order_by(timer::Column::Id, sea_orm::Order::Asc)
-        .limit(lease.limit);
-    if backend == DbBackend::Postgres {
-        // Instances sharing the database take disjoint timers.
-        due.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
-    let mut update = Query::update();
-    update
-        .table(timer::Entity)
-        .value(timer::Column::DueAt, lease.until)
-        .and_where(timer::Column::Id.in_subquery(due))
-        .returning(Query::returning().columns([
-            timer::Column::Id,
-            timer::Column::ExecutionId,
-            timer::Column::Purpose,
-            timer::Column::Step,
-            timer::Column::Token,
-        ]));
-    backend.build(&update)
 }
 
 #[cfg(test)]
@@ -997,19 +1040,5 @@ mod tests {
             7,
             "batches of 1 to 64 rows share 7 statement texts"
         );
-    }
-
-    #[test]
-    fn a_lease_skips_locked_timers_on_postgres_only() {
-        let lease = TimerLease {
-            now: at(),
-            until: at(),
-            limit: 100,
-        };
-        let postgres = lease_statement(&lease, DbBackend::Postgres).sql;
-        assert!(postgres.contains("FOR UPDATE SKIP LOCKED"), "{postgres}");
-        assert!(postgres.contains("RETURNING"), "{postgres}");
-        let sqlite = lease_statement(&lease, DbBackend::Sqlite).sql;
-        assert!(!sqlite.contains("FOR UPDATE"), "{sqlite}");
     }
 }

@@ -5,10 +5,12 @@
 pub mod api_keys;
 pub mod audit;
 pub mod changes;
+pub mod deliveries;
 pub mod entities;
 pub mod events;
 pub mod executions;
 pub mod idempotency;
+pub mod leases;
 pub mod many_rows;
 pub mod merchants;
 pub mod metadata;

@@ -27,3 +27,15 @@ pub async fn find(
         .one(db)
         .await
 }
+
+/// The enabled endpoints among `ids`.
+pub async fn enabled_by_ids(
+    db: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<Vec<webhook_endpoint::Model>, DbErr> {
+    Endpoints::find()
+        .filter(webhook_endpoint::Column::Id.is_in(ids))
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .all(db)
+        .await
+}

@@ -2,7 +2,9 @@
 //! and stages its changes for the writer.
 
 pub mod commit;
+pub mod deliveries;
 pub mod discounts;
+pub mod events;
 pub mod idempotency;
 pub mod merchants;
 pub mod metadata;

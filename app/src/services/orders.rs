@@ -440,6 +440,7 @@ pub async fn stage_heartbeat(
 pub async fn stage_cancel(
     state: &AppState,
     order_id: &str,
+    reason: CancelReason,
     authorize: impl Fn(&order::Model) -> ServiceResult<()>,
 ) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     let mut execution = load(state, order_id).await?;
@@ -456,7 +457,7 @@ pub async fn stage_cancel(
             detail: "the order's flow has already ended".into(),
         });
     }
-    execution.cancel_by_customer();
+    execution.cancel_now(reason);
     let offered = execution.offered_methods()?;
     let changes = execution.into_changes()?;
     Ok(Staged::execution((changes.order.clone(), offered), changes))

@@ -13,8 +13,9 @@ use tokio::task::JoinSet;
 
 use crate::engine::{self, Execution};
 use crate::error::{ServiceError, ServiceResult};
-use crate::persistence::changes::{ChangeSet, LeasedTimer, TimerDeletion, TimerLease, Write};
+use crate::persistence::changes::{ChangeSet, TimerDeletion, Write};
 use crate::persistence::executions;
+use crate::persistence::leases::{LeasedTimer, TimerLease};
 use crate::services::commit::{Staged, commit};
 use crate::state::AppState;
 

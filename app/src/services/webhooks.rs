@@ -8,14 +8,14 @@ use axum::http::Uri;
 use base64::Engine as _;
 use chrono::Duration;
 use domain::MerchantId;
-use domain::lifecycle::EventType;
+use domain::lifecycle::{DeliveryStatus, EventType};
 use rand::RngCore;
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::persistence::changes::{ChangeSet, Guard};
-use crate::persistence::entities::webhook_endpoint;
+use crate::persistence::changes::{ChangeSet, Guard, Write};
+use crate::persistence::entities::{webhook_delivery, webhook_endpoint};
 use crate::persistence::writer::Applied;
-use crate::persistence::{self, webhooks};
+use crate::persistence::{self, Page, PageRequest, deliveries, webhooks};
 use crate::state::AppState;
 
 /// Endpoints a merchant may have at most.
@@ -183,6 +183,7 @@ pub async fn create(
         url: spec.url,
         event_types: event_types_json(&spec.event_types)?,
         enabled: spec.enabled,
+        disabled_reason: None,
         description: spec.description,
         secret: new_secret(),
         previous_secret: None,
@@ -220,6 +221,9 @@ pub async fn update(
     }
     if let Some(enabled) = changes.enabled {
         row.enabled = enabled;
+        if enabled {
+            row.disabled_reason = None;
+        }
     }
     if let Some(description) = changes.description {
         row.description = description;
@@ -259,4 +263,100 @@ async fn apply(state: &AppState, guard: Guard, id: &str) -> ServiceResult<()> {
         Applied::Committed => Ok(()),
         Applied::Refused => Err(not_found(id)),
     }
+}
+
+fn delivery_not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no delivery '{id}'"))
+}
+
+/// A delivery's public id: `dlv_` and its number.
+pub fn delivery_id(id: i64) -> String {
+    format!("dlv_{id}")
+}
+
+fn parse_delivery_id(id: &str) -> Option<i64> {
+    id.strip_prefix("dlv_")?.parse().ok()
+}
+
+/// An endpoint's deliveries, newest first.
+pub async fn list_deliveries(
+    state: &AppState,
+    merchant: &MerchantId,
+    endpoint_id: &str,
+    status: Option<DeliveryStatus>,
+    page: &PageRequest<i64>,
+) -> ServiceResult<Page<webhook_delivery::Model, i64>> {
+    let endpoint = get(state, merchant, endpoint_id).await?;
+    Ok(deliveries::list(&state.db, &endpoint.id, status, page).await?)
+}
+
+/// One delivery and its attempts, oldest first.
+pub async fn get_delivery(
+    state: &AppState,
+    merchant: &MerchantId,
+    endpoint_id: &str,
+    id: &str,
+) -> ServiceResult<(
+    webhook_delivery::Model,
+    Vec<crate::persistence::entities::webhook_attempt::Model>,
+)> {
+    let endpoint = get(state, merchant, endpoint_id).await?;
+    let number = parse_delivery_id(id).ok_or_else(|| delivery_not_found(id))?;
+    let delivery = deliveries::find(&state.db, &endpoint.id, number)
+        .await?
+        .ok_or_else(|| delivery_not_found(id))?;
+    let attempts = deliveries::attempts(&state.db, delivery.id).await?;
+    Ok((delivery, attempts))
+}
+
+/// Delivers one of the merchant's events to the endpoint again (or for the first time:
+/// any event may be sent by hand, whatever the endpoint subscribes to).
+pub async fn redeliver(
+    state: &AppState,
+    merchant: &MerchantId,
+    endpoint_id: &str,
+    event_id: &str,
+) -> ServiceResult<webhook_delivery::Model> {
+    let endpoint = get(state, merchant, endpoint_id).await?;
+    let event = deliveries::event(&state.db, merchant.as_str(), event_id)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::invalid_field("/event_id", "no such event of this merchant")
+        })?;
+    let now = persistence::now();
+    let row = webhook_delivery::Model {
+        id: 0,
+        endpoint_id: endpoint.id.clone(),
+        merchant_id: merchant.to_string(),
+        event_id: event.id.clone(),
+        event_position: event.position,
+        order_id: event.order_id,
+        status: DeliveryStatus::Pending.as_str().to_owned(),
+        attempt_count: 0,
+        next_attempt_at: now,
+        last_response_status: None,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .writer
+        .commit(ChangeSet::unguarded(vec![Write::InsertDelivery(row)]))
+        .await?;
+    deliveries::latest_of_event(&state.db, &endpoint.id, &event.id)
+        .await?
+        .ok_or_else(|| ServiceError::internal("a committed delivery is gone"))
+}
+
+/// The type of each delivery's event, by event id.
+pub async fn event_types_of(
+    state: &AppState,
+    rows: &[webhook_delivery::Model],
+) -> ServiceResult<std::collections::HashMap<String, String>> {
+    let ids = rows.iter().map(|d| d.event_id.clone()).collect();
+    Ok(deliveries::events(&state.db, ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.event_type))
+        .collect())
 }

@@ -10,6 +10,11 @@
 //!     --database-url 'sqlite:///tmp/baseline.db?mode=rwc' --duration 10s
 //! ```
 //!
+//! With `--webhook`, a local receiver subscribes to the merchant's checkout events first,
+//! and after the run the report says how many deliveries arrived and their lag. With
+//! `--receive N`, loadgen only runs that receiver (on `--webhook-port`) until N deliveries
+//! arrived: how fast a backlog drains.
+//!
 //! The baseline is the ceiling this machine allows: a minimal axum server whose one endpoint
 //! inserts one row through sea-orm into the same kind of database, driven by the same worker
 //! loop (two POSTs per "checkout"), so its numbers compare with the server's request for
@@ -24,6 +29,8 @@ mod baseline;
 mod report;
 #[path = "loadgen/run.rs"]
 mod run;
+#[path = "loadgen/webhooks.rs"]
+mod webhooks;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -85,6 +92,29 @@ struct Args {
     /// SQLite durability of the baseline; match the server's ORDERFLOW_SQLITE_SYNC.
     #[arg(long, value_enum, default_value = "full")]
     sqlite_sync: SqliteSync,
+    /// Subscribe a local webhook receiver to the checkout events before the run, and report
+    /// the deliveries and their lag after it (the server must allow private addresses).
+    #[arg(long, conflicts_with = "baseline")]
+    webhook: bool,
+    /// The receiver's port (0: any free port). A fixed one outlives the run: a later
+    /// `--receive` can take the deliveries of the endpoint registered now.
+    #[arg(long, default_value_t = 0)]
+    webhook_port: u16,
+    /// How long to wait for the deliveries after the run (0s: not at all).
+    #[arg(long, value_parser = parse_duration_or_zero, default_value = "60s")]
+    webhook_wait: Duration,
+    /// Only receive: run the receiver on --webhook-port until this many deliveries arrived
+    /// (or none arrived for 10 s), and report their rate and lag.
+    #[arg(long, conflicts_with_all = ["baseline", "webhook"])]
+    receive: Option<u64>,
+}
+
+fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+    if text.trim().trim_end_matches('s') == "0" {
+        Ok(Duration::ZERO)
+    } else {
+        parse_duration(text)
+    }
 }
 
 /// Parses `250ms`, `10s`, `1.5s`, `2m`, `1h`, or a bare number of seconds.
@@ -123,6 +153,20 @@ async fn main() -> ExitCode {
 }
 
 async fn start(args: Args) -> Result<ExitCode, String> {
+    if let Some(expected) = args.receive {
+        let receiver = webhooks::Receiver::start(args.webhook_port).await?;
+        eprintln!(
+            "loadgen: receiving at {} until {expected} deliveries arrived",
+            receiver.url
+        );
+        print!(
+            "{}",
+            receiver
+                .wait_for(expected, Duration::from_secs(24 * 3600))
+                .await
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let limit = match (args.orders, args.duration) {
         (Some(n), _) => Limit::Orders(n),
         (None, Some(d)) => Limit::Duration(d),
@@ -137,8 +181,9 @@ async fn start(args: Args) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
 
-    // The baseline server lives as long as this binding.
+    // The baseline server and the webhook receiver live as long as these bindings.
     let _baseline;
+    let mut receiver_binding = None;
     let target = if args.baseline {
         let database_url = args.database_url.as_deref().unwrap_or_default();
         let server = baseline::start(database_url, args.sqlite_sync).await?;
@@ -157,6 +202,13 @@ async fn start(args: Args) -> Result<ExitCode, String> {
             "no API key: pass --key or set ORDERFLOW_ADMIN_KEY (the server's platform admin key)",
         )?;
         preflight(&client, &args.url).await?;
+        if args.webhook {
+            let receiver = webhooks::Receiver::start(args.webhook_port).await?;
+            receiver
+                .subscribe(&client, &args.url, key, &args.merchant)
+                .await?;
+            receiver_binding = Some(receiver);
+        }
         _baseline = None;
         Target::server(
             &args.url,
@@ -181,8 +233,18 @@ async fn start(args: Args) -> Result<ExitCode, String> {
     }
 
     let report = report::Report::new(&target, concurrency, limit, elapsed, stats);
+    let webhook_report = match &receiver_binding {
+        Some(receiver) if !args.webhook_wait.is_zero() => {
+            let expected = report.checkouts() * webhooks::CHECKOUT_EVENTS.len() as u64;
+            Some(receiver.wait_for(expected, args.webhook_wait).await)
+        }
+        _ => None,
+    };
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{}", report.text());
+    if let Some(text) = webhook_report {
+        let _ = write!(out, "{text}");
+    }
     if args.json {
         let _ = writeln!(out, "{}", report.json());
     }

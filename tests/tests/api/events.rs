@@ -118,7 +118,7 @@ on_both_databases! {
         let canceled = order_id(&app.create_order("haidilao").await);
         app.post(&format!("/v1/storefront/orders/{canceled}/cancel"), &json!({})).await.assert_status(200);
         let events = feed(&app, "haidilao", &format!("&order_id={canceled}&type=order.canceled")).await;
-        assert_eq!(events[0]["data"]["cancel_reason"], "customer_canceled", "{events:?}");
+        assert_eq!(events[0]["data"]["cancel_reason"], "merchant_canceled", "{events:?}");
     }
 
     async fn publishes_are_told_and_the_feed_is_paged_filtered_and_private(app: TestApp) {

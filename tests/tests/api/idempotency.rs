@@ -296,7 +296,7 @@ on_both_databases! {
         };
         let first = cancel("cancel-1").await;
         first.assert_status(200);
-        assert_eq!(first.body["cancel_reason"], "customer_canceled");
+        assert_eq!(first.body["cancel_reason"], "merchant_canceled");
         let again = cancel("cancel-1").await;
         again.assert_status(200);
         assert_eq!(again.header("idempotent-replayed"), Some("true"));

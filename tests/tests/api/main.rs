@@ -6,6 +6,7 @@ mod auth;
 mod checkout;
 mod console;
 mod deadlines;
+mod deliveries;
 mod events;
 mod faults;
 mod functions;

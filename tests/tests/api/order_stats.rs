@@ -63,7 +63,7 @@ on_both_databases! {
             assert_eq!(body["window"], window);
             assert_eq!(body["orders"], 4, "{}", stats.text);
             assert_eq!(body["by_status"], json!({"awaiting_payment": 1, "processing": 0, "completed": 2, "canceled": 1}), "{}", stats.text);
-            assert_eq!(body["by_cancel_reason"]["customer_canceled"], 1, "{}", stats.text);
+            assert_eq!(body["by_cancel_reason"]["merchant_canceled"], 1, "{}", stats.text);
             assert_eq!(body["by_cancel_reason"]["no_route"], 0);
             // 10000 − 8000 and 10000 − 5000; the canceled and the waiting order add nothing.
             assert_eq!(body["discount_given"], json!([{"currency": "CNY", "amount_minor": 7000}]), "{}", stats.text);

@@ -290,6 +290,6 @@ on_both_databases! {
         assert_eq!(late.status, 409, "{}", late.text);
         let after = app.order(&other).await;
         assert_eq!(after["status"], "canceled");
-        assert_eq!(after["cancel_reason"], "customer_canceled");
+        assert_eq!(after["cancel_reason"], "merchant_canceled");
     }
 }

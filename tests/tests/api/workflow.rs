@@ -295,6 +295,22 @@ on_both_databases! {
             .assert_problem(404, "not-found");
     }
 
+    async fn a_merchant_cancel_says_the_merchant_canceled(app: TestApp) {
+        let admin = app.create_key("haidilao", "merchant_admin").await;
+        let id = order_id(&app.create_order("haidilao").await);
+        let canceled = app.cancel_as(&admin, &id).await;
+        canceled.assert_status(200);
+        assert_eq!(canceled.body["cancel_reason"], "merchant_canceled", "{}", canceled.text);
+        let last = app.history(&id).await.pop().expect("events");
+        assert_eq!(last["type"], "ExecutionCanceled", "{last}");
+        assert_eq!(last["detail"]["reason"], "merchant_canceled");
+        // Another merchant's admin cannot cancel it.
+        let xibei_admin = app.create_key("xibei", "merchant_admin").await;
+        let other = order_id(&app.create_order("haidilao").await);
+        app.cancel_as(&xibei_admin, &other).await.assert_problem(404, "not-found");
+        assert_eq!(app.order(&other).await["status"], "awaiting_payment");
+    }
+
     async fn an_unpaid_order_is_canceled_when_the_payment_step_times_out(app: TestApp) {
         assert_eq!(app.publish_flow("haidilao", &flow_with_payment_timeout(2)).await, 1);
         let before = tests::checkout::now_millis();
@@ -512,7 +528,7 @@ on_both_databases! {
         assert_eq!(ids(&open), [waiting.as_str()]);
         let gone = app.list_all("/v1/merchants/haidilao/orders?status=canceled").await;
         assert_eq!(ids(&gone), [canceled.as_str()]);
-        assert_eq!(gone[0]["cancel_reason"], "customer_canceled");
+        assert_eq!(gone[0]["cancel_reason"], "merchant_canceled");
         let mut all = ids(&app.list_all("/v1/merchants/haidilao/orders").await);
         all.sort();
         let mut expected = vec![completed.clone(), waiting.clone(), canceled.clone()];

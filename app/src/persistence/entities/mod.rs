@@ -12,4 +12,6 @@ pub mod metadata_version;
 pub mod order;
 pub mod task;
 pub mod timer;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
 pub mod webhook_endpoint;

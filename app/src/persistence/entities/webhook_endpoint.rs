@@ -12,6 +12,8 @@ pub struct Model {
     /// JSON array of event type names.
     pub event_types: String,
     pub enabled: bool,
+    /// Why the server disabled the endpoint (it failed for days); cleared when re-enabled.
+    pub disabled_reason: Option<String>,
     pub description: Option<String>,
     /// `whsec_` and the base64 of 32 random bytes: signs every delivery.
     pub secret: String,

@@ -7,16 +7,16 @@ use sea_orm::{DbBackend, Statement};
 
 use super::{Applied, Work, WriteError};
 use crate::persistence::changes::{
-    GuardStatement, LeasedTimer, Write, claim_statement, guard_statements, lease_statement,
-    write_statements,
+    GuardStatement, Write, claim_statement, guard_statements, write_statements,
 };
+use crate::persistence::leases::{Lease, LeasedRow};
 
 pub(super) struct Batch(Vec<Work>);
 
 /// What applying a batch came to, by position in the batch.
 pub(super) struct Outcomes {
     pub refused: Vec<bool>,
-    pub leased: Vec<(usize, Vec<LeasedTimer>)>,
+    pub leased: Vec<(usize, Vec<LeasedRow>)>,
 }
 
 impl Batch {
@@ -108,14 +108,18 @@ impl Batch {
         write_statements(writes, backend)
     }
 
-    /// The timer leases not abandoned, by position.
-    pub fn leases(&self, abandoned: &[bool], backend: DbBackend) -> Vec<(usize, Statement)> {
+    /// The leases not abandoned, by position, with their statements.
+    pub fn leases(
+        &self,
+        abandoned: &[bool],
+        backend: DbBackend,
+    ) -> Vec<(usize, &Lease, Statement)> {
         self.0
             .iter()
             .enumerate()
             .filter(|(i, _)| !abandoned[*i])
             .filter_map(|(i, work)| match work {
-                Work::Lease(lease, _) => Some((i, lease_statement(lease, backend))),
+                Work::Lease(lease, _) => Some((i, lease, lease.statement(backend))),
                 Work::Apply(..) => None,
             })
             .collect()
@@ -138,11 +142,11 @@ impl Batch {
                             let _ = reply.send(Ok(applied));
                         }
                         Work::Lease(_, reply) => {
-                            let timers = match leased.next_if(|(at, _)| *at == i) {
-                                Some((_, timers)) => timers,
+                            let rows = match leased.next_if(|(at, _)| *at == i) {
+                                Some((_, rows)) => rows,
                                 None => vec![],
                             };
-                            let _ = reply.send(Ok(timers));
+                            let _ = reply.send(Ok(rows));
                         }
                     }
                 }

@@ -22,7 +22,8 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteSync;
-use super::changes::{ChangeSet, LeasedTimer, TimerLease};
+use super::changes::ChangeSet;
+use super::leases::{DeliveryLease, Lease, LeasedDelivery, LeasedRow, LeasedTimer, TimerLease};
 
 /// The most change sets one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -72,10 +73,7 @@ pub enum Applied {
 
 enum Work {
     Apply(ChangeSet, oneshot::Sender<Result<Applied, WriteError>>),
-    Lease(
-        TimerLease,
-        oneshot::Sender<Result<Vec<LeasedTimer>, WriteError>>,
-    ),
+    Lease(Lease, oneshot::Sender<Result<Vec<LeasedRow>, WriteError>>),
 }
 
 /// A handle on the writer; cheap to clone. The writer stops when the last handle is gone.
@@ -213,6 +211,32 @@ impl Writer {
 
     /// Takes due timers for firing.
     pub async fn lease_timers(&self, lease: TimerLease) -> Result<Vec<LeasedTimer>, WriteError> {
+        let rows = self.lease(Lease::Timers(lease)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match row {
+                LeasedRow::Timer(timer) => Some(timer),
+                LeasedRow::Delivery(_) => None,
+            })
+            .collect())
+    }
+
+    /// Takes due webhook deliveries for attempting.
+    pub async fn lease_deliveries(
+        &self,
+        lease: DeliveryLease,
+    ) -> Result<Vec<LeasedDelivery>, WriteError> {
+        let rows = self.lease(Lease::Deliveries(lease)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match row {
+                LeasedRow::Delivery(delivery) => Some(delivery),
+                LeasedRow::Timer(_) => None,
+            })
+            .collect())
+    }
+
+    async fn lease(&self, lease: Lease) -> Result<Vec<LeasedRow>, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Work::Lease(lease, reply), answer).await
     }

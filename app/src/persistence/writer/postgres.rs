@@ -14,7 +14,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
-use crate::persistence::changes::{GuardStatement, LeasedTimer};
+use crate::persistence::changes::GuardStatement;
+use crate::persistence::leases::ReturnedRow;
 
 /// Connections the writer keeps: one in use, one spare while a broken one is replaced.
 const CONNECTIONS: u32 = 2;
@@ -140,26 +141,33 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
             .map_err(WriteError::from)?;
     }
     let mut leased = Vec::new();
-    for (i, statement) in batch.leases(&abandoned, DbBackend::Postgres) {
+    for (i, lease, statement) in batch.leases(&abandoned, DbBackend::Postgres) {
         let rows = transaction
             .query_all_raw(statement)
             .await
-            .map_err(WriteError::from)?;
-        let timers = rows
+            .map_err(WriteError::from)?
             .iter()
-            .map(|row| {
-                Ok(LeasedTimer {
-                    id: row.try_get_by_index(0)?,
-                    execution_id: row.try_get_by_index(1)?,
-                    purpose: row.try_get_by_index(2)?,
-                    step: row.try_get_by_index(3)?,
-                    token: row.try_get_by_index(4)?,
-                })
-            })
+            .map(|row| lease.read(row))
             .collect::<Result<Vec<_>, DbErr>>()
             .map_err(WriteError::from)?;
-        leased.push((i, timers));
+        leased.push((i, rows));
     }
     transaction.commit().await.map_err(WriteError::from)?;
     Ok(Outcomes { refused, leased })
+}
+
+impl ReturnedRow for sea_orm::QueryResult {
+    type Error = DbErr;
+
+    fn integer(&self, column: usize) -> Result<i64, DbErr> {
+        self.try_get_by_index(column)
+    }
+
+    fn text(&self, column: usize) -> Result<String, DbErr> {
+        self.try_get_by_index(column)
+    }
+
+    fn optional_text(&self, column: usize) -> Result<Option<String>, DbErr> {
+        self.try_get_by_index(column)
+    }
 }

@@ -16,7 +16,8 @@ use tokio::sync::mpsc;
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
-use crate::persistence::changes::{GuardStatement, LeasedTimer};
+use crate::persistence::changes::GuardStatement;
+use crate::persistence::leases::{Lease, LeasedRow, ReturnedRow};
 
 /// How long a batch waits for a lock held by another process (e.g. a backup) before its
 /// requests get 503: well under the request timeout, even behind one more such batch.
@@ -137,8 +138,8 @@ fn apply_on(conn: &mut Connection, batch: &Batch) -> Result<Outcomes, WriteError
         execute(&transaction, &statement)?;
     }
     let mut leased = Vec::new();
-    for (i, statement) in batch.leases(&abandoned, DbBackend::Sqlite) {
-        leased.push((i, lease(&transaction, &statement)?));
+    for (i, lease, statement) in batch.leases(&abandoned, DbBackend::Sqlite) {
+        leased.push((i, take(&transaction, lease, &statement)?));
     }
     transaction.commit().map_err(classify)?;
     Ok(Outcomes { refused, leased })
@@ -151,20 +152,34 @@ fn execute(conn: &Connection, statement: &Statement) -> Result<usize, WriteError
         .map_err(classify)
 }
 
-fn lease(conn: &Connection, statement: &Statement) -> Result<Vec<LeasedTimer>, WriteError> {
+fn take(
+    conn: &Connection,
+    lease: &Lease,
+    statement: &Statement,
+) -> Result<Vec<LeasedRow>, WriteError> {
     let mut prepared = conn.prepare_cached(&statement.sql).map_err(classify)?;
     let rows = prepared
         .query_map(rusqlite::params_from_iter(parameters(statement)?), |row| {
-            Ok(LeasedTimer {
-                id: row.get(0)?,
-                execution_id: row.get(1)?,
-                purpose: row.get(2)?,
-                step: row.get(3)?,
-                token: row.get(4)?,
-            })
+            lease.read(row)
         })
         .map_err(classify)?;
     rows.collect::<Result<_, _>>().map_err(classify)
+}
+
+impl ReturnedRow for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn integer(&self, column: usize) -> Result<i64, rusqlite::Error> {
+        self.get(column)
+    }
+
+    fn text(&self, column: usize) -> Result<String, rusqlite::Error> {
+        self.get(column)
+    }
+
+    fn optional_text(&self, column: usize) -> Result<Option<String>, rusqlite::Error> {
+        self.get(column)
+    }
 }
 
 /// The statement's values as SQLite stores them, exactly as sqlx binds them (so a row

@@ -1,0 +1,272 @@
+//! Webhook delivery to a real receiver: signed the Standard Webhooks way, in order per
+//! order, retried after failures, delivered after a restart, redelivered by hand, sent as
+//! a test event, and never to disabled endpoints or another merchant.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::Method;
+use serde_json::Value;
+use sha2::Sha256;
+use tests::checkout::review_flow;
+use tests::receiver::{Received, Receiver};
+use tests::{ADMIN_KEY, Backend, TestApp, json, on_both_databases};
+
+const ENDPOINTS: &str = "/v1/merchants/haidilao/webhook-endpoints";
+const ARRIVAL: Duration = Duration::from_secs(15);
+
+/// Registers an endpoint for `types`; returns its id and secret.
+async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
+    let created = app
+        .post(ENDPOINTS, &json!({"url": url, "event_types": types}))
+        .await;
+    created.assert_status(201);
+    (
+        created.body["id"].as_str().expect("id").to_owned(),
+        created.body["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+/// The Standard Webhooks signature, computed here independently of the server.
+fn expected_signature(secret: &str, received: &Received) -> String {
+    let key = BASE64
+        .decode(secret.strip_prefix("whsec_").expect("whsec_"))
+        .expect("base64");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
+    mac.update(format!("{}.{}.", received.id, received.timestamp).as_bytes());
+    mac.update(&received.body);
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+fn order_id(order: &Value) -> String {
+    order["order_id"].as_str().expect("order_id").to_owned()
+}
+
+fn types(received: &[Received]) -> Vec<String> {
+    received.iter().map(Received::event_type).collect()
+}
+
+async fn deliveries(app: &TestApp, endpoint: &str, query: &str) -> Vec<Value> {
+    app.list_all(&format!("{ENDPOINTS}/{endpoint}/deliveries{query}"))
+        .await
+}
+
+on_both_databases! {
+    async fn an_order_reaches_its_endpoint_signed_and_in_order(app: TestApp) {
+        let receiver = Receiver::start(&[]).await;
+        let every = ["order.created", "order.awaiting_payment", "order.paid", "order.completed"];
+        let (endpoint, secret) = subscribe(&app, &receiver.url, &every).await;
+        let id = order_id(&app.create_order("haidilao").await);
+        app.pay(&id, "alipay").await.assert_status(200);
+
+        let received = receiver.wait_for(4, ARRIVAL).await;
+        assert_eq!(types(&received), every);
+        for delivery in &received {
+            assert_eq!(delivery.signature, expected_signature(&secret, delivery));
+            let body = delivery.json();
+            assert_eq!(body["id"], delivery.id.as_str(), "webhook-id is the event id");
+            assert_eq!(body["order_id"], id.as_str());
+            assert_eq!(body["merchant_id"], "haidilao");
+            let sent_at: i64 = delivery.timestamp.parse().expect("unix seconds");
+            assert!((chrono::Utc::now().timestamp() - sent_at).abs() < 60);
+        }
+        assert_eq!(received[2].json()["data"]["payment_method"], "alipay", "{:?}", received[2].json());
+        // The feed and the deliveries tell the same events.
+        let feed = app.list_all(&format!("/v1/merchants/haidilao/events?order_id={id}")).await;
+        let feed_ids: Vec<&str> = feed.iter().map(|e| e["id"].as_str().expect("id")).collect();
+        let delivered_ids: Vec<&str> = received.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(feed_ids, delivered_ids);
+
+        // Every delivery is recorded, with its attempt.
+        let listed = deliveries(&app, &endpoint, "").await;
+        assert_eq!(listed.len(), 4);
+        assert!(listed.iter().all(|d| d["status"] == "succeeded" && d["attempt_count"] == 1), "{listed:?}");
+        assert_eq!(listed[0]["event_type"], "order.completed", "newest first");
+        let one = listed[0]["id"].as_str().expect("id");
+        let detail = app.get(&format!("{ENDPOINTS}/{endpoint}/deliveries/{one}")).await;
+        detail.assert_status(200);
+        assert_eq!(detail.body["attempts"][0]["response_status"], 200, "{}", detail.text);
+        assert_eq!(detail.body["next_attempt_at"], Value::Null);
+        assert_eq!(deliveries(&app, &endpoint, "?status=pending").await, Vec::<Value>::new());
+    }
+
+    async fn a_failing_receiver_gets_the_event_later_and_the_order_waits_for_it(app: TestApp) {
+        // The first attempt fails; the retry comes about 5 s later.
+        let receiver = Receiver::start(&[500]).await;
+        let (endpoint, _) = subscribe(&app, &receiver.url, &["order.created", "order.canceled"]).await;
+        let id = order_id(&app.create_order("haidilao").await);
+        app.cancel_as(ADMIN_KEY, &id).await.assert_status(200);
+
+        let received = receiver.wait_for(3, ARRIVAL).await;
+        let answered: Vec<(String, u16)> = received.iter().map(|r| (r.event_type(), r.status)).collect();
+        assert_eq!(
+            answered,
+            [("order.created".into(), 500), ("order.created".into(), 200), ("order.canceled".into(), 200)],
+            "the cancel is not delivered before the creation went through"
+        );
+        assert_eq!(received[0].id, received[1].id, "a retry is the same event");
+        let listed = deliveries(&app, &endpoint, "?status=succeeded").await;
+        let created = listed.iter().find(|d| d["event_type"] == "order.created").expect("the creation");
+        assert_eq!(created["attempt_count"], 2);
+        let detail = app
+            .get(&format!("{ENDPOINTS}/{endpoint}/deliveries/{}", created["id"].as_str().expect("id")))
+            .await;
+        let attempts = detail.body["attempts"].as_array().expect("attempts");
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[0]["response_status"], 500);
+        assert_eq!(attempts[0]["error"], "the receiver answered 500");
+        assert_eq!(attempts[1]["response_status"], 200);
+    }
+
+    async fn events_are_redelivered_by_hand_and_test_events_sent(app: TestApp) {
+        let receiver = Receiver::start(&[]).await;
+        let (endpoint, secret) = subscribe(&app, &receiver.url, &["order.created"]).await;
+        app.create_order("haidilao").await;
+        let first = receiver.wait_for(1, ARRIVAL).await;
+
+        // Any event, even one the endpoint does not subscribe to.
+        let feed = app.list_all("/v1/merchants/haidilao/events?type=order.awaiting_payment").await;
+        let other = feed[0]["id"].as_str().expect("id");
+        for event in [first[0].id.as_str(), other] {
+            let made = app
+                .post(&format!("{ENDPOINTS}/{endpoint}/deliveries"), &json!({"event_id": event}))
+                .await;
+            made.assert_status(201);
+            assert_eq!(made.body["event_id"], event);
+            assert!(made.body["id"].as_str().expect("id").starts_with("dlv_"));
+        }
+        let received = receiver.wait_for(3, ARRIVAL).await;
+        assert_eq!(received[1].id, first[0].id);
+        assert_eq!(received[2].id, other);
+        app.post(&format!("{ENDPOINTS}/{endpoint}/deliveries"), &json!({"event_id": "evt_none"}))
+            .await
+            .assert_violations(&["/event_id"]);
+
+        let test = app.post(&format!("{ENDPOINTS}/{endpoint}/test"), &json!({})).await;
+        test.assert_status(200);
+        assert_eq!(test.body["delivered"], true, "{}", test.text);
+        assert_eq!(test.body["response_status"], 200);
+        let received = receiver.wait_for(4, ARRIVAL).await;
+        assert_eq!(received[3].event_type(), "webhook.test");
+        assert_eq!(received[3].signature, expected_signature(&secret, &received[3]));
+        // A test of a dead receiver says why.
+        let (dead, _) = subscribe(&app, "http://127.0.0.1:9/hooks", &["order.created"]).await;
+        let failed = app.post(&format!("{ENDPOINTS}/{dead}/test"), &json!({})).await;
+        failed.assert_status(200);
+        assert_eq!(failed.body["delivered"], false);
+        assert_eq!(failed.body["response_status"], Value::Null);
+        assert!(failed.body["error"].as_str().is_some_and(|e| e.contains("connect")), "{}", failed.text);
+    }
+
+    async fn disabled_endpoints_and_other_merchants_get_nothing(app: TestApp) {
+        let receiver = Receiver::start(&[]).await;
+        let silent = Receiver::start(&[]).await;
+        let (endpoint, _) = subscribe(&app, &receiver.url, &["order.created"]).await;
+        let (disabled, _) = subscribe(&app, &silent.url, &["order.created"]).await;
+        app.send(Method::PATCH, &format!("{ENDPOINTS}/{disabled}"), Some(ADMIN_KEY), Some(&json!({"enabled": false})))
+            .await
+            .assert_status(200);
+        let elsewhere = app
+            .post("/v1/merchants/xibei/webhook-endpoints", &json!({"url": silent.url, "event_types": ["order.created"]}))
+            .await;
+        elsewhere.assert_status(201);
+        app.create_order("haidilao").await;
+        let received = receiver.wait_for(1, ARRIVAL).await;
+        assert_eq!(types(&received), ["order.created"]);
+        // The enabled endpoint got it; give the others as long again.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(silent.received().is_empty(), "{:?}", types(&silent.received()));
+        assert!(deliveries(&app, &disabled, "").await.is_empty());
+
+        // Another merchant's admin sees none of this endpoint's deliveries.
+        let other = app.create_key("xibei", "merchant_admin").await;
+        app.send(Method::GET, &format!("{ENDPOINTS}/{endpoint}/deliveries"), Some(&other), None)
+            .await
+            .assert_problem(404, "not-found");
+        let xibei_endpoint = elsewhere.body["id"].as_str().expect("id");
+        app.get(&format!("{ENDPOINTS}/{xibei_endpoint}/deliveries")).await.assert_problem(404, "not-found");
+        app.get(&format!("{ENDPOINTS}/{endpoint}/deliveries/dlv_999999")).await.assert_problem(404, "not-found");
+        app.get(&format!("{ENDPOINTS}/{endpoint}/deliveries/nonsense")).await.assert_problem(404, "not-found");
+        app.get(&format!("{ENDPOINTS}/{endpoint}/deliveries?status=lost")).await.assert_problem(400, "bad-request");
+    }
+
+    async fn a_rotated_secret_signs_alongside_the_new_one(app: TestApp) {
+        let receiver = Receiver::start(&[]).await;
+        let (endpoint, old) = subscribe(&app, &receiver.url, &["order.created"]).await;
+        let rotated = app.post(&format!("{ENDPOINTS}/{endpoint}/rotate-secret"), &json!({})).await;
+        let new = rotated.body["secret"].as_str().expect("the new secret");
+        app.create_order("haidilao").await;
+        let received = receiver.wait_for(1, ARRIVAL).await;
+        let signatures: Vec<&str> = received[0].signature.split(' ').collect();
+        assert_eq!(
+            signatures,
+            [expected_signature(new, &received[0]), expected_signature(&old, &received[0])]
+        );
+    }
+
+    async fn a_receiver_completes_a_callback_step_with_the_token_it_was_sent(app: TestApp) {
+        let receiver = Receiver::start(&[]).await;
+        subscribe(&app, &receiver.url, &["task.awaiting_callback", "order.completed"]).await;
+        app.publish_flow("haidilao", &review_flow(60)).await;
+        let id = order_id(&app.create_order("haidilao").await);
+        app.pay(&id, "alipay").await.assert_status(200);
+        let awaiting = receiver.wait_for(1, ARRIVAL).await;
+        let event = awaiting[0].json();
+        assert_eq!(event["type"], "task.awaiting_callback");
+        let token = event["data"]["token"].as_str().expect("the task token");
+        // What the outside system does: take the token from its webhook and call back.
+        app.post(&format!("/v1/tasks/{token}/success"), &json!({"output": {"approved": true}}))
+            .await
+            .assert_status(200);
+        let done = receiver.wait_for(2, ARRIVAL).await;
+        assert_eq!(done[1].event_type(), "order.completed");
+        assert_eq!(done[1].json()["order_id"], id.as_str());
+    }
+}
+
+/// Events committed while no instance delivered are delivered by the next one to start.
+async fn committed_events_are_delivered_after_a_restart(backend: Backend) {
+    let Some(first) = TestApp::spawn_configured(backend, |config| config.webhooks = false).await
+    else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: PostgreSQL half skipped");
+        return;
+    };
+    let receiver = Receiver::start(&[]).await;
+    subscribe(&first, &receiver.url, &["order.created"]).await;
+    let ids: Vec<String> = [
+        first.create_order("haidilao").await,
+        first.create_order("haidilao").await,
+    ]
+    .iter()
+    .map(order_id)
+    .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "this instance does not deliver"
+    );
+
+    let second = TestApp::spawn_on(backend, first.database_url(), false).await;
+    let received = receiver.wait_for(2, ARRIVAL).await;
+    let mut delivered: Vec<String> = received
+        .iter()
+        .map(|r| r.json()["order_id"].as_str().expect("order").to_owned())
+        .collect();
+    delivered.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(delivered, expected);
+    drop(second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_events_are_delivered_after_a_restart_sqlite() {
+    committed_events_are_delivered_after_a_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn committed_events_are_delivered_after_a_restart_postgres() {
+    committed_events_are_delivered_after_a_restart(Backend::Postgres).await;
+}
