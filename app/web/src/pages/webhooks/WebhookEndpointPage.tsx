@@ -1,6 +1,8 @@
 // One webhook endpoint: what it receives and where, enable or disable it, edit it (PATCH),
 // rotate its signing secret (the new one is shown once; the previous one keeps signing for
-// 24 h) and delete it, each change that cannot be undone after a confirmation.
+// 24 h) and delete it, each change that cannot be undone after a confirmation; send it a test
+// event and see the answer; its deliveries (Deliveries.tsx). When the server disabled it (every
+// delivery failed for days) the reason is the first thing on the page.
 import { useEffect, useState, type ReactNode } from "react";
 import { useNavigate, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
@@ -14,6 +16,7 @@ import { EndpointStatus } from "./EndpointStatus";
 import { SecretOnce } from "./SecretOnce";
 import { inLifecycleOrder } from "./problems";
 import { webhooksPath } from "./WebhooksPage";
+import { Deliveries } from "./Deliveries";
 import "./webhooks.css";
 
 type Endpoint = Schemas["WebhookEndpoint"];
@@ -69,7 +72,9 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
   const path = { merchant_id: merchantId, endpoint_id: initial.id };
   const [endpoint, setEndpoint] = useState(initial);
   const [draft, setDraft] = useState(() => draftOf(initial));
-  const [busy, setBusy] = useState<"save" | "toggle" | "rotate" | "delete" | null>(null);
+  const [busy, setBusy] = useState<"save" | "toggle" | "rotate" | "delete" | "test" | null>(null);
+  const [tested, setTested] = useState<{ outcome: Schemas["AttemptOutcome"]; at: string } | null>(null);
+  const [deliveriesRefresh, setDeliveriesRefresh] = useState(0);
   const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
   const [secret, setSecret] = useState<Endpoint | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -128,9 +133,26 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
         }),
       );
       setEndpoint(saved);
+      if (saved.enabled) setDeliveriesRefresh((n) => n + 1);
       // The form follows, unless it holds an edit of its own there.
       setDraft((d) => (d.enabled === endpoint.enabled ? { ...d, enabled: saved.enabled } : d));
       setNotice(saved.enabled ? "Endpoint enabled: it receives events again." : "Endpoint disabled: it receives nothing until enabled.");
+    } catch (e) {
+      setFailure(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  /** POST .../test: a signed `webhook.test` event, now; nothing is stored or retried. */
+  async function sendTest() {
+    begin("test");
+    setTested(null);
+    try {
+      const outcome = await unwrap(
+        api.POST("/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/test", { params: { path } }),
+      );
+      setTested({ outcome, at: new Date().toISOString() });
     } catch (e) {
       setFailure(e);
     } finally {
@@ -182,6 +204,9 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
           </p>
         </div>
         <div className="actions">
+          <button type="button" className="btn" onClick={sendTest} disabled={busy !== null}>
+            {busy === "test" ? "Sending…" : "Send test event"}
+          </button>
           <button type="button" className="btn" onClick={toggle} disabled={busy !== null}>
             {busy === "toggle" ? "Saving…" : endpoint.enabled ? "Disable" : "Enable"}
           </button>
@@ -194,6 +219,15 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
         </div>
       </div>
 
+      {!endpoint.enabled && endpoint.disabled_reason && (
+        <div className="state state-error wh-disabled" role="alert" data-testid="disabled-reason">
+          <strong>orderflow disabled this endpoint.</strong> {endpoint.disabled_reason}
+          <p>
+            Nothing is delivered to it until it is enabled again. Fix the receiver (Send test event shows what it
+            answers), then Enable it: that clears this reason.
+          </p>
+        </div>
+      )}
       {confirm === "rotate" && (
         <Confirm id="wh-rotate-title" action="Rotate secret" keep="Keep the current secret" onConfirm={rotate} onKeep={() => setConfirm(null)}>
           Rotate the signing secret? A new secret is made and shown once. The current one keeps signing alongside it
@@ -213,7 +247,10 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
           onDone={() => setSecret(null)}
         />
       )}
-      <div aria-live="polite">{notice && <p className="state state-success">{notice}</p>}</div>
+      <div aria-live="polite">
+        {notice && <p className="state state-success">{notice}</p>}
+        {tested && <TestOutcome outcome={tested.outcome} at={tested.at} onDone={() => setTested(null)} />}
+      </div>
       {failure != null && <ErrorNotice error={failure} />}
 
       <section className="card" aria-labelledby="wh-facts-title">
@@ -255,6 +292,8 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
           </dd>
         </dl>
       </section>
+
+      <Deliveries merchantId={merchantId} endpointId={endpoint.id} refresh={deliveriesRefresh} />
 
       <section className="card" aria-labelledby="wh-edit-title">
         <h2 id="wh-edit-title">
@@ -309,5 +348,40 @@ function Confirm({ id, action, keep, onConfirm, onKeep, children }: {
         </button>
       </div>
     </div>
+  );
+}
+
+/** What the receiver answered the test event. */
+function TestOutcome({ outcome, at, onDone }: { outcome: Schemas["AttemptOutcome"]; at: string; onDone(): void }) {
+  return (
+    <section
+      className={`state ${outcome.delivered ? "state-success" : "state-error"} wh-test`}
+      aria-labelledby="wh-test-title"
+      data-testid="test-outcome"
+    >
+      <h2 id="wh-test-title">
+        {outcome.delivered ? "Test event delivered" : "Test event not delivered"}
+      </h2>
+      <p>
+        {outcome.response_status != null ? (
+          <>
+            The receiver answered <strong>HTTP {outcome.response_status}</strong>
+          </>
+        ) : (
+          <>No answer came</>
+        )}{" "}
+        in {outcome.latency_ms} ms (sent <time dateTime={at}>{formatTime(at)}</time>).
+        {!outcome.delivered && outcome.response_status != null && " Only a 2xx answer counts as delivered."}
+      </p>
+      {outcome.error && !/^the receiver answered \d+$/i.test(outcome.error.trim()) && <p className="wh-attempt-error">{outcome.error}</p>}
+      {outcome.response_body && (
+        <pre className="wh-body" tabIndex={0} aria-label="The receiver's answer">
+          {outcome.response_body}
+        </pre>
+      )}
+      <button type="button" className="btn btn-small" onClick={onDone}>
+        Dismiss
+      </button>
+    </section>
   );
 }

@@ -90,6 +90,7 @@ export function WebhooksPage() {
                     </td>
                     <td data-label="Status">
                       <EndpointStatus endpoint={e} />
+                      {!e.enabled && e.disabled_reason && <span className="wh-disabled-reason">{e.disabled_reason}</span>}
                     </td>
                     <td data-label="Event types">
                       <span className="wh-types-inline">{inLifecycleOrder(e.event_types).join(", ")}</span>
