@@ -219,6 +219,21 @@ test("a merchant admin manages its own endpoints; another merchant's admin sees 
   assert.equal(await edit.getByLabel("Endpoint URL").inputValue(), "https://93.184.216.34/kept");
   assert.equal(await edit.getByTestId("url-error").textContent(), "");
   assert.equal((await shared.server().api("GET", `/v1/merchants/haidilao/webhook-endpoints/${kept.body.id}`)).body.url, "https://93.184.216.34/kept");
+  // On a phone: nothing scrolls sideways, even a long URL.
+  const long = await shared.server().api("POST", "/v1/merchants/haidilao/webhook-endpoints", {
+    url: "https://93.184.216.34/orderflow/a/rather/long/path/to/the/kitchen/display/of/the/first/floor",
+    event_types: ["order.paid", "order.canceled"],
+    description: "First floor kitchen",
+  });
+  assert.equal(long.status, 201, JSON.stringify(long.body));
+  await page.setViewportSize({ width: 375, height: 800 });
+  for (const path of ["", `/${long.body.id}`]) {
+    await page.goto(`${shared.server().baseUrl}/admin/merchants/haidilao/webhooks${path}`);
+    await page.getByText("First floor kitchen").first().waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 375, `${path || "the list"} does not scroll sideways (${width}px)`);
+  }
+  await screenshot(page, "webhook-endpoint-phone");
   assertNoScriptErrors(consoleErrors);
 
   // xibei's admin: its own (empty) list; haidilao's list and endpoint are not found.
