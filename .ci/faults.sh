@@ -4,7 +4,8 @@
 # response it acknowledged: kill -9 under load (SQLite, PostgreSQL) with retries of the
 # unanswered requests, overdue payments racing the timer loop, PostgreSQL restarted and
 # stopped under load, a full disk (SQLite on a 20 MB tmpfs), two instances starting together
-# (SQLite, PostgreSQL), SIGTERM with a half-sent request, 50 slowloris connections.
+# (SQLite, PostgreSQL), SIGTERM with a half-sent request, 50 slowloris connections, kill -9
+# with webhook deliveries in flight (every committed event still arrives).
 # Prints per scenario what it acknowledged and found, then a summary; fails if any fails.
 # Under 10 minutes (about 2 on a 2-core machine).
 #

@@ -54,6 +54,33 @@ pub struct DatabaseArgs {
     pub pool_size: Option<u32>,
 }
 
+/// NATS JetStream, a second sink for the events.
+#[derive(Debug, Clone, Args)]
+pub struct NatsArgs {
+    /// Also publish every merchant event to NATS JetStream at this URL (e.g.
+    /// `nats://127.0.0.1:4222`), at least once, with `Nats-Msg-Id` set to the event id. Set
+    /// it on every instance sharing a database.
+    #[arg(long = "nats-url", env = "ORDERFLOW_NATS_URL")]
+    pub url: Option<String>,
+    /// Subjects are `<prefix>.<merchant>.<event type>`; the stream (created when missing)
+    /// is the prefix in capitals.
+    #[arg(long = "nats-subject-prefix", env = "ORDERFLOW_NATS_SUBJECT_PREFIX", default_value = "orderflow", value_parser = subject_prefix)]
+    pub subject_prefix: String,
+}
+
+fn subject_prefix(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 32
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err("1 to 32 letters, digits, '_' or '-'".into())
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -61,6 +88,8 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub nats: NatsArgs,
     /// A platform admin API key. When unset and the database has no platform admin key,
     /// one is generated and printed once.
     #[arg(long, env = "ORDERFLOW_ADMIN_KEY", hide_env_values = true)]

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use app::config::{Cli, Command};
+use app::persistence::fan_out::Sinks;
 use app::services::seed;
 use app::startup::{Application, build_state, open_database};
 use clap::Parser;
@@ -36,7 +37,7 @@ async fn run(command: Command) -> Result<(), String> {
             eprintln!("migrations applied");
         }
         Command::Seed(args) => {
-            let state = build_state(&args, None, i32::MAX, false)
+            let state = build_state(&args, None, i32::MAX, false, Sinks::default())
                 .await
                 .map_err(|e| e.to_string())?;
             let report = seed::load(&state).await.map_err(|e| e.to_string())?;

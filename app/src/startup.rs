@@ -7,17 +7,18 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::config::{DatabaseArgs, Secret, ServeArgs};
+use crate::config::{DatabaseArgs, NatsArgs, Secret, ServeArgs};
 use crate::http::auth::{KeyScope, NewKey, hash_key};
 use crate::metrics::Metrics;
 use crate::persistence::api_keys::KnownKeys;
+use crate::persistence::fan_out::Sinks;
 use crate::persistence::merchants::KnownMerchants;
 use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
 use crate::published::Published;
 use crate::scripts::Scripts;
 use crate::services::merchants;
-use crate::services::{deliveries, seed, timers};
+use crate::services::{deliveries, nats, seed, timers};
 use crate::state::{App, AppState};
 use domain::function::Limits;
 
@@ -28,6 +29,7 @@ pub struct Application {
     state: AppState,
     fire_timers: bool,
     deliver_webhooks: bool,
+    nats: NatsArgs,
     /// How long requests in flight get to finish after the shutdown signal.
     drain: Duration,
     /// A platform admin key generated at this start (never stored in clear), to show once.
@@ -90,6 +92,7 @@ pub async fn build_state(
     admin_key: Option<&Secret>,
     history_limit: i32,
     webhook_allow_private: bool,
+    sinks: Sinks,
 ) -> Result<AppState, StartError> {
     let db = open_database(database).await?;
     let metrics = Metrics::new()?;
@@ -99,6 +102,7 @@ pub async fn build_state(
             &database.database_url,
             database.sqlite_sync,
             metrics.writer.clone(),
+            sinks,
         )
     })
     .await?;
@@ -137,6 +141,9 @@ impl Application {
             config.admin_key.as_ref(),
             config.history_limit,
             config.webhook_allow_private,
+            Sinks {
+                nats: config.nats.url.is_some(),
+            },
         )
         .await?;
         if config.seed {
@@ -174,6 +181,7 @@ impl Application {
             state,
             fire_timers: config.timers,
             deliver_webhooks: config.webhooks,
+            nats: config.nats.clone(),
             drain,
             generated_admin_key,
         })
@@ -183,19 +191,27 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves, fires timers and delivers webhooks until SIGTERM or Ctrl-C; then finishes
+    /// Serves, fires timers, delivers webhooks and publishes to NATS until SIGTERM or Ctrl-C; then finishes
     /// the requests and the webhook attempts in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let timer_loop = self
             .fire_timers
             .then(|| tokio::spawn(timers::run(self.state.clone(), stopped.clone())));
+        let nats_loop = self.nats.url.clone().map(|url| {
+            tokio::spawn(nats::run(
+                self.state.clone(),
+                url,
+                self.nats.subject_prefix.clone(),
+                stopped.clone(),
+            ))
+        });
         let delivery_loop = self
             .deliver_webhooks
             .then(|| tokio::spawn(deliveries::run(self.state, stopped)));
         crate::http::server::serve(self.listener, self.router, shutdown_signal(), self.drain).await;
         let _ = stop.send(true);
-        for background in [timer_loop, delivery_loop].into_iter().flatten() {
+        for background in [timer_loop, delivery_loop, nats_loop].into_iter().flatten() {
             let _ = background.await;
         }
         Ok(())

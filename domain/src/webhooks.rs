@@ -38,6 +38,13 @@ pub fn retry_delay(attempts: u32, jitter: f64) -> Option<Duration> {
     Some(base.mul_f64(1.0 + jitter.clamp(-1.0, 1.0) / 5.0))
 }
 
+/// How long to wait before publishing to a message broker again after `attempts` failed
+/// ones: doubling from a second up to a minute, and never given up (the broker is ours to
+/// bring back, and the stream de-duplicates by event id).
+pub fn republish_delay(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+}
+
 /// Whether the receiver's answer means it took the event.
 pub fn is_delivered(status: u16) -> bool {
     (200..300).contains(&status)
@@ -140,6 +147,13 @@ mod tests {
         assert_eq!(retry_delay(1, 0.0), Some(Duration::from_secs(5)));
         assert_eq!(retry_delay(1, 1.0), Some(Duration::from_secs(6)));
         assert_eq!(retry_delay(1, -7.0), Some(Duration::from_secs(4)));
+    }
+
+    #[test]
+    fn republishing_backs_off_to_a_minute() {
+        let delays: Vec<u64> = (1..=9).map(|n| republish_delay(n).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(republish_delay(u32::MAX), Duration::from_secs(60));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 #
 # The binary defaults to ${CARGO_TARGET_DIR:-target}/debug/orderflow (relative paths are taken
 # from the repository root); this script builds nothing. It starts the server on a free
-# loopback port with a temporary SQLite database and a random admin key, waits for /readyz,
+# loopback port with a temporary SQLite database, a random admin key and loopback webhook URLs
+# allowed (for the programs' local receivers), waits for /readyz,
 # generates both SDKs (python/generate.sh, typescript/generate.sh; the output is git-ignored),
 # runs python/e2e.py and typescript/e2e.ts, stops the server, and exits non-zero if anything
 # failed. Re-runs reuse python/.venv and typescript/node_modules.
@@ -49,7 +50,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Port 0: the kernel picks a free port and the server prints the one it bound.
+# Port 0: the kernel picks a free port and the server prints the one it bound. Each e2e program
+# receives its webhooks on 127.0.0.1, which the server calls only with
+# ORDERFLOW_WEBHOOK_ALLOW_PRIVATE=true (off by default: no endpoint may point into its network).
 admin_key="sdk-e2e-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 step "starting $bin (SQLite at $tmp/of.db)"
 ORDERFLOW_ADDR=127.0.0.1:0 \
@@ -57,6 +60,7 @@ DATABASE_URL="sqlite://$tmp/of.db?mode=rwc" \
 ORDERFLOW_ADMIN_KEY="$admin_key" \
 ORDERFLOW_SQLITE_SYNC=normal \
 ORDERFLOW_LOG=warn \
+ORDERFLOW_WEBHOOK_ALLOW_PRIVATE=true \
   "$bin" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
 server_pid=$!
 

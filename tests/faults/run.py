@@ -25,6 +25,7 @@ import common  # noqa: E402
 SCENARIOS = {
     "kill9-sqlite": "kill9:sqlite",
     "kill9-postgres": "kill9:postgres",
+    "webhooks-kill9": "webhooks_kill9:sqlite",
     "overdue-payments-sqlite": "overdue:sqlite",
     "overdue-payments-postgres": "overdue:postgres",
     "pg-restart": "pg_outage:restart",

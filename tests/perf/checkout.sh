@@ -19,23 +19,12 @@ ROUNDS=${3:-2}
 DURATION=${DURATION:-10s}
 BIN=${CARGO_TARGET_DIR:-target}/release
 KEY=loadgen-admin-key-0123456789
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-database() { # a fresh database URL for this backend
-  case "$BACKEND" in
-    sqlite) echo "sqlite://$WORK/$1.db?mode=rwc" ;;
-    postgres)
-      psql -h 127.0.0.1 -U postgres -qAt -c "DROP DATABASE IF EXISTS perf_$1" -c "CREATE DATABASE perf_$1" >/dev/null
-      echo "postgres://postgres@127.0.0.1:5432/perf_$1" ;;
-  esac
-}
+source tests/perf/common.sh
 
 switches() { # voluntary + involuntary context switches over every thread of a process
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
 }
 
-requests_per_second() { awk '$1 == "requests" {sub(/\/s/, "", $3); print $3}' "$1"; }
 
 serve() { # label binary: one loaded run of an orderflow binary; its report in $WORK/label.out
   local label=$1 binary=$2 server before after checkouts

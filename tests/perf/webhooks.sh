@@ -18,17 +18,7 @@ BACKLOG_ORDERS=${BACKLOG_ORDERS:-25000}
 BIN=${CARGO_TARGET_DIR:-target}/release
 KEY=loadgen-admin-key-0123456789
 RECEIVER_PORT=18181
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-database() { # a fresh database URL for this backend
-  case "$BACKEND" in
-    sqlite) echo "sqlite://$WORK/$1.db?mode=rwc" ;;
-    postgres)
-      psql -h 127.0.0.1 -U postgres -qAt -c "DROP DATABASE IF EXISTS perf_$1" -c "CREATE DATABASE perf_$1" >/dev/null
-      echo "postgres://postgres@127.0.0.1:5432/perf_$1" ;;
-  esac
-}
+source tests/perf/common.sh
 
 start_server() { # url deliver: starts a server in the background; its pid in $server
   ORDERFLOW_ADDR=127.0.0.1:18080 DATABASE_URL="$1" ORDERFLOW_ADMIN_KEY=$KEY ORDERFLOW_RATE_LIMIT=0 \
@@ -40,7 +30,6 @@ start_server() { # url deliver: starts a server in the background; its pid in $s
 
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; }
 
-requests_per_second() { awk '$1 == "requests" {sub(/\/s/, "", $3); print $3}' "$1"; }
 
 for round in $(seq 1 "$ROUNDS"); do
   for mode in without with; do

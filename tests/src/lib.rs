@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use app::config::{DatabaseArgs, LogFormat, Secret, ServeArgs};
+use app::config::{DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs};
 use app::persistence::SqliteSync;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -25,6 +25,14 @@ pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// No NATS sink: tests that publish there configure one.
+fn no_nats() -> NatsArgs {
+    NatsArgs {
+        url: None,
+        subject_prefix: "orderflow".into(),
+    }
 }
 
 /// A running application with its own database.
@@ -138,6 +146,7 @@ impl TestApp {
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
             },
+            nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
             seed: true,
             log: "warn".into(),
@@ -311,15 +320,25 @@ impl TestApp {
     /// running app), as a second start or a second instance would. The returned app does not
     /// own the database: dropping it deletes nothing.
     pub async fn spawn_on(backend: Backend, database_url: &str, seed: bool) -> TestApp {
-        let config = ServeArgs {
+        Self::spawn_on_configured(backend, database_url, |config| config.seed = seed).await
+    }
+
+    /// [`TestApp::spawn_on`] with the configuration changed first.
+    pub async fn spawn_on_configured(
+        backend: Backend,
+        database_url: &str,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
+        let mut config = ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             database: DatabaseArgs {
                 database_url: database_url.to_owned(),
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
             },
+            nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
-            seed,
+            seed: true,
             log: "warn".into(),
             log_format: LogFormat::Text,
             request_timeout_secs: 30,
@@ -330,6 +349,7 @@ impl TestApp {
             // The tests' receivers listen on 127.0.0.1.
             webhook_allow_private: true,
         };
+        configure(&mut config);
         let application = app::Application::build(&config)
             .await
             .unwrap_or_else(|e| panic!("the app did not start on {database_url}: {e}"));

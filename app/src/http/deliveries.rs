@@ -55,7 +55,7 @@ pub struct WebhookDelivery {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookDeliveryStatus {
     Pending,
@@ -69,6 +69,16 @@ impl From<DeliveryStatus> for WebhookDeliveryStatus {
             DeliveryStatus::Pending => Self::Pending,
             DeliveryStatus::Succeeded => Self::Succeeded,
             DeliveryStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<WebhookDeliveryStatus> for DeliveryStatus {
+    fn from(status: WebhookDeliveryStatus) -> Self {
+        match status {
+            WebhookDeliveryStatus::Pending => Self::Pending,
+            WebhookDeliveryStatus::Succeeded => Self::Succeeded,
+            WebhookDeliveryStatus::Failed => Self::Failed,
         }
     }
 }
@@ -132,8 +142,8 @@ pub struct WebhookDeliveryWithAttempts {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryFilter {
-    /// Only deliveries in this status: `pending`, `succeeded` or `failed`.
-    pub status: Option<String>,
+    /// Only deliveries in this status.
+    pub status: Option<WebhookDeliveryStatus>,
     /// How many items to return, 1 to 200 (default 50).
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
@@ -161,15 +171,7 @@ async fn list_deliveries(
     Query(filter): Query<DeliveryFilter>,
 ) -> ApiResult<axum::Json<List<WebhookDelivery>>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
-    let status = filter
-        .status
-        .as_deref()
-        .map(|name| {
-            name.parse::<DeliveryStatus>().map_err(|_| {
-                ApiError::BadRequest("status must be one of pending, succeeded, failed".into())
-            })
-        })
-        .transpose()?;
+    let status = filter.status.map(DeliveryStatus::from);
     let params = PageParams {
         limit: filter.limit,
         cursor: filter.cursor,

@@ -46,10 +46,6 @@ pub struct WebhookEndpoint {
     /// again clears it.
     pub disabled_reason: Option<String>,
     pub description: Option<String>,
-    /// The signing secret (Standard Webhooks: `whsec_` and base64). Only in the answers
-    /// to creating the endpoint and rotating its secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
     /// Until when the secret before the last rotation still signs, alongside.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -57,7 +53,7 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    fn new(row: webhook_endpoint::Model, show_secret: bool) -> ApiResult<Self> {
+    fn new(row: webhook_endpoint::Model) -> ApiResult<Self> {
         let event_types = webhooks::event_types(&row)?
             .into_iter()
             .map(|t| t.as_str().to_owned())
@@ -70,10 +66,30 @@ impl WebhookEndpoint {
             enabled: row.enabled,
             disabled_reason: row.disabled_reason,
             description: row.description,
-            secret: show_secret.then_some(row.secret),
             previous_secret_expires_at: row.previous_secret_until,
             created_at: row.created_at,
             updated_at: row.updated_at,
+        })
+    }
+}
+
+/// An endpoint with its signing secret: the answer to creating it and to rotating the
+/// secret, the only times the secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpointWithSecret {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// The signing secret (Standard Webhooks: `whsec_` and base64).
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    pub secret: String,
+}
+
+impl WebhookEndpointWithSecret {
+    fn new(row: webhook_endpoint::Model) -> ApiResult<Self> {
+        let secret = row.secret.clone();
+        Ok(Self {
+            endpoint: WebhookEndpoint::new(row)?,
+            secret,
         })
     }
 }
@@ -145,7 +161,7 @@ fn description(text: Option<String>) -> ApiResult<Option<String>> {
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     request_body = CreateWebhookEndpoint,
     responses(
-        (status = 201, description = "Created; `secret` is shown only here", body = WebhookEndpoint),
+        (status = 201, description = "Created; `secret` is shown only here", body = WebhookEndpointWithSecret),
         AuthErrors, BodyErrors, NotFoundError,
         (status = 409, description = "The merchant has 16 endpoints already (`too-many-endpoints`)", body = Problem, content_type = PROBLEM),
     ))]
@@ -154,7 +170,7 @@ async fn create_endpoint(
     principal: Principal,
     Path(merchant_id): Path<String>,
     Json(raw): Json<Value>,
-) -> ApiResult<(StatusCode, axum::Json<WebhookEndpoint>)> {
+) -> ApiResult<(StatusCode, axum::Json<WebhookEndpointWithSecret>)> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let body: CreateWebhookEndpoint = from_value(raw)?;
     let spec = EndpointSpec {
@@ -166,7 +182,7 @@ async fn create_endpoint(
     let row = webhooks::create(&state, &merchant, spec).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(WebhookEndpoint::new(row, true)?),
+        axum::Json(WebhookEndpointWithSecret::new(row)?),
     ))
 }
 
@@ -184,7 +200,7 @@ async fn list_endpoints(
     let data = endpoint_rows::list(&state.db, merchant.as_str())
         .await?
         .into_iter()
-        .map(|row| WebhookEndpoint::new(row, false))
+        .map(WebhookEndpoint::new)
         .collect::<ApiResult<_>>()?;
     Ok(axum::Json(List {
         data,
@@ -205,7 +221,7 @@ async fn get_endpoint(
 ) -> ApiResult<axum::Json<WebhookEndpoint>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let row = webhooks::get(&state, &merchant, &endpoint_id).await?;
-    Ok(axum::Json(WebhookEndpoint::new(row, false)?))
+    Ok(axum::Json(WebhookEndpoint::new(row)?))
 }
 
 /// Change a webhook endpoint: its URL, event types, whether it is enabled, its description.
@@ -230,7 +246,7 @@ async fn update_endpoint(
         description: body.description.map(description).transpose()?,
     };
     let row = webhooks::update(&state, &merchant, &endpoint_id, changes).await?;
-    Ok(axum::Json(WebhookEndpoint::new(row, false)?))
+    Ok(axum::Json(WebhookEndpoint::new(row)?))
 }
 
 /// Delete a webhook endpoint.
@@ -255,13 +271,13 @@ async fn delete_endpoint(
     security(("bearer" = [])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
-    responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpoint), AuthErrors, NotFoundError))]
+    responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpointWithSecret), AuthErrors, NotFoundError))]
 async fn rotate_secret(
     State(state): State<AppState>,
     principal: Principal,
     Path((merchant_id, endpoint_id)): Path<(String, String)>,
-) -> ApiResult<axum::Json<WebhookEndpoint>> {
+) -> ApiResult<axum::Json<WebhookEndpointWithSecret>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let row = webhooks::rotate_secret(&state, &merchant, &endpoint_id).await?;
-    Ok(axum::Json(WebhookEndpoint::new(row, true)?))
+    Ok(axum::Json(WebhookEndpointWithSecret::new(row)?))
 }

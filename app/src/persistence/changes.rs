@@ -21,7 +21,6 @@ use super::entities::{
     metadata_document, metadata_version, order, task, timer, webhook_attempt, webhook_delivery,
     webhook_endpoint,
 };
-use super::leases::fan_out_statement;
 use super::many_rows::{UpdateMany, column};
 
 /// The statement a change set is conditional on.
@@ -206,8 +205,8 @@ const MAX_PARAMETERS: usize = 30_000;
 /// until the kernel grows it) goes out in two writes, and Nagle's algorithm holds the
 /// second until the server's delayed ACK, about 40 ms later, while the writer waits.
 const MESSAGE_BUDGET: usize = 8 * 1024;
-/// Values in one `IN` list of a deletion at most: a power of two under the limit.
-const MAX_DELETED: usize = 1 << MAX_PARAMETERS.ilog2();
+/// Values in one `IN` list at most: a power of two under the limit.
+pub const MAX_IN_LIST: usize = 1 << MAX_PARAMETERS.ilog2();
 
 /// Inserts an idempotency record unless its key is taken (then it changes no row).
 pub fn claim_statement(row: &idempotency_key::Model, backend: DbBackend) -> Statement {
@@ -573,7 +572,7 @@ pub fn write_statements<'a>(
         },
     );
     // Deletions before insertions: an execution that ended has no timer left.
-    for ids in power_of_two_chunks(merged.fired, MAX_DELETED) {
+    for ids in power_of_two_chunks(merged.fired, MAX_IN_LIST) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
@@ -582,7 +581,7 @@ pub fn write_statements<'a>(
             ),
         );
     }
-    for tokens in power_of_two_chunks(merged.settled, MAX_DELETED) {
+    for tokens in power_of_two_chunks(merged.settled, MAX_IN_LIST) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
@@ -591,7 +590,7 @@ pub fn write_statements<'a>(
             ),
         );
     }
-    for ids in power_of_two_chunks(merged.ended, MAX_DELETED) {
+    for ids in power_of_two_chunks(merged.ended, MAX_IN_LIST) {
         statements.push(
             backend.build(
                 &timer::Entity::delete_many()
@@ -631,7 +630,6 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
-    let event_ids: Vec<String> = merged.outbox.iter().map(|e| e.id.clone()).collect();
     insert_chunks(
         &mut statements,
         backend,
@@ -646,9 +644,6 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
-    for ids in power_of_two_chunks(event_ids, MAX_DELETED) {
-        statements.push(fan_out_statement(&ids, backend));
-    }
     for chunk in message_chunks(merged.attempts.clone(), |_| 128) {
         let rows = chunk.into_iter().map(delivery_update).collect();
         statements.push(DELIVERY_UPDATES.statement(backend, rows));
@@ -758,7 +753,7 @@ fn message_chunks<T>(rows: Vec<T>, weight: impl Fn(&T) -> usize) -> Vec<Vec<T>> 
 /// A statement's text depends on how many rows or values it carries; with these sizes a
 /// few texts serve batches of any size, so the drivers' prepared-statement caches keep
 /// them (a new statement costs PostgreSQL a round trip more).
-fn power_of_two_chunks<T>(items: Vec<T>, max: usize) -> Vec<Vec<T>> {
+pub fn power_of_two_chunks<T>(items: Vec<T>, max: usize) -> Vec<Vec<T>> {
     let mut chunks = Vec::new();
     let mut items = items.into_iter().peekable();
     let mut left = items.len();

@@ -46,7 +46,20 @@ pub struct DeliveryLease {
     pub limit: u64,
     /// Endpoints that have as many attempts in flight as they may: none of theirs is taken.
     pub busy_endpoints: Vec<String>,
+    pub sink: Sink,
 }
+
+/// Where deliveries go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    /// The merchants' enabled webhook endpoints.
+    Webhooks,
+    /// NATS JetStream: deliveries whose endpoint is [`NATS_ENDPOINT`].
+    Nats,
+}
+
+/// The endpoint id of deliveries to NATS (webhook endpoint ids start with `we_`).
+pub const NATS_ENDPOINT: &str = "nats";
 
 /// A delivery taken by a [`DeliveryLease`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,13 +142,13 @@ fn timers_statement(lease: &TimerLease, backend: DbBackend) -> Statement {
 }
 
 /// Parameters numbered for the backend: `$n` on PostgreSQL, `?` on SQLite.
-struct Parameters {
+pub(super) struct Parameters {
     backend: DbBackend,
     values: Vec<Value>,
 }
 
 impl Parameters {
-    fn new(backend: DbBackend) -> Self {
+    pub(super) fn new(backend: DbBackend) -> Self {
         Self {
             backend,
             values: vec![],
@@ -143,7 +156,7 @@ impl Parameters {
     }
 
     /// The placeholder of a new parameter.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
+    pub(super) fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
         match self.backend {
             DbBackend::Postgres => format!("${}", self.values.len()),
@@ -151,7 +164,7 @@ impl Parameters {
         }
     }
 
-    fn statement(self, sql: String) -> Statement {
+    pub(super) fn statement(self, sql: String) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)
     }
 }
@@ -163,12 +176,26 @@ fn deliveries_statement(lease: &DeliveryLease, backend: DbBackend) -> Statement 
     let mut sql = format!(
         "UPDATE \"webhook_deliveries\" SET \"next_attempt_at\" = {} WHERE \"id\" IN (\
          SELECT d.\"id\" FROM \"webhook_deliveries\" AS d \
-         WHERE d.\"status\" = '{pending}' AND d.\"next_attempt_at\" <= {} \
-         AND d.\"endpoint_id\" IN (SELECT \"id\" FROM \"webhook_endpoints\" WHERE \"enabled\" = {})",
+         WHERE d.\"status\" = '{pending}' AND d.\"next_attempt_at\" <= {} AND ",
         parameters.bind(lease.until),
         parameters.bind(lease.now),
-        parameters.bind(true),
     );
+    match lease.sink {
+        Sink::Webhooks => {
+            let _ = write!(
+                sql,
+                "d.\"endpoint_id\" IN (SELECT \"id\" FROM \"webhook_endpoints\" WHERE \"enabled\" = {})",
+                parameters.bind(true)
+            );
+        }
+        Sink::Nats => {
+            let _ = write!(
+                sql,
+                "d.\"endpoint_id\" = {}",
+                parameters.bind(NATS_ENDPOINT)
+            );
+        }
+    }
     if !lease.busy_endpoints.is_empty() {
         let busy: Vec<String> = lease
             .busy_endpoints
@@ -194,31 +221,6 @@ fn deliveries_statement(lease: &DeliveryLease, backend: DbBackend) -> Statement 
     parameters.statement(sql)
 }
 
-/// Creates a delivery, for each endpoint subscribed now, of each of these events (just
-/// inserted in the same transaction): so an event and its deliveries commit together.
-pub fn fan_out_statement(event_ids: &[String], backend: DbBackend) -> Statement {
-    let pending = DeliveryStatus::Pending.as_str();
-    let mut parameters = Parameters::new(backend);
-    let ids: Vec<String> = event_ids
-        .iter()
-        .map(|id| parameters.bind(id.as_str()))
-        .collect();
-    let enabled = parameters.bind(true);
-    let sql = format!(
-        "INSERT INTO \"webhook_deliveries\" (\"endpoint_id\", \"merchant_id\", \"event_id\", \
-         \"event_position\", \"order_id\", \"status\", \"attempt_count\", \"next_attempt_at\", \
-         \"created_at\", \"updated_at\") \
-         SELECT w.\"id\", e.\"merchant_id\", e.\"id\", e.\"position\", e.\"order_id\", \
-         '{pending}', 0, e.\"created_at\", e.\"created_at\", e.\"created_at\" \
-         FROM \"events\" AS e JOIN \"webhook_endpoints\" AS w ON w.\"merchant_id\" = e.\"merchant_id\" \
-         WHERE e.\"id\" IN ({}) AND w.\"enabled\" = {enabled} \
-         AND w.\"event_types\" LIKE '%\"' || e.\"type\" || '\"%' \
-         ORDER BY e.\"position\", w.\"id\"",
-        ids.join(", ")
-    );
-    parameters.statement(sql)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +242,7 @@ mod tests {
                 until: at(),
                 limit: 100,
                 busy_endpoints: vec!["we_1".into()],
+                sink: Sink::Webhooks,
             }),
         ];
         for lease in leases {
@@ -258,12 +261,10 @@ mod tests {
             until: at(),
             limit: 8,
             busy_endpoints: vec!["we_1".into(), "we_2".into()],
+            sink: Sink::Webhooks,
         };
         let postgres = deliveries_statement(&lease, DbBackend::Postgres);
         assert!(postgres.sql.contains("NOT IN ($4, $5)"), "{}", postgres.sql);
         assert_eq!(postgres.values.map(|v| v.0.len()), Some(5));
-        let sqlite = fan_out_statement(&["evt_1".into(), "evt_2".into()], DbBackend::Sqlite);
-        assert!(sqlite.sql.contains("IN (?, ?)"), "{}", sqlite.sql);
-        assert_eq!(sqlite.values.map(|v| v.0.len()), Some(3));
     }
 }

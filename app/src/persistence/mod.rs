@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod entities;
 pub mod events;
 pub mod executions;
+pub mod fan_out;
 pub mod idempotency;
 pub mod leases;
 pub mod many_rows;

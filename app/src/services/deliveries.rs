@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::{AttemptRecord, ChangeSet, Write};
 use crate::persistence::entities::{event, webhook_attempt, webhook_endpoint};
-use crate::persistence::leases::{DeliveryLease, LeasedDelivery};
+use crate::persistence::leases::{DeliveryLease, LeasedDelivery, Sink};
 use crate::persistence::{self, deliveries};
 use crate::services::events::Event;
 use crate::services::webhooks::is_public;
@@ -35,8 +35,9 @@ pub const RESPONSE_CAP: usize = 1024;
 const MAX_IN_FLIGHT: usize = 256;
 /// Attempts in flight at most to one endpoint: a slow one cannot take every slot.
 const MAX_IN_FLIGHT_PER_ENDPOINT: usize = 64;
-/// How long a leased delivery is left to its instance: longer than an attempt takes.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a leased delivery is left to its instance: twice as long as an attempt may
+/// take; an attempt in flight when its instance died is made again after it.
+const LEASE: Duration = Duration::from_secs(2 * ATTEMPT_TIMEOUT.as_secs());
 /// How often an idle loop looks for due deliveries: bounds the delivery lag.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// An endpoint none of whose deliveries succeeded for this long is disabled when one is
@@ -293,6 +294,7 @@ async fn lease_and_start(
             until: now + chrono::Duration::from_std(LEASE).unwrap_or_default(),
             limit: room as u64,
             busy_endpoints: in_flight.busy(),
+            sink: Sink::Webhooks,
         })
         .await?;
     if leased.is_empty() {

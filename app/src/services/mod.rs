@@ -8,6 +8,7 @@ pub mod events;
 pub mod idempotency;
 pub mod merchants;
 pub mod metadata;
+pub mod nats;
 pub mod order_stats;
 pub mod orders;
 pub mod seed;

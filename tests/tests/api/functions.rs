@@ -255,8 +255,16 @@ on_both_databases! {
         let started = Instant::now();
         let response = run_script(&app, "loop {}", 10_000).await;
         let elapsed = started.elapsed();
-        let error = assert_failed(&response, "Function.LimitExceeded");
-        assert!(message(error).contains("operations"), "{}", response.text);
+        // The operation limit ends it; on a machine so loaded that 50 ms of wall clock pass
+        // first, the clock does (the domain's unit tests pin each limit on its own).
+        let error = &response.body["error"];
+        match error["kind"].as_str() {
+            Some("Function.LimitExceeded") => {
+                assert!(message(error).contains("operations"), "{}", response.text);
+            }
+            _ => assert_eq!(error["kind"], "Function.Timeout", "{}", response.text),
+        }
+        assert_eq!(response.body["ok"], false);
         assert!(elapsed < Duration::from_secs(5), "the endless loop took {elapsed:?}");
 
         let started = Instant::now();

@@ -216,6 +216,26 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/rotate-secret",
         MerchantAdmin,
     ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/test",
+        MerchantAdmin,
+    ),
     ("GET", "/v1/orders/{order_id}", MerchantAdmin),
     ("GET", "/v1/orders/{order_id}/history", MerchantAdmin),
     // Task callbacks.
@@ -297,6 +317,9 @@ struct Owned {
     /// let through).
     endpoint_id: String,
     doomed_endpoint_ids: [String; 2],
+    /// An event of the order's, and a delivery of it to `endpoint_id`.
+    event_id: String,
+    delivery_id: String,
 }
 
 /// The path with its parameters filled in with real resources of [`OWNER`].
@@ -315,6 +338,7 @@ fn fill(method: &str, template: &str, owned: &Owned) -> Result<String, String> {
             "order_id" => owned.order_id.as_str(),
             "endpoint_id" if method == "DELETE" => owned.doomed_endpoint_ids[0].as_str(),
             "endpoint_id" => owned.endpoint_id.as_str(),
+            "delivery_id" => owned.delivery_id.as_str(),
             "kind" if platform => "payment-method",
             "name" if platform => "alipay",
             "kind" => "payment-combination",
@@ -478,10 +502,23 @@ on_both_databases! {
             created.assert_status(201);
             created.body["id"].as_str().expect("id").to_owned()
         };
+        let order_id = created.body["order_id"].as_str().expect("order_id").to_owned();
+        let endpoint_id = endpoint().await;
+        let events = app.get(&format!("/v1/merchants/{OWNER}/events?order_id={order_id}")).await;
+        let event_id = events.body["data"][0]["id"].as_str().expect("an event").to_owned();
+        let delivery = app
+            .post(
+                &format!("/v1/merchants/{OWNER}/webhook-endpoints/{endpoint_id}/deliveries"),
+                &json!({"event_id": event_id}),
+            )
+            .await;
+        delivery.assert_status(201);
         let owned = Owned {
-            order_id: created.body["order_id"].as_str().expect("order_id").to_owned(),
-            endpoint_id: endpoint().await,
+            order_id,
+            endpoint_id,
             doomed_endpoint_ids: [endpoint().await, endpoint().await],
+            event_id,
+            delivery_id: delivery.body["id"].as_str().expect("id").to_owned(),
         };
 
         let mut routes: Vec<Route> = served
@@ -495,7 +532,13 @@ on_both_databases! {
                 Route {
                     method: Method::from_bytes(method.as_bytes()).expect("an HTTP method"),
                     path: fill(method, template, &owned).unwrap_or_else(|e| panic!("{e}")),
-                    body: body_for(method, template),
+                    body: match (method.as_str(), template.as_str()) {
+                        // Any event of the owner's may be delivered by hand.
+                        ("POST", t) if t.ends_with("/deliveries") => {
+                            Some(json!({"event_id": owned.event_id}))
+                        }
+                        _ => body_for(method, template),
+                    },
                     template: template.clone(),
                     access,
                 }

@@ -18,6 +18,7 @@ mod limits;
 mod merchants;
 mod metadata;
 mod metrics;
+mod nats;
 mod openapi;
 mod ops;
 mod order_stats;

@@ -7,11 +7,16 @@ use sea_orm::{DbBackend, Statement};
 
 use super::{Applied, Work, WriteError};
 use crate::persistence::changes::{
-    GuardStatement, Write, claim_statement, guard_statements, write_statements,
+    GuardStatement, MAX_IN_LIST, Write, claim_statement, guard_statements, power_of_two_chunks,
+    write_statements,
 };
+use crate::persistence::fan_out::{self, Sinks};
 use crate::persistence::leases::{Lease, LeasedRow};
 
-pub(super) struct Batch(Vec<Work>);
+pub(super) struct Batch {
+    works: Vec<Work>,
+    sinks: Sinks,
+}
 
 /// What applying a batch came to, by position in the batch.
 pub(super) struct Outcomes {
@@ -20,25 +25,25 @@ pub(super) struct Outcomes {
 }
 
 impl Batch {
-    pub fn new(works: Vec<Work>) -> Self {
-        Self(works)
+    pub fn new(works: Vec<Work>, sinks: Sinks) -> Self {
+        Self { works, sinks }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.works.len()
     }
 
     /// Which works' submitters stopped waiting since the batch was taken (the request timed
     /// out while the writer waited for the database): they are left out like refused ones,
     /// so that nothing is applied that no one will be told about.
     pub fn abandoned(&self) -> Vec<bool> {
-        self.0.iter().map(Work::is_abandoned).collect()
+        self.works.iter().map(Work::is_abandoned).collect()
     }
 
     /// The idempotency claims of the change sets not refused yet, by position: each must
     /// insert one row.
     pub fn claims(&self, refused: &[bool], backend: DbBackend) -> Vec<(usize, Statement)> {
-        self.0
+        self.works
             .iter()
             .enumerate()
             .filter(|(i, _)| !refused[*i])
@@ -55,7 +60,7 @@ impl Batch {
     /// The statements of the guards of the change sets not refused yet.
     pub fn guards(&self, refused: &[bool], backend: DbBackend) -> Vec<GuardStatement> {
         let guards = self
-            .0
+            .works
             .iter()
             .zip(refused)
             .enumerate()
@@ -75,7 +80,7 @@ impl Batch {
         backend: DbBackend,
     ) -> Vec<Statement> {
         let releases: Vec<Write> = self
-            .0
+            .works
             .iter()
             .zip(claimed.iter().zip(refused))
             .filter(|(_, (claimed, refused))| **claimed && **refused)
@@ -93,10 +98,11 @@ impl Batch {
         write_statements(&releases, backend)
     }
 
-    /// The writes of every change set not refused, merged.
+    /// The writes of every change set not refused, merged, then the deliveries of the
+    /// events they insert.
     pub fn writes(&self, refused: &[bool], backend: DbBackend) -> Vec<Statement> {
-        let writes = self
-            .0
+        let writes: Vec<&Write> = self
+            .works
             .iter()
             .zip(refused)
             .filter(|(_, refused)| !**refused)
@@ -104,8 +110,21 @@ impl Batch {
                 Work::Apply(changes, _) => Some(changes.writes.iter()),
                 Work::Lease(..) => None,
             })
-            .flatten();
-        write_statements(writes, backend)
+            .flatten()
+            .collect();
+        let event_ids: Vec<String> = writes
+            .iter()
+            .filter_map(|write| match write {
+                Write::InsertOutbox(events) => Some(events.iter().map(|e| e.id.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let mut statements = write_statements(writes, backend);
+        for ids in power_of_two_chunks(event_ids, MAX_IN_LIST) {
+            statements.extend(fan_out::statements(&ids, backend, self.sinks));
+        }
+        statements
     }
 
     /// The leases not abandoned, by position, with their statements.
@@ -114,7 +133,7 @@ impl Batch {
         abandoned: &[bool],
         backend: DbBackend,
     ) -> Vec<(usize, &Lease, Statement)> {
-        self.0
+        self.works
             .iter()
             .enumerate()
             .filter(|(i, _)| !abandoned[*i])
@@ -130,7 +149,7 @@ impl Batch {
         match outcome {
             Ok(Outcomes { refused, leased }) => {
                 let mut leased = leased.into_iter().peekable();
-                for (i, work) in self.0.into_iter().enumerate() {
+                for (i, work) in self.works.into_iter().enumerate() {
                     match work {
                         Work::Apply(_, reply) => {
                             let applied = if refused[i] {
@@ -153,7 +172,7 @@ impl Batch {
             }
             Err(error) => {
                 metrics.failed_batches.inc();
-                for work in self.0 {
+                for work in self.works {
                     match work {
                         Work::Apply(_, reply) => {
                             let _ = reply.send(Err(error.clone()));
@@ -181,18 +200,27 @@ impl Batch {
             Ok(outcomes) => {
                 // Only change sets prove writes commit: a lease that took no timer wrote
                 // nothing, and commits even on a full disk.
-                if self.0.iter().any(|work| matches!(work, Work::Apply(..))) {
+                if self
+                    .works
+                    .iter()
+                    .any(|work| matches!(work, Work::Apply(..)))
+                {
                     metrics.cannot_commit_at.set(0);
                 }
                 self.answer(Ok(outcomes), metrics);
                 Ok(false)
             }
-            Err(error) if self.0.len() > 1 && !error.is_unavailable() => {
-                Err(self.0.into_iter().map(|work| Batch(vec![work])).collect())
+            Err(error) if self.works.len() > 1 && !error.is_unavailable() => {
+                let sinks = self.sinks;
+                Err(self
+                    .works
+                    .into_iter()
+                    .map(|work| Batch::new(vec![work], sinks))
+                    .collect())
             }
             Err(WriteError::Contended(reason)) => {
                 tracing::warn!(%reason, "a change set lost a deadlock; its request retries");
-                let refused = vec![true; self.0.len()];
+                let refused = vec![true; self.works.len()];
                 self.answer(
                     Ok(Outcomes {
                         refused,
@@ -208,7 +236,7 @@ impl Batch {
                         .cannot_commit_at
                         .set(crate::persistence::now().timestamp());
                 }
-                tracing::error!(%error, changes = self.0.len(), "a write batch failed");
+                tracing::error!(%error, changes = self.works.len(), "a write batch failed");
                 self.answer(Err(error), metrics);
                 Ok(true)
             }

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteSync;
 use super::changes::ChangeSet;
+use super::fan_out::Sinks;
 use super::leases::{DeliveryLease, Lease, LeasedDelivery, LeasedRow, LeasedTimer, TimerLease};
 
 /// The most change sets one transaction takes.
@@ -163,13 +164,14 @@ impl Writer {
         url: &str,
         sqlite_sync: SqliteSync,
         metrics: Arc<WriterMetrics>,
+        sinks: Sinks,
     ) -> Result<Self, WriteError> {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         match db.get_database_backend() {
             sea_orm::DbBackend::Sqlite => {
-                sqlite::start(url, sqlite_sync, receiver, metrics.clone())?;
+                sqlite::start(url, sqlite_sync, receiver, metrics.clone(), sinks)?;
             }
-            _ => postgres::start(url, receiver, metrics.clone()).await?,
+            _ => postgres::start(url, receiver, metrics.clone(), sinks).await?,
         }
         Ok(Self { queue, metrics })
     }
@@ -276,6 +278,7 @@ fn fill_batch(
     first: Work,
     queue: &mut mpsc::Receiver<Work>,
     metrics: &WriterMetrics,
+    sinks: Sinks,
 ) -> Option<batch::Batch> {
     let mut taken = 1;
     let mut batch = vec![first];
@@ -294,7 +297,7 @@ fn fill_batch(
         return None;
     }
     metrics.batch_size.observe(batch.len() as f64);
-    Some(batch::Batch::new(batch))
+    Some(batch::Batch::new(batch, sinks))
 }
 
 /// How long a batch that could not be applied waits before the writer takes the next: a

@@ -15,6 +15,7 @@ use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
 use crate::persistence::changes::GuardStatement;
+use crate::persistence::fan_out::Sinks;
 use crate::persistence::leases::ReturnedRow;
 
 /// Connections the writer keeps: one in use, one spare while a broken one is replaced.
@@ -24,6 +25,7 @@ pub(super) async fn start(
     url: &str,
     mut queue: mpsc::Receiver<Work>,
     metrics: Arc<WriterMetrics>,
+    sinks: Sinks,
 ) -> Result<(), WriteError> {
     let url = url.to_owned();
     let (connected, connection) = oneshot::channel();
@@ -53,7 +55,7 @@ pub(super) async fn start(
                     };
                 let _ = connected.send(Ok(()));
                 while let Some(first) = queue.recv().await {
-                    let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
+                    let Some(batch) = fill_batch(first, &mut queue, &metrics, sinks) else {
                         continue;
                     };
                     let started = Instant::now();

@@ -17,6 +17,7 @@ use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::SqliteSync;
 use crate::persistence::changes::GuardStatement;
+use crate::persistence::fan_out::Sinks;
 use crate::persistence::leases::{Lease, LeasedRow, ReturnedRow};
 
 /// How long a batch waits for a lock held by another process (e.g. a backup) before its
@@ -28,6 +29,7 @@ pub(super) fn start(
     sync: SqliteSync,
     mut queue: mpsc::Receiver<Work>,
     metrics: Arc<WriterMetrics>,
+    sinks: Sinks,
 ) -> Result<(), WriteError> {
     let path = database_path(url)?;
     let mut connection = Some(open(&path, sync)?);
@@ -35,7 +37,7 @@ pub(super) fn start(
         .name("orderflow-writer".into())
         .spawn(move || {
             while let Some(first) = queue.blocking_recv() {
-                let Some(batch) = fill_batch(first, &mut queue, &metrics) else {
+                let Some(batch) = fill_batch(first, &mut queue, &metrics, sinks) else {
                     continue;
                 };
                 let started = Instant::now();
