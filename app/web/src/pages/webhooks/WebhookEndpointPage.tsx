@@ -15,7 +15,7 @@ import { EndpointForm, isFormProblem, localProblems, ProblemSummary, visibleProb
 import { EndpointStatus } from "./EndpointStatus";
 import { SecretOnce } from "./SecretOnce";
 import { inLifecycleOrder } from "./problems";
-import { webhooksPath } from "./WebhooksPage";
+import { webhooksPath, type EndpointWithSecret } from "./WebhooksPage";
 import { Deliveries } from "./Deliveries";
 import "./webhooks.css";
 
@@ -76,7 +76,7 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
   const [tested, setTested] = useState<{ outcome: Schemas["AttemptOutcome"]; at: string } | null>(null);
   const [deliveriesRefresh, setDeliveriesRefresh] = useState(0);
   const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
-  const [secret, setSecret] = useState<Endpoint | null>(null);
+  const [secret, setSecret] = useState<EndpointWithSecret | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const [rejection, setRejection] = useState<Rejection | null>(null);

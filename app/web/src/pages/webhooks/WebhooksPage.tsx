@@ -23,6 +23,8 @@ import { EndpointStatus } from "./EndpointStatus";
 import "./webhooks.css";
 
 export type Endpoint = Schemas["WebhookEndpoint"];
+/** The answer to creating an endpoint or rotating its secret: the only times it has one. */
+export type EndpointWithSecret = Schemas["WebhookEndpointWithSecret"];
 
 export function webhooksPath(merchantId: string) {
   return `/merchants/${encodeURIComponent(merchantId)}/webhooks`;
@@ -35,7 +37,7 @@ export function WebhooksPage() {
     () => unwrap(api.GET("/v1/merchants/{merchant_id}/webhook-endpoints", { params: { path: { merchant_id: merchantId } } })),
     [merchantId],
   );
-  const [created, setCreated] = useState<Endpoint | null>(null);
+  const [created, setCreated] = useState<EndpointWithSecret | null>(null);
 
   const endpoints = list.data?.data ?? [];
   return (
@@ -117,7 +119,7 @@ export function WebhooksPage() {
   );
 }
 
-function CreateEndpoint({ merchantId, onCreated }: { merchantId: string; onCreated(e: Endpoint): void }) {
+function CreateEndpoint({ merchantId, onCreated }: { merchantId: string; onCreated(e: EndpointWithSecret): void }) {
   const [draft, setDraft] = useState<EndpointDraft>(EMPTY_DRAFT);
   const [busy, setBusy] = useState(false);
   const [rejection, setRejection] = useState<Rejection | null>(null);
