@@ -102,7 +102,7 @@ test("a merchant admin sees only their own merchant", async () => {
     assert.match(navText, /haidilao/);
     assert.doesNotMatch(navText, /xibei/);
     assert.doesNotMatch(navText, /Platform scope/);
-    assert.deepEqual(await nav.getByRole("link").allTextContents(), ["haidilao", "Documents", "Orders", "Audit log"]);
+    assert.deepEqual(await nav.getByRole("link").allTextContents(), ["haidilao", "Documents", "Orders", "Webhooks", "Audit log"]);
     assert.match(await page.locator(".whoami").textContent(), /Merchant admin · haidilao/);
 
     // The landing page is the merchant's home; its documents are one click away.

@@ -4,7 +4,7 @@
 // through the API now pays 7500.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
+import { assertNoScriptErrors, openBrowser, screenshot, signIn, startServer } from "./harness.mjs";
 
 const EDITOR_PATH = "/admin/merchants/haidilao/documents/discount-function/alipay-discount";
 const SCRIPT_75 =
@@ -264,6 +264,75 @@ test("a failing test case shows expected against got, whitespace made visible", 
     assert.match(text, /Test case 2 "70% of 0\.05[^"]*" failed/);
     assert.match(text, /Test case 3 "70% of 99\.99[^"]*" failed/);
     assert.match(await page.getByTestId("test-row-2").textContent(), /Test case 2 .* failed/);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("Discard draft deletes the function's saved draft (and unsaved edits) after a confirmation", async () => {
+  const doc = "/v1/merchants/xibei/metadata/discount-function/alipay-discount";
+  const current = await server.api("GET", doc);
+  assert.equal(current.status, 200);
+  const draft = {
+    ...current.body.published,
+    script: current.body.published.script.replace("percent_of(order.amount_minor, 80)", "percent_of(order.amount_minor, 60)"),
+  };
+  assert.equal((await server.api("PUT", `${doc}/draft`, draft)).status, 200);
+  // A function that only ever was a draft.
+  const fresh = "/v1/merchants/xibei/metadata/discount-function/draft-only";
+  assert.equal((await server.api("PUT", `${fresh}/draft`, { ...draft, tests: [] })).status, 200);
+
+  const { browser, page, consoleErrors } = await openBrowser();
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}/admin/merchants/xibei/documents/discount-function/alipay-discount`);
+    const output = page.locator("output[aria-label='Final amount']");
+    // The draft (60%) is what the editor opens.
+    await output.filter({ hasText: /^6000$/ }).waitFor();
+    await page.getByText("draft saved", { exact: true }).waitFor();
+    // An unsaved edit on top of the draft.
+    await page.getByLabel("Description").fill("Edited, not saved.");
+    await page.getByText("unsaved changes", { exact: true }).waitFor();
+
+    // Keep it: nothing happens.
+    await page.getByRole("button", { name: "Discard draft" }).click();
+    const dialog = page.getByRole("alertdialog");
+    assert.match(await dialog.textContent(), /Discard the saved draft and your unsaved changes\? The function goes back to the published v1\./);
+    await screenshot(page, "function-discard-draft");
+    await dialog.getByRole("button", { name: "Keep it" }).click();
+    await dialog.waitFor({ state: "detached" });
+    assert.notEqual((await server.api("GET", doc)).body.draft, null, "Keep it discards nothing");
+    assert.equal(await page.getByLabel("Description").inputValue(), "Edited, not saved.");
+
+    // Discard draft: the server's draft is gone, the editor shows v1 with nothing unsaved.
+    await page.getByRole("button", { name: "Discard draft" }).click();
+    await dialog.getByRole("button", { name: "Discard draft" }).click();
+    await page.getByText("Draft discarded: back to the published v1.").waitFor();
+    await output.filter({ hasText: /^8000$/ }).waitFor();
+    const after = await server.api("GET", doc);
+    assert.equal(after.body.draft, null);
+    assert.equal(after.body.published_version, 1);
+    assert.equal((await server.api("GET", "/v1/merchants/xibei/audit-log")).body.data[0].action, "draft_discarded");
+    assert.equal(await page.getByLabel("Description").inputValue(), current.body.published.description);
+    assert.equal(await page.getByText("unsaved changes", { exact: true }).count(), 0);
+    assert.equal(await page.getByText("draft saved", { exact: true }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Discard draft" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Publish", exact: true }).isDisabled(), true);
+    // Nothing unsaved is left, so leaving does not ask.
+    await page.getByRole("link", { name: "Orders", exact: true }).click();
+    await page.getByRole("heading", { name: "Orders" }).waitFor();
+
+    // A function that was never published is deleted with its draft.
+    await page.goto(`${server.baseUrl}/admin/merchants/xibei/documents/discount-function/draft-only`);
+    await page.getByText("draft saved", { exact: true }).waitFor();
+    await page.getByRole("button", { name: "Discard draft" }).click();
+    assert.match(await dialog.textContent(), /It was never published, so the function is deleted\./);
+    await dialog.getByRole("button", { name: "Discard draft" }).click();
+    await page.getByText("Draft discarded: the function was never published, so it is gone.").waitFor();
+    await page.getByText("never published", { exact: true }).waitFor();
+    assert.equal((await server.api("GET", fresh)).status, 404);
+    assert.equal(await page.getByRole("button", { name: "Discard draft" }).count(), 0);
+    assertNoScriptErrors(consoleErrors);
   } finally {
     await browser.close();
   }

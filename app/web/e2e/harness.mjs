@@ -5,8 +5,12 @@
 //   ORDERFLOW_BIN  the server binary (default: $CARGO_TARGET_DIR or <repo>/target, debug build)
 //   CHROMIUM       the browser (default /usr/bin/chromium, Debian's package)
 //   ORDERFLOW_SCREENSHOTS_DIR  where screenshots go (default e2e/output/screenshots)
+//   ORDERFLOW_CONSOLE_DIST  serve the console from this directory (e.g. dist) instead of the
+//                  copy embedded in the binary: a fast edit loop, with no server rebuild per
+//                  console change. CI does not set it; the final run must not either.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -41,8 +45,10 @@ function freePort() {
   });
 }
 
-/** Starts a seeded server on a fresh database; `stop()` kills it and removes the database. */
-export async function startServer() {
+/** Starts a seeded server on a fresh database; `stop()` kills it and removes the database.
+ * `env` adds to (or overrides) the server's environment, e.g.
+ * `{ ORDERFLOW_WEBHOOK_ALLOW_PRIVATE: "true" }` for a test's own local webhook receiver. */
+export async function startServer({ env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "orderflow-e2e-"));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -55,6 +61,7 @@ export async function startServer() {
       ORDERFLOW_ADMIN_KEY: ADMIN_KEY,
       ORDERFLOW_SQLITE_SYNC: "normal",
       RUST_LOG: "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -74,8 +81,10 @@ export async function startServer() {
     if (Date.now() > deadline) throw new Error(`orderflow did not become ready:\n${log.join("")}`);
   }
 
+  const front = process.env.ORDERFLOW_CONSOLE_DIST ? await consoleFromDisk(baseUrl, resolve(process.env.ORDERFLOW_CONSOLE_DIST)) : null;
+
   return {
-    baseUrl,
+    baseUrl: front?.url ?? baseUrl,
     adminKey: ADMIN_KEY,
     log,
     /** Calls the API with the admin key (or `key`); resolves to { status, body }. */
@@ -92,10 +101,53 @@ export async function startServer() {
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
     async stop() {
+      await front?.close();
       child.kill("SIGTERM");
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8", svg: "image/svg+xml", png: "image/png", json: "application/json", woff2: "font/woff2" };
+
+/**
+ * A front for the server that answers /admin/... from `dist` the way the server answers from
+ * its embedded copy (app/src/http/console.rs: the file, else index.html; a missing hashed
+ * asset is a 404; the server's own Content-Security-Policy) and passes every other request
+ * to the server.
+ */
+async function consoleFromDisk(serverUrl, dist) {
+  const csp = (await fetch(`${serverUrl}/admin/`)).headers.get("content-security-policy");
+  const target = new URL(serverUrl);
+  const front = createHttpServer((req, res) => {
+    const path = new URL(req.url, serverUrl).pathname;
+    if (path === "/admin" || path.startsWith("/admin/")) {
+      const rel = decodeURIComponent(path.slice("/admin/".length));
+      let file = rel && !rel.includes("..") ? join(dist, rel) : null;
+      if (!file || !existsSync(file) || !statSync(file).isFile()) {
+        if (rel.startsWith("assets/")) {
+          res.writeHead(404, { "content-type": "application/problem+json" }).end('{"title":"Not Found","status":404}');
+          return;
+        }
+        file = join(dist, "index.html");
+      }
+      const ext = file.split(".").pop();
+      res.writeHead(200, { "content-type": TYPES[ext] ?? "application/octet-stream", "cache-control": "no-cache", ...(csp ? { "content-security-policy": csp } : {}) });
+      res.end(readFileSync(file));
+      return;
+    }
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", (e) => res.destroy(e));
+    req.pipe(upstream);
+  });
+  await new Promise((ok) => front.listen(0, "127.0.0.1", ok));
+  return {
+    url: `http://127.0.0.1:${front.address().port}`,
+    close: () => new Promise((ok) => { front.closeAllConnections(); front.close(ok); }),
   };
 }
 
@@ -183,11 +235,11 @@ export function assertNoScriptErrors(consoleErrors) {
  * One seeded server for a test file, started before its tests and stopped after them with
  * every browser `open()` launched. `server()` is the running server.
  */
-export function sharedServer() {
+export function sharedServer(options) {
   let server;
   const browsers = [];
   before(async () => {
-    server = await startServer();
+    server = await startServer(options);
   });
   after(async () => {
     for (const b of browsers) await b.close();

@@ -89,9 +89,9 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   assert.deepEqual(await row("canceled"), ["1", "1"]);
   assert.deepEqual(await row("processing"), ["0", "0"]);
   assert.deepEqual(await row("all"), ["4", "4"]);
-  // From the statistics endpoint: the customer's cancel, the discount the Alipay payment got
-  // (10000 − 8000), the orders per hour — and no paging through the order list.
-  assert.deepEqual(await cellTexts(counts.locator('tr[data-reason="customer_canceled"]')), ["Canceled: Canceled by the customer", "1", "1"]);
+  // From the statistics endpoint: the merchant's cancel (an admin key's), the discount the
+  // Alipay payment got (10000 − 8000), the orders per hour — and no paging through the order list.
+  assert.deepEqual(await cellTexts(counts.locator('tr[data-reason="merchant_canceled"]')), ["Canceled: Canceled by the merchant", "1", "1"]);
   assert.deepEqual(await row("discount"), ["CN¥20.00", "CN¥20.00"]);
   const hours = page.getByTestId("orders-per-hour").locator("li");
   assert.equal(await hours.count(), 24);

@@ -51,8 +51,12 @@ before(async () => {
   assert.equal(paid.status, 200, JSON.stringify(paid.body));
   assert.equal(paid.body.final_amount_minor, 7500);
 
+  // Canceled by the customer: through the storefront, with a storefront key (an admin key's
+  // cancel is the merchant's, below).
   canceledId = await createOrder("hd-canceled-0002");
-  const canceled = await server.api("POST", `/v1/storefront/orders/${canceledId}/cancel`);
+  const storefront = await server.api("POST", "/v1/merchants/haidilao/api-keys", { scope: "storefront" });
+  assert.equal(storefront.status, 201, JSON.stringify(storefront.body));
+  const canceled = await server.api("POST", `/v1/storefront/orders/${canceledId}/cancel`, undefined, storefront.body.key);
   assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
   assert.equal(canceled.body.cancel_reason, "customer_canceled");
 
@@ -163,6 +167,58 @@ test("a canceled order shows its cancel reason in the summary and the timeline",
     assert.match(await last.textContent(), /Reason: Canceled by the customer \(customer_canceled\)/);
     assert.equal(await page.getByRole("region", { name: "Route and discount" }).count(), 0);
     assert.match(await page.getByTestId("final-amount").textContent(), /not priced/);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the order page lists the events the order caused, next to the timeline, each payload on demand", async () => {
+  const feed = await server.api("GET", `/v1/merchants/haidilao/events?order_id=${paidId}&limit=200`);
+  assert.equal(feed.status, 200, JSON.stringify(feed.body));
+  const expected = feed.body.data.map((e) => e.type);
+  assert.ok(expected.includes("order.created") && expected.includes("order.paid"), expected.join());
+  const { browser, page, consoleErrors } = await openBrowser({ width: 1280, height: 900 });
+  try {
+    await signIn(page, server.baseUrl);
+    await page.goto(`${server.baseUrl}${ORDERS}/${paidId}`);
+    const events = page.getByRole("region", { name: "Events sent" });
+    const list = events.getByRole("list", { name: "Events of this order, in order" });
+    await list.waitFor();
+    // Exactly the API's events of this order, in its order, each with its time.
+    assert.deepEqual(await list.locator("> li").evaluateAll((items) => items.map((li) => li.dataset.type)), expected);
+    const paid = list.locator('li[data-type="order.paid"]');
+    assert.match(await paid.textContent(), /Order paid\s*order\.paid/);
+    const at = feed.body.data.find((e) => e.type === "order.paid").created_at;
+    assert.equal(await paid.locator("time").getAttribute("datetime"), at);
+    // Next to the execution timeline on a wide screen: side by side, not below it.
+    const timelineBox = await page.getByRole("region", { name: "Execution timeline" }).boundingBox();
+    const eventsBox = await events.boundingBox();
+    assert.ok(eventsBox.x > timelineBox.x + timelineBox.width - 1, "the events are right of the timeline");
+    assert.ok(Math.abs(eventsBox.y - timelineBox.y) < 2, "at the same height");
+
+    // The payload, on demand.
+    const toggle = paid.getByRole("button", { name: "Show payload of order.paid" });
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(await paid.locator("pre").count(), 0);
+    await toggle.click();
+    const payload = paid.getByLabel("Payload of order.paid");
+    await payload.waitFor();
+    const shown = JSON.parse(await payload.textContent());
+    assert.deepEqual(shown, feed.body.data.find((e) => e.type === "order.paid"));
+    assert.equal(shown.order_id, paidId);
+    assert.equal(await paid.getByRole("button", { name: "Hide payload of order.paid" }).getAttribute("aria-expanded"), "true");
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header would cover the shot
+    await screenshot(page, "order-events");
+    await paid.getByRole("button", { name: "Hide payload of order.paid" }).click();
+    await payload.waitFor({ state: "detached" });
+
+    // A canceled order's event says why.
+    await page.goto(`${server.baseUrl}${ORDERS}/${canceledId}`);
+    const canceled = page.getByRole("region", { name: "Events sent" }).locator('li[data-type="order.canceled"]');
+    await canceled.waitFor();
+    const reason = (await server.api("GET", `/v1/orders/${canceledId}`)).body.cancel_reason;
+    assert.match(await canceled.textContent(), new RegExp(`cancel_reason:\\s*${reason}`));
+    assertNoScriptErrors(consoleErrors);
   } finally {
     await browser.close();
   }
@@ -338,9 +394,14 @@ test("find an order by id; cancel one awaiting payment from the list and from it
     await page.getByText("Order hd-cancel-0004 was canceled.").waitFor();
     await row("hd-cancel-0004").waitFor({ state: "detached" });
     assert.ok((await listedOrders(page)).includes("hd-cancel-0005"), "the other orders are still listed");
+    // Canceled from the console: by the merchant, and labelled so.
     const canceled = await server.api("GET", `/v1/orders/${listCancel}`);
     assert.equal(canceled.body.status, "canceled");
-    assert.equal(canceled.body.cancel_reason, "customer_canceled");
+    assert.equal(canceled.body.cancel_reason, "merchant_canceled");
+    await filter.selectOption("canceled");
+    await row("hd-cancel-0004").waitFor();
+    assert.match(await row("hd-cancel-0004").textContent(), /Canceled by the merchant/);
+    assert.match(await row("hd-canceled-0002").textContent(), /Canceled by the customer/);
     assertNoScriptErrors(consoleErrors);
   } finally {
     await browser.close();
@@ -361,6 +422,10 @@ test("find an order by id; cancel one awaiting payment from the list and from it
     await second.page.locator('[data-step="payment"][aria-current="step"]', { hasText: "canceled here" }).waitFor();
     assert.equal(await second.page.getByRole("button", { name: /Cancel order/ }).count(), 0);
     assert.equal((await server.api("GET", `/v1/orders/${pageCancel}`)).body.status, "canceled");
+    assert.equal((await server.api("GET", `/v1/orders/${pageCancel}`)).body.cancel_reason, "merchant_canceled");
+    await second.page.getByRole("note").filter({ hasText: "Canceled by the merchant (merchant_canceled)" }).waitFor();
+    const last = second.page.locator(".tl > li").last();
+    assert.match(await last.textContent(), /Reason: Canceled by the merchant \(merchant_canceled\)/);
     assertNoScriptErrors(second.consoleErrors);
   } finally {
     await second.browser.close();

@@ -18,6 +18,10 @@ const DocumentPage = lazy(() => import("./pages/documents/DocumentPage").then((m
 const VersionsPage = lazy(() => import("./pages/documents/VersionsPage").then((m) => ({ default: m.VersionsPage })));
 const AuditLogPage = lazy(() => import("./pages/documents/AuditLogPage").then((m) => ({ default: m.AuditLogPage })));
 const OrdersPage = lazy(() => import("./pages/orders/OrdersPage").then((m) => ({ default: m.OrdersPage })));
+const WebhooksPage = lazy(() => import("./pages/webhooks/WebhooksPage").then((m) => ({ default: m.WebhooksPage })));
+const WebhookEndpointPage = lazy(() =>
+  import("./pages/webhooks/WebhookEndpointPage").then((m) => ({ default: m.WebhookEndpointPage })),
+);
 const OrderTimelinePage = lazy(() =>
   import("./pages/orders/OrderTimelinePage").then((m) => ({ default: m.OrderTimelinePage })),
 );
@@ -101,6 +105,8 @@ export const routes = createRoutesFromElements(
           {scopeRoutes("documents")}
           <Route path="orders" element={<OrdersPage />} />
           <Route path="orders/:orderId" element={<OrderTimelinePage />} />
+          <Route path="webhooks" element={<WebhooksPage />} />
+          <Route path="webhooks/:endpointId" element={<WebhookEndpointPage />} />
         </Route>
         <Route path="*" element={<p role="alert">No such page.</p>} />
       </Route>

@@ -27,6 +27,9 @@ function MerchantLinks({ merchantId }: { merchantId: string }) {
         <NavLink to={`${base}/orders`}>Orders</NavLink>
       </li>
       <li>
+        <NavLink to={`${base}/webhooks`}>Webhooks</NavLink>
+      </li>
+      <li>
         <NavLink to={`${base}/audit-log`}>Audit log</NavLink>
       </li>
     </ul>

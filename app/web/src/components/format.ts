@@ -1,11 +1,16 @@
 // Small display helpers shared by the pages.
 
+// One formatter for every timestamp: toLocaleString(…, options) builds a new Intl formatter on
+// each call (about 0.25 ms apiece in V8 here, against 0.003 ms for a kept one; a page of 20
+// orders made 20 of them, the audit log one per entry).
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 /** An RFC 3339 timestamp as a readable local date and time. */
 export function formatTime(at: string | null | undefined): string {
   if (!at) return "—";
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return date.toLocaleString(undefined, {
+  timeFormat ??= new Intl.DateTimeFormat(undefined, {
     year: "numeric",
     month: "short",
     day: "numeric",
@@ -13,6 +18,7 @@ export function formatTime(at: string | null | undefined): string {
     minute: "2-digit",
     second: "2-digit",
   });
+  return timeFormat.format(date);
 }
 
 // Money is an integer in minor units plus an ISO 4217 currency (API.md); formatMoney turns
@@ -48,4 +54,10 @@ export function formatMoney(
 
 export function kindLabel(kind: string): string {
   return kind.replace(/-/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+}
+
+/** An event type as words: `order.awaiting_payment` → "Order awaiting payment". */
+export function eventTypeLabel(type: string): string {
+  const words = type.replace(/[._]/g, " ");
+  return words ? words[0].toUpperCase() + words.slice(1) : words;
 }

@@ -37,39 +37,74 @@ interface RoutingTable {
   default?: { action?: string; function?: string };
 }
 
+/** The display names of the accepted methods, from their platform catalog entries: each
+ * entry is read by its name (the catalog names them by their code), so only those requests
+ * are made; when one is not found that way, the whole catalog is read as the pickers do. */
+async function methodLabels(methods: { method: string; label?: string }[]): Promise<Map<string, string>> {
+  const platform: Scope = { type: "platform" };
+  const lang = typeof navigator !== "undefined" ? navigator.language : "en";
+  const wanted = methods.filter((m) => !m.label).map((m) => m.method);
+  const entries = await Promise.all(wanted.map((code) => notFoundIsNull(getDocument(platform, "payment-method", code))));
+  const labels = new Map<string, string>();
+  entries.forEach((doc, i) => {
+    const body = doc?.published as { code?: string; names?: Record<string, string> } | null | undefined;
+    if (!body || (body.code ?? doc!.name) !== wanted[i]) return;
+    labels.set(wanted[i], body.names?.[lang] ?? body.names?.[lang.split("-")[0]] ?? body.names?.en ?? doc!.name);
+  });
+  if (labels.size < wanted.length) for (const option of await loadCatalog()) if (!labels.has(option.value)) labels.set(option.value, option.label);
+  return labels;
+}
+
+/** Everything "Live now" shows. The requests run in two rounds: what can start at once does
+ * (the documents, the currency), and each second request starts as soon as what it needs is
+ * in — the route evaluations and the methods' catalog entries once the combination (and the
+ * routing table and currency) are, and the discount functions the routing table names once
+ * the table is (the functions a route can select are among those). */
 async function loadLive(merchantId: string) {
   const scope: Scope = { type: "merchant", merchantId };
-  const [catalog, combination, routing, checkout, ownFlow, platformFlow, money] = await Promise.all([
-    loadCatalog(),
-    notFoundIsNull(getDocument(scope, "payment-combination", "default")),
-    notFoundIsNull(getDocument(scope, "routing-table", "default")),
+  const combinationP = notFoundIsNull(getDocument(scope, "payment-combination", "default"));
+  const routingP = notFoundIsNull(getDocument(scope, "routing-table", "default"));
+  const moneyP = loadCurrency(merchantId);
+  const methodsP = combinationP.then(
+    (combination) => (combination?.published as { methods?: { method: string; label?: string }[] } | null)?.methods ?? [],
+  );
+  const evaluationsP = Promise.all([methodsP, routingP, moneyP]).then(([methods, routing, money]) =>
+    Promise.all(
+      methods.map((m) =>
+        routing?.published
+          ? unwrap(
+              api.POST("/v1/merchants/{merchant_id}/routing/evaluate", {
+                params: { path: { merchant_id: merchantId } },
+                body: { payment_method: m.method, order: { amount_minor: EXAMPLE_AMOUNT, currency: money.currency } },
+              }),
+            ).catch((e: unknown) => e)
+          : Promise.resolve(null),
+      ),
+    ),
+  );
+  // The functions' descriptions, for every function the routing table names.
+  const functionsP = routingP.then(async (routing) => {
+    const table = (routing?.published ?? null) as RoutingTable | null;
+    const names = [...new Set([...(table?.rules ?? []).map((r) => r.function), table?.default?.function].filter((n): n is string => !!n))];
+    return new Map<string, Document | null>(
+      await Promise.all(names.map(async (n) => [n, await notFoundIsNull(getDocument(scope, "discount-function", n))] as const)),
+    );
+  });
+  const [labels, methodList, routing, checkout, ownFlow, platformFlow, money, evaluations, functions] = await Promise.all([
+    methodsP.then(methodLabels),
+    methodsP,
+    routingP,
     notFoundIsNull(getDocument(scope, "checkout-page", "default")),
     notFoundIsNull(getDocument(scope, "order-flow", "default")),
     notFoundIsNull(getDocument({ type: "platform" }, "order-flow", "default")),
-    loadCurrency(merchantId),
+    moneyP,
+    evaluationsP,
+    functionsP,
   ]);
-  const methods = ((combination?.published as { methods?: { method: string; label?: string }[] } | null)?.methods ?? []).map(
-    (m): Option => ({ value: m.method, label: m.label ?? catalog.find((c) => c.value === m.method)?.label ?? m.method }),
+  const methods = methodList.map(
+    (m): Option => ({ value: m.method, label: m.label ?? labels.get(m.method) ?? m.method }),
   );
   const table = (routing?.published ?? null) as RoutingTable | null;
-  // What each accepted method earns on an example order, by the published routing table.
-  const evaluations = await Promise.all(
-    methods.map((m) =>
-      table
-        ? unwrap(
-            api.POST("/v1/merchants/{merchant_id}/routing/evaluate", {
-              params: { path: { merchant_id: merchantId } },
-              body: { payment_method: m.value, order: { amount_minor: EXAMPLE_AMOUNT, currency: money.currency } },
-            }),
-          ).catch((e: unknown) => e)
-        : Promise.resolve(null),
-    ),
-  );
-  // The functions' descriptions, for the names the routes run.
-  const names = [...new Set(evaluations.flatMap((e) => (e && !(e instanceof Error) && (e as Evaluation).function ? [(e as Evaluation).function!.name] : [])))];
-  const functions = new Map<string, Document | null>(
-    await Promise.all(names.map(async (n) => [n, await notFoundIsNull(getDocument(scope, "discount-function", n))] as const)),
-  );
   const flowDoc = ownFlow?.published ? ownFlow : platformFlow;
   const flow = (flowDoc?.published ?? null) as FlowBody | null;
   const payment = flow?.steps?.find((s) => s?.type === "task" && s.action === "await_payment");

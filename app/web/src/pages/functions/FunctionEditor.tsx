@@ -1,7 +1,9 @@
 // The discount function editor: the script on the left (CodeMirror, with error markers), its
 // dry-run against an editable sample order on the right (re-run on every change, debounced),
 // the embedded test cases below (pass/fail per case), and Save draft / Publish with the
-// server's problems shown at the script line and in a list.
+// server's problems shown at the script line and in a list. Discard changes drops the unsaved
+// edits; Discard draft deletes the saved draft on the server (DELETE .../draft), like the other
+// document editors.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api, ApiProblem, unwrap } from "../../api/client";
@@ -102,6 +104,14 @@ function MerchantFunctionEditor({ scope, merchantId, name }: { scope: Scope; mer
         setNotice(`Published version ${version}.`);
         loaded.reload();
       }}
+      onDraftDiscarded={(publishedVersion) => {
+        setNotice(
+          publishedVersion !== null
+            ? `Draft discarded: back to the published v${publishedVersion}.`
+            : "Draft discarded: the function was never published, so it is gone.",
+        );
+        loaded.reload();
+      }}
     />
   );
 }
@@ -121,9 +131,11 @@ interface EditorProps {
   onNotice(notice: string | null): void;
   onReload(): void;
   onPublished(version: number): void;
+  /** The saved draft was deleted; `publishedVersion` is what the function is back to (null: gone). */
+  onDraftDiscarded(publishedVersion: number | null): void;
 }
 
-function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished }: EditorProps) {
+function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished, onDraftDiscarded }: EditorProps) {
   const initial = loaded.body;
   const [description, setDescription] = useState(initial.description ?? "");
   const [script, setScript] = useState(initial.script ?? "");
@@ -141,7 +153,7 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
   );
   const [hasDraft, setHasDraft] = useState(loaded.hasDraft);
   const etag = useRef(loaded.etag);
-  const [busy, setBusy] = useState<"saving" | "publishing" | null>(null);
+  const [busy, setBusy] = useState<"saving" | "publishing" | "discarding" | null>(null);
   const [problems, setProblems] = useState<{ title: string; list: Violation[] } | null>(null);
   const [publishMarkers, setPublishMarkers] = useState<Marker[]>([]);
   const [conflict, setConflict] = useState(false);
@@ -327,9 +339,35 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     }
   };
 
+  /** Deletes the saved draft on the server (and drops any unsaved edits with it); the editor
+   * then reloads what is left: the published version, or nothing (a new function). */
+  const discardDraft = async () => {
+    setConfirmDiscardDraft(false);
+    onNotice(null);
+    setFailure(null);
+    setBusy("discarding");
+    try {
+      await unwrap(
+        api.DELETE("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", {
+          params: {
+            path: { merchant_id: merchantId, kind: KIND, name },
+            header: etag.current ? { "If-Match": etag.current } : {},
+          },
+        }),
+      );
+      setBusy(null);
+      onDraftDiscarded(loaded.publishedVersion);
+    } catch (e) {
+      setBusy(null);
+      if (e instanceof ApiProblem && e.status === 412) setConflict(true);
+      else setFailure(e);
+    }
+  };
+
   // Ctrl/Cmd+S saves, wherever the focus is.
   useSaveShortcut(() => void saveDraft(), !busy);
   const [confirmDiscard, setConfirmDiscard] = useState(false);
+  const [confirmDiscardDraft, setConfirmDiscardDraft] = useState(false);
 
   // Problems the server tied to a test case show in that row too.
   const rowProblems = new Map<number, string[]>();
@@ -379,6 +417,11 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           <button type="button" className="btn" onClick={() => setConfirmDiscard(true)} disabled={!!busy || !edited}>
             Discard changes
           </button>
+          {hasDraft && (
+            <button type="button" className="btn" onClick={() => setConfirmDiscardDraft(true)} disabled={!!busy}>
+              {busy === "discarding" ? "Discarding…" : "Discard draft"}
+            </button>
+          )}
           <button type="button" className="btn" onClick={saveDraft} disabled={!!busy || !dirty} aria-keyshortcuts="Control+S Meta+S">
             {busy === "saving" ? "Saving…" : "Save draft"}
           </button>
@@ -416,6 +459,25 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
             </button>
             <button type="button" className="btn" onClick={() => setConfirmDiscard(false)}>
               Keep them
+            </button>
+          </div>
+        </div>
+      )}
+
+      {confirmDiscardDraft && (
+        <div className="confirm" role="alertdialog" aria-labelledby="discard-draft-title">
+          <p id="discard-draft-title">
+            Discard the saved draft{dirty ? " and your unsaved changes" : ""}?{" "}
+            {loaded.publishedVersion !== null
+              ? `The function goes back to the published v${loaded.publishedVersion}.`
+              : "It was never published, so the function is deleted."}
+          </p>
+          <div className="toolbar">
+            <button type="button" className="btn btn-danger" onClick={discardDraft}>
+              Discard draft
+            </button>
+            <button type="button" className="btn" onClick={() => setConfirmDiscardDraft(false)}>
+              Keep it
             </button>
           </div>
         </div>

@@ -1,7 +1,9 @@
-// Cancel an order that awaits payment, from the console. The API has no admin cancel: this is
-// the storefront's POST /v1/storefront/orders/{id}/cancel, which a merchant's admin key (and a
-// platform admin key) may call for the merchant's orders. The order's cancel_reason is then
-// `customer_canceled`, as if the customer had canceled.
+// Cancel an order that awaits payment, from the console: the storefront's
+// POST /v1/storefront/orders/{id}/cancel, which a merchant's admin key (and a platform admin
+// key) may call for the merchant's orders. The API tells the callers apart: an admin key's
+// cancel is recorded as `merchant_canceled` ("Canceled by the merchant"), a storefront key's as
+// `customer_canceled`. (Servers from before that distinction record `customer_canceled` for
+// both.)
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { ErrorNotice } from "../../components/States";

@@ -10,6 +10,7 @@ import { useLoad } from "../../components/useLoad";
 import { formatMoney, formatTime } from "../../components/format";
 import { reasonLabel, StatusBadge } from "./status";
 import { CancelOrderButton } from "./CancelOrder";
+import { OrderEvents } from "./OrderEvents";
 import { getVersion } from "../../api/documents";
 import { FlowDiagram, type FlowBody } from "../flows/FlowDiagram";
 import "./orders.css";
@@ -57,6 +58,13 @@ export function OrderTimelinePage() {
     [orderId],
   );
 
+  // Refresh (and a cancel) reload the order, its history and its events.
+  const [refreshes, setRefreshes] = useState(0);
+  const refresh = () => {
+    setRefreshes((n) => n + 1);
+    loaded.reload();
+  };
+
   const back = (
     <p className="orders-back">
       <Link to={`/merchants/${encodeURIComponent(merchantId)}/orders`}>← All orders</Link>
@@ -93,10 +101,10 @@ export function OrderTimelinePage() {
           Order <span className="order-id">{order.order_num ?? order.order_id}</span>
         </h1>
         <StatusBadge status={order.status} />
-        <button type="button" className="btn" onClick={loaded.reload} disabled={loaded.loading}>
+        <button type="button" className="btn" onClick={refresh} disabled={loaded.loading}>
           Refresh
         </button>
-        <CancelOrderButton order={order} label={order.order_num ?? order.order_id} onCanceled={loaded.reload} />
+        <CancelOrderButton order={order} label={order.order_num ?? order.order_id} onCanceled={refresh} />
       </div>
 
       <div className="order-grid">
@@ -110,14 +118,17 @@ export function OrderTimelinePage() {
         <RouteCard key={e.seq} event={e} order={order} pinned={pinned} merchantId={merchantId} />
       ))}
 
-      <section className="card order-card" aria-labelledby="timeline-title">
-        <h2 id="timeline-title">Execution timeline</h2>
-        {history.length === 0 ? (
-          <Empty>This order has no recorded execution events.</Empty>
-        ) : (
-          <Timeline events={history} currency={order.currency} />
-        )}
-      </section>
+      <div className="order-split">
+        <section className="card order-card" aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Execution timeline</h2>
+          {history.length === 0 ? (
+            <Empty>This order has no recorded execution events.</Empty>
+          ) : (
+            <Timeline events={history} currency={order.currency} />
+          )}
+        </section>
+        <OrderEvents merchantId={merchantId} orderId={order.order_id} refresh={refreshes} />
+      </div>
     </div>
   );
 }

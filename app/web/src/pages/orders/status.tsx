@@ -13,6 +13,9 @@ const REASONS: Record<string, string> = {
   no_route: "No route for the payment method",
   function_error: "Discount function failed",
   customer_canceled: "Canceled by the customer",
+  // Canceled with a merchant_admin or platform_admin key: from this console, or the merchant's
+  // own systems.
+  merchant_canceled: "Canceled by the merchant",
   rejected: "Rejected by the flow",
 };
 
