@@ -40,6 +40,8 @@ const MAX_IN_FLIGHT_PER_ENDPOINT: usize = 64;
 const LEASE: Duration = Duration::from_secs(2 * ATTEMPT_TIMEOUT.as_secs());
 /// How often an idle loop looks for due deliveries: bounds the delivery lag.
 const IDLE_POLL: Duration = Duration::from_millis(100);
+/// How often a busy loop takes more.
+const BUSY_POLL: Duration = Duration::from_millis(20);
 /// An endpoint none of whose deliveries succeeded for this long is disabled when one is
 /// given up.
 const FAILING_FOR: chrono::Duration = chrono::Duration::days(3);
@@ -266,12 +268,15 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         };
         while attempts.try_join_next().is_some() {}
-        if leased > 0 && leased == room {
-            continue;
-        }
+        // Leases are writes: taken at most every BUSY_POLL while there is work, each for
+        // all the room there is, rather than one per finished attempt.
+        let pause = if leased > 0 || room == 0 {
+            BUSY_POLL
+        } else {
+            IDLE_POLL
+        };
         tokio::select! {
-            () = tokio::time::sleep(IDLE_POLL) => {}
-            _ = attempts.join_next(), if !attempts.is_empty() => {}
+            () = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => break,
         }
     }
@@ -286,29 +291,20 @@ async fn lease_and_start(
     attempts: &mut JoinSet<()>,
     room: usize,
 ) -> ServiceResult<usize> {
-    let now = persistence::now();
-    let leased = state
-        .writer
-        .lease_deliveries(DeliveryLease {
-            now,
-            until: now + chrono::Duration::from_std(LEASE).unwrap_or_default(),
-            limit: room as u64,
-            busy_endpoints: in_flight.busy(),
+    let (leased, events) = lease(
+        state,
+        DeliveryTarget {
             sink: Sink::Webhooks,
-        })
-        .await?;
+            limit: room,
+            busy_endpoints: in_flight.busy(),
+            lease_for: LEASE,
+        },
+    )
+    .await?;
     if leased.is_empty() {
         return Ok(0);
     }
     let count = leased.len();
-    let mut event_ids: Vec<String> = leased.iter().map(|d| d.event_id.clone()).collect();
-    event_ids.sort_unstable();
-    event_ids.dedup();
-    let events: HashMap<String, event::Model> = deliveries::events(&state.db, event_ids)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
     let mut endpoint_ids: Vec<String> = leased.iter().map(|d| d.endpoint_id.clone()).collect();
     endpoint_ids.sort_unstable();
     endpoint_ids.dedup();
@@ -343,6 +339,46 @@ async fn lease_and_start(
         });
     }
     Ok(count)
+}
+
+/// What to lease: due deliveries of one sink.
+pub struct DeliveryTarget {
+    pub sink: Sink,
+    pub limit: usize,
+    /// Endpoints none of whose deliveries to take.
+    pub busy_endpoints: Vec<String>,
+    /// How long the deliveries are this instance's.
+    pub lease_for: Duration,
+}
+
+/// Leases due deliveries, with the events they carry by id.
+pub async fn lease(
+    state: &AppState,
+    target: DeliveryTarget,
+) -> ServiceResult<(Vec<LeasedDelivery>, HashMap<String, event::Model>)> {
+    let now = persistence::now();
+    let leased = state
+        .writer
+        .lease_deliveries(DeliveryLease {
+            now,
+            until: now + chrono::Duration::from_std(target.lease_for).unwrap_or_default(),
+            limit: target.limit as u64,
+            busy_endpoints: target.busy_endpoints,
+            sink: target.sink,
+        })
+        .await?;
+    if leased.is_empty() {
+        return Ok((leased, HashMap::new()));
+    }
+    let mut event_ids: Vec<String> = leased.iter().map(|d| d.event_id.clone()).collect();
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    let events = deliveries::events(&state.db, event_ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    Ok((leased, events))
 }
 
 /// Attempts one delivery and records what came of it.

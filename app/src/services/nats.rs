@@ -5,7 +5,6 @@
 //! stream drops the duplicates an at-least-once publisher may send. One order's events are
 //! published in order; a broker that is away is retried until it is back.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
@@ -14,15 +13,16 @@ use domain::webhooks::republish_delay;
 use tokio::sync::watch;
 
 use crate::error::ServiceResult;
+use crate::persistence;
 use crate::persistence::changes::{AttemptRecord, ChangeSet, Write};
 use crate::persistence::entities::{event, webhook_attempt};
-use crate::persistence::leases::{DeliveryLease, LeasedDelivery, Sink};
-use crate::persistence::{self, deliveries};
+use crate::persistence::leases::{LeasedDelivery, Sink};
+use crate::services::deliveries::{self, DeliveryTarget};
 use crate::services::events::Event;
 use crate::state::AppState;
 
 /// Events published at a time (their acknowledgements are awaited together).
-const BATCH: u64 = 512;
+const BATCH: usize = 512;
 /// How long a leased delivery is left to this instance (a publish is acknowledged within
 /// seconds); one in flight when its instance died is published again after it.
 const LEASE: Duration = Duration::from_secs(20);
@@ -79,7 +79,7 @@ pub async fn run(
                     0
                 }
             };
-            if published as u64 == BATCH {
+            if published == BATCH {
                 continue;
             }
             tokio::select! {
@@ -117,26 +117,19 @@ async fn publish_due(
     context: &jetstream::Context,
     prefix: &str,
 ) -> ServiceResult<usize> {
-    let now = persistence::now();
-    let leased = state
-        .writer
-        .lease_deliveries(DeliveryLease {
-            now,
-            until: now + chrono::Duration::from_std(LEASE).unwrap_or_default(),
+    let (leased, events) = deliveries::lease(
+        state,
+        DeliveryTarget {
+            sink: Sink::Nats,
             limit: BATCH,
             busy_endpoints: vec![],
-            sink: Sink::Nats,
-        })
-        .await?;
+            lease_for: LEASE,
+        },
+    )
+    .await?;
     if leased.is_empty() {
         return Ok(0);
     }
-    let ids = leased.iter().map(|d| d.event_id.clone()).collect();
-    let events: HashMap<String, event::Model> = deliveries::events(&state.db, ids)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
     // Sent one after another so the broker stores them in lease order; acknowledged together.
     let mut pending = Vec::with_capacity(leased.len());
     for delivery in &leased {

@@ -79,8 +79,16 @@ on_both_databases! {
         let delivered_ids: Vec<&str> = received.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(feed_ids, delivered_ids);
 
-        // Every delivery is recorded, with its attempt.
-        let listed = deliveries(&app, &endpoint, "").await;
+        // Every delivery is recorded, with its attempt (the record commits just after the
+        // receiver's answer).
+        let mut listed = deliveries(&app, &endpoint, "").await;
+        for _ in 0..100 {
+            if listed.iter().all(|d| d["status"] == "succeeded") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            listed = deliveries(&app, &endpoint, "").await;
+        }
         assert_eq!(listed.len(), 4);
         assert!(listed.iter().all(|d| d["status"] == "succeeded" && d["attempt_count"] == 1), "{listed:?}");
         assert_eq!(listed[0]["event_type"], "order.completed", "newest first");
