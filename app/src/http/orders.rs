@@ -276,12 +276,37 @@ pub struct CreateOrder {
     pub items: Vec<Item>,
     /// Validated against the checkout page's address fields.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = address_schema)]
     pub address: Map<String, Value>,
     /// Validated against the checkout page's other fields.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = fields_schema)]
     pub fields: Map<String, Value>,
+}
+
+// utoipa drops `example` beside `value_type = Object`, so these two free-form objects are
+// described by hand. The examples are what the demo merchants' checkout pages ask for.
+
+fn address_schema() -> utoipa::openapi::Object {
+    free_form_object(
+        "Validated against the checkout page's address fields.",
+        serde_json::json!({"recipient": "Li Lei", "phone": "+86 138 0000 0000", "street": "1 Chaoyang Road, Building 3, Floor 12"}),
+    )
+}
+
+fn fields_schema() -> utoipa::openapi::Object {
+    free_form_object(
+        "Validated against the checkout page's other fields.",
+        serde_json::json!({"delivery_time": "asap", "notes": "No cilantro, please"}),
+    )
+}
+
+fn free_form_object(description: &str, example: Value) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some(description))
+        .examples([example])
+        .build()
 }
 
 fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {

@@ -98,10 +98,11 @@ mod as_strict_as_the_server {
         }
     }
 
-    /// Real values from the demo data for path parameters, and an order and a webhook
-    /// endpoint made for the purpose.
+    /// Real values from the demo data for path parameters, and an order, an event and a
+    /// webhook endpoint made for the purpose.
     struct Demo {
         order_id: String,
+        event_id: String,
         endpoint_id: String,
     }
 
@@ -110,6 +111,12 @@ mod as_strict_as_the_server {
             let order_id = app.create_order("haidilao").await["order_id"]
                 .as_str()
                 .expect("order_id")
+                .to_owned();
+            let events = app.get("/v1/merchants/haidilao/events").await;
+            events.assert_status(200);
+            let event_id = events.body["data"][0]["id"]
+                .as_str()
+                .expect("an event of the new order")
                 .to_owned();
             let endpoint = app
                 .post(
@@ -124,6 +131,7 @@ mod as_strict_as_the_server {
                 .to_owned();
             Demo {
                 order_id,
+                event_id,
                 endpoint_id,
             }
         }
@@ -288,6 +296,149 @@ mod as_strict_as_the_server {
             assert_eq!(keyed, ["create_order", "pay_order", "cancel_order"]);
             // The server's side is in `idempotency`: keys_longer_than_255_characters_are_refused,
             // keys_are_visible_ascii_characters.
+        }
+    }
+
+    // The document's own examples make requests the server takes.
+
+    impl Demo {
+        /// An example that names a resource cannot exist in every database: put a real one
+        /// of the same kind in its place.
+        fn real_ids(&self, value: &mut Value) {
+            match value {
+                Value::String(s) if s.starts_with("evt_") => *s = self.event_id.clone(),
+                Value::Array(items) => items.iter_mut().for_each(|v| self.real_ids(v)),
+                Value::Object(fields) => fields.values_mut().for_each(|v| self.real_ids(v)),
+                _ => {}
+            }
+        }
+    }
+
+    /// The example a schema declares, or one built from its properties' examples (an enum's
+    /// first value stands in for a property without one). `None` when it declares none.
+    fn example_of(doc: &Value, schema: &Value, what: &str) -> Option<Value> {
+        if let Some(example) = schema.get("example") {
+            return Some(example.clone());
+        }
+        if let Some(first) = schema["examples"].as_array().and_then(|e| e.first()) {
+            return Some(first.clone());
+        }
+        if schema.get("$ref").is_some() {
+            return example_of(doc, resolve(doc, schema), what);
+        }
+        if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+            return Some(first.clone());
+        }
+        if let Some(properties) = schema["properties"].as_object() {
+            let mut object = serde_json::Map::new();
+            for (name, property) in properties {
+                if let Some(value) = example_of(doc, property, &format!("{what}/{name}")) {
+                    object.insert(name.clone(), value);
+                }
+            }
+            for required in schema["required"].as_array().into_iter().flatten() {
+                let required = required.as_str().expect("property name");
+                assert!(
+                    object.contains_key(required),
+                    "{what}: the required property `{required}` has no example to build a request from"
+                );
+            }
+            return Some(Value::Object(object));
+        }
+        if schema["items"].is_object() {
+            return example_of(doc, &schema["items"], &format!("{what}/0")).map(|v| json!([v]));
+        }
+        None
+    }
+
+    /// Whether a schema, or one it references, declares an example anywhere.
+    fn declares_examples(doc: &Value, schema: &Value, depth: usize) -> bool {
+        if depth > 16 {
+            return false;
+        }
+        match schema {
+            Value::Object(fields) => {
+                fields.contains_key("example")
+                    || fields.contains_key("examples")
+                    || fields
+                        .get("$ref")
+                        .is_some_and(|_| declares_examples(doc, resolve(doc, schema), depth + 1))
+                    || fields
+                        .values()
+                        .any(|v| declares_examples(doc, v, depth + 1))
+            }
+            Value::Array(items) => items.iter().any(|v| declares_examples(doc, v, depth + 1)),
+            _ => false,
+        }
+    }
+
+    fn parameter_example(parameter: &Value) -> Option<Value> {
+        parameter
+            .get("example")
+            .or_else(|| parameter["schema"].get("example"))
+            .or_else(|| parameter["schema"]["examples"].get(0))
+            .cloned()
+    }
+
+    fn query_value(value: &Value) -> String {
+        match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+    on_both_databases! {
+        async fn a_request_built_from_the_documents_examples_is_not_refused(app: TestApp) {
+            let doc = served(&app).await;
+            let demo = Demo::new(&app).await;
+            let mut tried = Vec::new();
+            for operation in operations(&doc) {
+                let body_schema = operation.spec["requestBody"]["content"]["application/json"].clone();
+                let parameters_declare = operation.parameters().any(|p| parameter_example(p).is_some());
+                if !parameters_declare && !declares_examples(&doc, &body_schema, 0) {
+                    continue;
+                }
+                let mut query = Vec::new();
+                let mut headers = Vec::new();
+                for parameter in operation.parameters() {
+                    let Some(mut example) = parameter_example(parameter) else { continue };
+                    demo.real_ids(&mut example);
+                    let name = parameter["name"].as_str().expect("name").to_owned();
+                    match parameter["in"].as_str() {
+                        Some("query") => query.push(format!("{name}={}", query_value(&example))),
+                        Some("header") => headers.push((name, query_value(&example))),
+                        _ => {}
+                    }
+                }
+                let body = match body_schema.get("example") {
+                    Some(example) => Some(example.clone()),
+                    None => body_schema
+                        .get("schema")
+                        .and_then(|schema| example_of(&doc, schema, &operation.id)),
+                };
+                let body = body.map(|mut body| {
+                    demo.real_ids(&mut body);
+                    body
+                });
+                let mut path = demo.path(&operation.template, &[]);
+                if !query.is_empty() {
+                    path = format!("{path}?{}", query.join("&"));
+                }
+                let response = send(&app, operation.method.clone(), &path, &headers, body.as_ref()).await;
+                assert!(
+                    response.status != 400 && response.status != 422,
+                    "{} {path} ({}), built from the document's examples with body {}, was refused: {} {}",
+                    operation.method,
+                    operation.id,
+                    body.map(|b| b.to_string()).unwrap_or_default(),
+                    response.status,
+                    response.text
+                );
+                tried.push(operation.id);
+            }
+            // The operations whose examples matter most are among those tried.
+            for id in ["create_order", "pay_order", "list_orders", "list_events", "dry_run", "evaluate_routing"] {
+                assert!(tried.iter().any(|t| t == id), "{id} declares no examples: tried {tried:?}");
+            }
         }
     }
 }
