@@ -55,6 +55,10 @@ impl fmt::Display for MerchantId {
 pub struct DocumentName(String);
 
 impl DocumentName {
+    /// What [`DocumentName::parse`] accepts, as an ECMA-262 regular expression (for the API
+    /// document; a test keeps the two in step).
+    pub const PATTERN: &'static str = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if is_slug(s, 1, 64, true) {
             Ok(Self(s.to_owned()))
@@ -118,6 +122,15 @@ mod tests {
                 Err(IdError::InvalidDocumentName),
                 "{bad}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The documented pattern accepts exactly what `parse` accepts.
+        #[test]
+        fn document_name_pattern_is_parse(name in "[a-z0-9_A-Z./ -]{0,70}|[a-z0-9][a-z0-9_-]{0,66}") {
+            let pattern = regex::Regex::new(DocumentName::PATTERN).expect("the pattern compiles");
+            proptest::prop_assert_eq!(pattern.is_match(&name), DocumentName::parse(&name).is_ok(), "{}", name);
         }
     }
 }

@@ -144,10 +144,6 @@ pub struct WebhookDeliveryWithAttempts {
 pub struct DeliveryFilter {
     /// Only deliveries in this status.
     pub status: Option<WebhookDeliveryStatus>,
-    /// How many items to return, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -162,20 +158,17 @@ pub struct Redelivery {
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries", tag = "events",
     security(("bearer" = [])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
-        ("endpoint_id" = String, Path, description = "The endpoint's id"), DeliveryFilter),
+        ("endpoint_id" = String, Path, description = "The endpoint's id"), DeliveryFilter, PageParams),
     responses((status = 200, description = "A page of deliveries", body = List<WebhookDelivery>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_deliveries(
     State(state): State<AppState>,
     principal: Principal,
     Path((merchant_id, endpoint_id)): Path<(String, String)>,
     Query(filter): Query<DeliveryFilter>,
+    Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<List<WebhookDelivery>>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let status = filter.status.map(DeliveryStatus::from);
-    let params = PageParams {
-        limit: filter.limit,
-        cursor: filter.cursor,
-    };
     let page =
         webhooks::list_deliveries(&state, &merchant, &endpoint_id, status, &params.request()?)
             .await?;

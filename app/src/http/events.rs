@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, NotFoundError, ParameterError};
+use crate::http::docs::{AuthErrors, EventTypeParam, NotFoundError, ParameterError};
 use crate::http::extract::{Path, Query};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams, encode_cursor};
@@ -26,14 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct EventFilter {
     /// Only events of this type.
     #[serde(rename = "type")]
-    #[param(rename = "type", example = "order.paid")]
+    #[param(rename = "type", example = "order.paid", value_type = Option<EventTypeParam>, inline)]
     pub event_type: Option<String>,
     /// Only the events of this order.
     pub order_id: Option<String>,
-    /// How many items to return, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Only events committed after this one (an event id): how a consumer reads on from
     /// the last event it saw. Not with `cursor`.
     #[param(example = "evt_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
@@ -46,13 +42,14 @@ pub struct EventFilter {
 /// on later, pass the id of the last event seen as `after`.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/events", tag = "events",
     security(("bearer" = [])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), EventFilter),
+    params(("merchant_id" = String, Path, description = "The merchant's id"), EventFilter, PageParams),
     responses((status = 200, description = "A page of events", body = List<Event>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_events(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
     Query(filter): Query<EventFilter>,
+    Query(params): Query<PageParams>,
 ) -> ApiResult<axum::Json<List<Event>>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let event_type = filter
@@ -65,7 +62,7 @@ async fn list_events(
             })
         })
         .transpose()?;
-    let after = match (&filter.after, &filter.cursor) {
+    let after = match (&filter.after, &params.cursor) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(
                 "give either cursor or after, not both".into(),
@@ -77,10 +74,6 @@ async fn list_events(
                 .ok_or_else(|| ApiError::BadRequest(format!("after: no event '{id}'")))?,
         ),
         (None, _) => None,
-    };
-    let params = PageParams {
-        limit: filter.limit,
-        cursor: filter.cursor,
     };
     let mut request = params.request()?;
     request.after = request.after.or(after);

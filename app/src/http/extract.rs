@@ -66,10 +66,103 @@ impl<S: Send + Sync> FromRequest<S> for JsonOrYaml {
             return Ok(JsonOrYaml(value));
         }
         let body = read_body(req, state).await?;
-        let value: serde_json::Value = yaml_serde::from_slice(&body)
+        let JsonNumbers(value) = yaml_serde::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("malformed YAML: {e}")))?;
         check_body(&value)?;
         Ok(JsonOrYaml(value))
+    }
+}
+
+/// A YAML document read as the JSON parser reads numbers, so that one body means the same
+/// in both: an integer beyond 64 bits becomes the nearest float (which the schemas then
+/// refuse as money, with its pointer), and a number beyond a float's range (`1e400`,
+/// `.inf`, `.nan`) is malformed. Everything else is as `serde_json::Value` reads it.
+struct JsonNumbers(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for JsonNumbers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(JsonNumbersVisitor)
+            .map(JsonNumbers)
+    }
+}
+
+struct JsonNumbersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonNumbersVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any value JSON can hold")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Self::Value, E> {
+        match i64::try_from(v) {
+            Ok(v) => Ok(v.into()),
+            // What serde_json does with an integer literal too large for 64 bits.
+            Err(_) => self.visit_f64(v as f64),
+        }
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Self::Value, E> {
+        match u64::try_from(v) {
+            Ok(v) => Ok(v.into()),
+            Err(_) => self.visit_f64(v as f64),
+        }
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonNumbers(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some((key, JsonNumbers(value))) = map.next_entry::<String, _>()? {
+            fields.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(fields))
     }
 }
 

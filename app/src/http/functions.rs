@@ -47,7 +47,7 @@ pub struct DryRunRequest {
 #[derive(ToSchema)]
 pub struct ScriptOrder {
     /// The order's amount in minor units.
-    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_i64)]
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_i64, example = 10000)]
     amount_minor: i64,
     #[schema(example = "CNY")]
     currency: Option<String>,

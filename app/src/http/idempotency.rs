@@ -9,6 +9,10 @@ use std::future::Future;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use crate::error::ServiceResult;
 use crate::http::auth::Principal;
@@ -21,6 +25,37 @@ use crate::state::AppState;
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 const MAX_KEY_LENGTH: usize = 255;
+
+/// Whether `key` is 1 to 255 visible ASCII characters (`%x21-7E`: no space, no control).
+fn valid_key(key: &[u8]) -> bool {
+    (1..=MAX_KEY_LENGTH).contains(&key.len()) && key.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// The `Idempotency-Key` header, as every operation that honours it documents it: the
+/// rule [`valid_key`] applies, from the same constant.
+pub struct IdempotencyKeyHeader;
+
+impl IntoParams for IdempotencyKeyHeader {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_KEY_LENGTH))
+            .pattern(Some(format!("^[\\x21-\\x7E]{{1,{MAX_KEY_LENGTH}}}$")));
+        vec![
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(format!(
+                    "Replays the first response for 24 h: 1 to {MAX_KEY_LENGTH} visible ASCII characters"
+                )))
+                .schema(Some(schema))
+                .example(Some(serde_json::json!("order-0001")))
+                .build(),
+        ]
+    }
+}
 
 fn json_response(answer: Answer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
@@ -46,10 +81,9 @@ where
     let Some(key) = headers.get(&IDEMPOTENCY_KEY) else {
         return Ok(json_response(commit(state, stage, |_| None).await?));
     };
-    let key = key
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH)
+    let key = Some(key.as_bytes())
+        .filter(|k| valid_key(k))
+        .and_then(|k| std::str::from_utf8(k).ok())
         .ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters"

@@ -12,9 +12,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::http::auth::{KeyScope, Principal};
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, OrderStatusParam, ParameterError};
 use crate::http::extract::{Json, Path, Query};
-use crate::http::idempotency::idempotent;
+use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -276,12 +276,37 @@ pub struct CreateOrder {
     pub items: Vec<Item>,
     /// Validated against the checkout page's address fields.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = address_schema)]
     pub address: Map<String, Value>,
     /// Validated against the checkout page's other fields.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(schema_with = fields_schema)]
     pub fields: Map<String, Value>,
+}
+
+// utoipa drops `example` beside `value_type = Object`, so these two free-form objects are
+// described by hand. The examples are what the demo merchants' checkout pages ask for.
+
+fn address_schema() -> utoipa::openapi::Object {
+    free_form_object(
+        "Validated against the checkout page's address fields.",
+        serde_json::json!({"recipient": "Li Lei", "phone": "+86 138 0000 0000", "street": "1 Chaoyang Road, Building 3, Floor 12"}),
+    )
+}
+
+fn fields_schema() -> utoipa::openapi::Object {
+    free_form_object(
+        "Validated against the checkout page's other fields.",
+        serde_json::json!({"delivery_time": "asap", "notes": "No cilantro, please"}),
+    )
+}
+
+fn free_form_object(description: &str, example: Value) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some(description))
+        .examples([example])
+        .build()
 }
 
 fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
@@ -335,7 +360,7 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
 /// page, and runs the flow up to its first waiting step. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/storefront/orders", tag = "storefront",
     security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)")),
+    params(IdempotencyKeyHeader),
     request_body = CreateOrder,
     responses(
         (status = 201, description = "Started; usually awaiting payment", body = OrderView),
@@ -414,7 +439,7 @@ pub struct PayOrder {
     security(("bearer" = [])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)"),
+        IdempotencyKeyHeader,
     ),
     request_body = PayOrder,
     responses(
@@ -447,7 +472,7 @@ async fn pay_order(
     security(("bearer" = [])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, max_length = 255, description = "Replays the first response for 24 h (≤ 255 characters)"),
+        IdempotencyKeyHeader,
     ),
     responses(
         (status = 200, description = "Canceled", body = OrderView),
@@ -528,6 +553,7 @@ async fn order_stats(
 #[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     /// Only orders with this status.
+    #[param(value_type = Option<OrderStatusParam>, inline)]
     pub status: Option<String>,
     /// Only the order with this client-given `order_num` (exact).
     pub order_num: Option<String>,
@@ -544,22 +570,19 @@ pub struct OrderFilter {
     /// Only orders created before this instant (RFC 3339; compared in UTC).
     #[param(example = "2026-11-28T00:00:00Z")]
     pub created_to: Option<String>,
-    /// How many items to return, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 /// List a merchant's orders, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders", tag = "orders",
     security(("bearer" = [])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), OrderFilter),
+    params(("merchant_id" = String, Path, description = "The merchant's id"), OrderFilter, PageParams),
     responses((status = 200, description = "A page of orders", body = List<OrderView>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_orders(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
     Query(filter): Query<OrderFilter>,
+    Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<List<OrderView>>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     if let Some(status) = &filter.status
@@ -592,11 +615,7 @@ async fn list_orders(
         created_from: instant("created_from", filter.created_from.as_deref())?,
         created_to: instant("created_to", filter.created_to.as_deref())?,
     };
-    let params = PageParams {
-        limit: filter.limit,
-        cursor: filter.cursor,
-    };
-    let page = order_rows::list(&state.db, merchant.as_str(), &search, &params.request()?).await?;
+    let page = order_rows::list(&state.db, merchant.as_str(), &search, &page.request()?).await?;
     let data = page
         .rows
         .into_iter()

@@ -11,10 +11,12 @@ use serde_json::Value;
 use crate::engine::pricing::{self, PricingOutcome};
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::metadata as metadata_rows;
+use crate::services::orders::MAX_AMOUNT_MINOR;
 use crate::state::AppState;
 
-/// The order map the scripts see is an object whose `amount_minor` is a non-negative
-/// integer; `pointer` locates the map in the request.
+/// The order map the scripts see is an object whose `amount_minor` is an integer from 0 to
+/// [`MAX_AMOUNT_MINOR`] (the bound of every amount, as the OpenAPI `ScriptOrder` says);
+/// `pointer` locates the map in the request.
 pub fn require_order_map(order: &Value, pointer: &str) -> ServiceResult<()> {
     if !order.is_object() {
         return Err(ServiceError::invalid_field(
@@ -23,12 +25,12 @@ pub fn require_order_map(order: &Value, pointer: &str) -> ServiceResult<()> {
         ));
     }
     if order["amount_minor"]
-        .as_u64()
-        .is_none_or(|a| i64::try_from(a).is_err())
+        .as_i64()
+        .is_none_or(|a| !(0..=MAX_AMOUNT_MINOR).contains(&a))
     {
         return Err(ServiceError::invalid_field(
             &format!("{pointer}/amount_minor"),
-            "amount_minor must be a non-negative integer (minor units)",
+            format!("amount_minor must be an integer from 0 to {MAX_AMOUNT_MINOR} (minor units)"),
         ));
     }
     Ok(())

@@ -209,10 +209,16 @@ on_both_databases! {
             json!({"amount_minor": "100"}),
             json!({"amount_minor": 1.5}),
             json!({"amount_minor": 18_446_744_073_709_551_615u64}),
+            // Beyond the largest amount (2^53 - 1), which ScriptOrder declares as its maximum.
+            json!({"amount_minor": 9_007_199_254_740_992u64}),
+            json!({"amount_minor": 9_223_372_036_854_775_807u64}),
         ] {
             let response = app.post(DRY_RUN, &json!({"script": "1", "input": input})).await;
             response.assert_violations(&["/input/amount_minor"]);
         }
+        app.post(DRY_RUN, &json!({"script": "1", "input": {"amount_minor": 9_007_199_254_740_991u64}}))
+            .await
+            .assert_status(200);
         // A version belongs with a name, not an inline script.
         app.post(DRY_RUN, &json!({"script": "1", "version": 1, "input": {"amount_minor": 1}}))
             .await

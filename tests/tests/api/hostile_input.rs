@@ -203,6 +203,61 @@ on_both_databases! {
         put_draft_raw(&app, combination_with_min("9007199254740991")).await.assert_status(200);
     }
 
+    async fn numbers_beyond_64_bits_mean_the_same_in_yaml_as_in_json(app: TestApp) {
+        // One rule for both: an integer beyond 64 bits is read as the nearest float, which
+        // the schema refuses as money with its pointer (422), never as malformed YAML.
+        for amount in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+            "340282366920938463463374607431768211456",
+        ] {
+            let json = put_draft_raw(&app, combination_with_min(amount)).await;
+            let yaml = app
+                .send_raw(
+                    Method::PUT,
+                    DRAFT,
+                    Some("application/yaml"),
+                    format!("methods:\n  - method: alipay\n    min_amount_minor: {amount}\n"),
+                )
+                .await;
+            json.assert_client_problem();
+            yaml.assert_client_problem();
+            assert_eq!(
+                (yaml.status, yaml.error_pointers()),
+                (json.status, json.error_pointers()),
+                "{amount}: JSON answered {}, YAML {}",
+                json.text,
+                yaml.text
+            );
+            yaml.assert_violations(&["/methods/0/min_amount_minor"]);
+        }
+        // A number beyond a float's range is malformed JSON (400); the YAML parser reads the
+        // same text as a string, which the schema refuses as money. Refused either way.
+        put_draft_raw(&app, combination_with_min("1e400")).await.assert_problem(400, "bad-request");
+        app.send_raw(Method::PUT, DRAFT, Some("application/yaml"), "methods:\n  - method: alipay\n    min_amount_minor: 1e400\n")
+            .await
+            .assert_violations(&["/methods/0/min_amount_minor"]);
+        // YAML can write infinities and NaN, JSON cannot: neither is a number here.
+        for amount in [".inf", "-.inf", ".nan"] {
+            app.send_raw(
+                Method::PUT,
+                DRAFT,
+                Some("application/yaml"),
+                format!("methods:\n  - method: alipay\n    min_amount_minor: {amount}\n"),
+            )
+            .await
+            .assert_problem(400, "bad-request");
+        }
+        combination_untouched(&app).await;
+        // Within 64 bits, YAML integers are read exactly, as JSON ones are.
+        let yaml = app
+            .send_raw(Method::PUT, DRAFT, Some("application/yaml"), "methods:\n  - method: alipay\n    min_amount_minor: 9007199254740991\n")
+            .await;
+        yaml.assert_status(200);
+        assert_eq!(yaml.body["draft"]["methods"][0]["min_amount_minor"], 9_007_199_254_740_991u64);
+    }
+
     async fn a_float_with_a_zero_fraction_is_still_not_money(app: TestApp) {
         // API.md: money is an integer in minor units, never a float. `5.0` is a float literal;
         // it must be refused when the draft is saved (with its pointer), not accepted and then

@@ -186,6 +186,26 @@ on_both_databases! {
         assert_eq!(app.order(id).await["status"], "awaiting_payment");
     }
 
+    async fn keys_are_visible_ascii_characters(app: TestApp) {
+        // As the document declares: `^[\x21-\x7E]{1,255}$`. A space or a tab inside the key,
+        // or an empty key, is refused and stores nothing.
+        let key = app.create_key("haidilao", "storefront").await;
+        for refused in ["two words", "tab\there", ""] {
+            create_with_key(&app, &key, refused, &order_body("haidilao"))
+                .await
+                .assert_problem(400, "bad-request");
+        }
+        assert!(order_ids(&app).await.is_empty());
+
+        // Every visible character is taken, and the key replays.
+        let visible: String = ('!'..='~').collect();
+        let created = create_with_key(&app, &key, &visible, &order_body("haidilao")).await;
+        created.assert_status(201);
+        let replay = create_with_key(&app, &key, &visible, &order_body("haidilao")).await;
+        assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+        assert_eq!(replay.body, created.body);
+    }
+
     async fn keys_are_scoped_per_api_key(app: TestApp) {
         let first_key = app.create_key("haidilao", "storefront").await;
         let second_key = app.create_key("haidilao", "storefront").await;

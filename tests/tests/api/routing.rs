@@ -325,7 +325,8 @@ on_both_databases! {
         let path = evaluate_path("haidilao");
         let response = app.post(&path, &json!({"order": {"currency": "CNY"}, "payment_method": "alipay"})).await;
         response.assert_violations(&["/order/amount_minor"]);
-        for amount in [json!(-1), json!("10000"), json!(12.5), Value::Null] {
+        // 2^53 and i64::MAX are beyond the largest amount, which ScriptOrder declares.
+        for amount in [json!(-1), json!("10000"), json!(12.5), Value::Null, json!(9_007_199_254_740_992u64), json!(i64::MAX)] {
             let response = app.post(&path, &json!({"order": {"amount_minor": amount}, "payment_method": "alipay"})).await;
             response.assert_violations(&["/order/amount_minor"]);
         }

@@ -42,7 +42,7 @@ const PROBLEM: &str = "application/problem+json";
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
@@ -72,7 +72,7 @@ async fn merchant_save_draft(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     responses(
@@ -95,7 +95,7 @@ async fn merchant_discard_draft(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
         (status = 200, description = "The document", body = Document, headers(("ETag" = String, description = "The current ETag"))),
@@ -134,7 +134,7 @@ async fn merchant_list_documents(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
     responses(
@@ -163,7 +163,7 @@ async fn merchant_publish(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name (a payment method's must equal its code)"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
     request_body(description = "The document to check: JSON, or YAML (converted to JSON)",
         content((Object = "application/json"), (Object = "application/yaml"))),
@@ -186,7 +186,7 @@ async fn merchant_check(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         PageParams,
     ),
     responses(
@@ -208,7 +208,7 @@ async fn merchant_list_versions(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("version" = i32, Path, description = "The version number"),
     ),
     responses(
@@ -229,7 +229,7 @@ async fn merchant_get_version(
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     request_body = RollbackRequest,
     responses(

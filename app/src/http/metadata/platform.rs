@@ -41,7 +41,7 @@ const PROBLEM: &str = "application/problem+json";
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name, e.g. `alipay` or `default`"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `alipay` or `default`"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
@@ -70,7 +70,7 @@ async fn platform_save_draft(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
     responses(
@@ -92,7 +92,7 @@ async fn platform_discard_draft(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
         (status = 200, description = "The document", body = Document, headers(("ETag" = String, description = "The current ETag"))),
@@ -130,7 +130,7 @@ async fn platform_list_documents(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
     responses(
@@ -158,7 +158,7 @@ async fn platform_publish(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name (a payment method's must equal its code)"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
     request_body(description = "The document to check: JSON, or YAML (converted to JSON)",
         content((Object = "application/json"), (Object = "application/yaml"))),
@@ -180,7 +180,7 @@ async fn platform_check(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         PageParams,
     ),
     responses(
@@ -201,7 +201,7 @@ async fn platform_list_versions(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("version" = i32, Path, description = "The version number"),
     ),
     responses(
@@ -221,7 +221,7 @@ async fn platform_get_version(
     security(("bearer" = [])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
-        ("name" = String, Path, description = "The document's name"),
+        ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     request_body = RollbackRequest,
     responses(
