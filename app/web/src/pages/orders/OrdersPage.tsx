@@ -65,7 +65,8 @@ export function OrdersPage() {
         params: {
           path: { merchant_id: merchantId },
           query: {
-            status: status || undefined,
+            // A status the API does not know (a hand-edited URL) filters nothing.
+            status: STATUSES.find((s) => s.value === status)?.value,
             order_id_prefix: searched.order || undefined,
             order_num: searched.order_num || undefined,
             payment_method: searched.method || undefined,
