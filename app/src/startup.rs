@@ -118,6 +118,7 @@ pub async fn build_state(
         metrics,
         history_limit,
         webhook_allow_private,
+        webhook_client: deliveries::client(webhook_allow_private),
     }))
 }
 

@@ -33,6 +33,8 @@ pub struct App {
     pub history_limit: i32,
     /// Webhook endpoints may point at loopback, private and link-local addresses.
     pub webhook_allow_private: bool,
+    /// Sends every webhook delivery and test event.
+    pub webhook_client: reqwest::Client,
 }
 
 impl AppState {

@@ -12,6 +12,8 @@ enum WebhookDeliveries {
     EndpointId,
     MerchantId,
     EventId,
+    /// The event's type, kept so that listing deliveries reads no events.
+    EventType,
     /// The event's position: deliveries of one order go out in this order.
     EventPosition,
     OrderId,
@@ -58,6 +60,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(WebhookDeliveries::EndpointId, 40))
                     .col(string_len(WebhookDeliveries::MerchantId, 63))
                     .col(string_len(WebhookDeliveries::EventId, 64))
+                    .col(string_len(WebhookDeliveries::EventType, 64))
                     .col(big_integer(WebhookDeliveries::EventPosition))
                     .col(string_len_null(WebhookDeliveries::OrderId, 64))
                     .col(string_len(WebhookDeliveries::Status, 16))

@@ -36,6 +36,8 @@ impl Received {
 struct Shared {
     received: Mutex<Vec<Received>>,
     answers: Mutex<VecDeque<u16>>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -46,7 +48,19 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver that answers `answers` in turn, then 200.
     pub async fn start(answers: &[u16]) -> Receiver {
-        let shared = Arc::new(Shared::default());
+        Self::start_with(answers, Duration::ZERO).await
+    }
+
+    /// Starts a receiver that records each request at once and answers after `delay`.
+    pub async fn start_slow(delay: Duration) -> Receiver {
+        Self::start_with(&[], delay).await
+    }
+
+    async fn start_with(answers: &[u16], delay: Duration) -> Receiver {
+        let shared = Arc::new(Shared {
+            delay,
+            ..Shared::default()
+        });
         shared
             .answers
             .lock()
@@ -119,5 +133,6 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             body,
             status,
         });
+    tokio::time::sleep(shared.delay).await;
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }

@@ -38,7 +38,7 @@ pub struct WebhookDelivery {
     #[schema(example = "evt_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
     pub event_id: String,
     #[schema(example = "order.paid")]
-    pub event_type: Option<String>,
+    pub event_type: String,
     pub order_id: Option<String>,
     /// `pending` (due, or being attempted), `succeeded` (the receiver answered 2xx) or
     /// `failed` (given up after about three days of retries).
@@ -84,7 +84,7 @@ impl From<WebhookDeliveryStatus> for DeliveryStatus {
 }
 
 impl WebhookDelivery {
-    fn new(row: webhook_delivery::Model, event_type: Option<String>) -> ApiResult<Self> {
+    fn new(row: webhook_delivery::Model) -> ApiResult<Self> {
         let status: DeliveryStatus = row
             .status
             .parse()
@@ -94,7 +94,7 @@ impl WebhookDelivery {
             id: delivery_id(row.id),
             endpoint_id: row.endpoint_id,
             event_id: row.event_id,
-            event_type,
+            event_type: row.event_type,
             order_id: row.order_id,
             status: status.into(),
             attempt_count: row.attempt_count,
@@ -172,15 +172,11 @@ async fn list_deliveries(
     let page =
         webhooks::list_deliveries(&state, &merchant, &endpoint_id, status, &params.request()?)
             .await?;
-    let types = webhooks::event_types_of(&state, &page.rows).await?;
     let next_cursor = page.next.as_ref().map(encode_cursor);
     let data = page
         .rows
         .into_iter()
-        .map(|row| {
-            let event_type = types.get(&row.event_id).cloned();
-            WebhookDelivery::new(row, event_type)
-        })
+        .map(WebhookDelivery::new)
         .collect::<ApiResult<_>>()?;
     Ok(axum::Json(List { data, next_cursor }))
 }
@@ -200,10 +196,8 @@ async fn get_delivery(
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let (row, attempts) =
         webhooks::get_delivery(&state, &merchant, &endpoint_id, &delivery_id).await?;
-    let types = webhooks::event_types_of(&state, std::slice::from_ref(&row)).await?;
-    let event_type = types.get(&row.event_id).cloned();
     Ok(axum::Json(WebhookDeliveryWithAttempts {
-        delivery: WebhookDelivery::new(row, event_type)?,
+        delivery: WebhookDelivery::new(row)?,
         attempts: attempts.into_iter().map(WebhookAttempt::from).collect(),
     }))
 }
@@ -225,12 +219,7 @@ async fn redeliver(
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
     let body: Redelivery = from_value(raw)?;
     let row = webhooks::redeliver(&state, &merchant, &endpoint_id, &body.event_id).await?;
-    let types = webhooks::event_types_of(&state, std::slice::from_ref(&row)).await?;
-    let event_type = types.get(&row.event_id).cloned();
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(WebhookDelivery::new(row, event_type)?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(WebhookDelivery::new(row)?)))
 }
 
 /// Send a `webhook.test` event to the endpoint now, signed like every delivery, and see

@@ -18,6 +18,11 @@ pub struct Subject<'a> {
     pub sequence: Option<i32>,
 }
 
+/// A new event's id: `evt_` and a UUIDv7, so ids sort by creation.
+pub fn new_event_id() -> String {
+    format!("evt_{}", uuid::Uuid::now_v7().simple())
+}
+
 /// A new outbox row; the database numbers its position when the change set commits.
 pub fn new_event(
     subject: Subject<'_>,
@@ -27,7 +32,7 @@ pub fn new_event(
 ) -> event::Model {
     event::Model {
         position: 0,
-        id: format!("evt_{}", uuid::Uuid::now_v7().simple()),
+        id: new_event_id(),
         merchant_id: subject.merchant_id.map(str::to_owned),
         order_id: subject.order_id.map(str::to_owned),
         sequence: subject.sequence,

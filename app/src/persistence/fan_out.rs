@@ -14,7 +14,7 @@ pub struct Sinks {
     pub nats: bool,
 }
 
-const COLUMNS: &str = "\"endpoint_id\", \"merchant_id\", \"event_id\", \"event_position\", \
+const COLUMNS: &str = "\"endpoint_id\", \"merchant_id\", \"event_id\", \"event_type\", \"event_position\", \
     \"order_id\", \"status\", \"attempt_count\", \"next_attempt_at\", \"created_at\", \"updated_at\"";
 
 /// The deliveries of these events (inserted before, in the same transaction).
@@ -30,7 +30,7 @@ pub fn statements(event_ids: &[String], backend: DbBackend, sinks: Sinks) -> Vec
 fn delivery_values(endpoint: &str) -> String {
     let pending = DeliveryStatus::Pending.as_str();
     format!(
-        "{endpoint}, e.\"merchant_id\", e.\"id\", e.\"position\", e.\"order_id\", '{pending}', 0, \
+        "{endpoint}, e.\"merchant_id\", e.\"id\", e.\"type\", e.\"position\", e.\"order_id\", '{pending}', 0, \
          e.\"created_at\", e.\"created_at\", e.\"created_at\""
     )
 }

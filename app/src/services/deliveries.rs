@@ -46,7 +46,8 @@ const BUSY_POLL: Duration = Duration::from_millis(20);
 /// given up.
 const FAILING_FOR: chrono::Duration = chrono::Duration::days(3);
 
-/// The HTTP client of every delivery: no redirects, a deadline per attempt, and (unless the
+/// The HTTP client of every delivery (one per process, in the state, so its connections
+/// are reused): no redirects, a deadline per attempt, and (unless the
 /// operator allows private addresses) a resolver that refuses hosts resolving to this
 /// host's networks, checked at every connection since DNS can change after the endpoint
 /// was created.
@@ -251,7 +252,7 @@ impl InFlight {
 
 /// Attempts due deliveries until `shutdown`; attempts in flight then finish first.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let client = client(state.webhook_allow_private);
+    let client = state.webhook_client.clone();
     let in_flight = Arc::new(InFlight::default());
     let mut attempts = JoinSet::new();
     loop {
@@ -472,20 +473,24 @@ pub async fn send_test(
     state: &AppState,
     endpoint: &webhook_endpoint::Model,
 ) -> ServiceResult<AttemptOutcome> {
-    let now = persistence::now();
-    let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
-    let body = serde_json::json!({
-        "id": id,
-        "type": "webhook.test",
-        "merchant_id": endpoint.merchant_id,
-        "order_id": null,
-        "sequence": null,
-        "created_at": now,
-        "data": {"endpoint_id": endpoint.id, "message": "a test event from orderflow"},
-    });
-    let body = serde_json::to_vec(&body).map_err(|e| ServiceError::internal(e.to_string()))?;
-    let client = client(state.webhook_allow_private);
-    Ok(send(&client, endpoint, &id, body, state.webhook_allow_private).await)
+    let event = Event {
+        id: persistence::events::new_event_id(),
+        event_type: "webhook.test".into(),
+        merchant_id: Some(endpoint.merchant_id.clone()),
+        order_id: None,
+        sequence: None,
+        created_at: persistence::now(),
+        data: serde_json::json!({"endpoint_id": endpoint.id, "message": "a test event from orderflow"}),
+    };
+    let body = serde_json::to_vec(&event).map_err(|e| ServiceError::internal(e.to_string()))?;
+    Ok(send(
+        &state.webhook_client,
+        endpoint,
+        &event.id,
+        body,
+        state.webhook_allow_private,
+    )
+    .await)
 }
 
 #[cfg(test)]

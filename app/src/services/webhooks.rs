@@ -329,6 +329,7 @@ pub async fn redeliver(
         endpoint_id: endpoint.id.clone(),
         merchant_id: merchant.to_string(),
         event_id: event.id.clone(),
+        event_type: event.event_type,
         event_position: event.position,
         order_id: event.order_id,
         status: DeliveryStatus::Pending.as_str().to_owned(),
@@ -346,17 +347,4 @@ pub async fn redeliver(
     deliveries::latest_of_event(&state.db, &endpoint.id, &event.id)
         .await?
         .ok_or_else(|| ServiceError::internal("a committed delivery is gone"))
-}
-
-/// The type of each delivery's event, by event id.
-pub async fn event_types_of(
-    state: &AppState,
-    rows: &[webhook_delivery::Model],
-) -> ServiceResult<std::collections::HashMap<String, String>> {
-    let ids = rows.iter().map(|d| d.event_id.clone()).collect();
-    Ok(deliveries::events(&state.db, ids)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.event_type))
-        .collect())
 }

@@ -200,6 +200,27 @@ on_both_databases! {
         app.get(&format!("{ENDPOINTS}/{endpoint}/deliveries?status=lost")).await.assert_problem(400, "bad-request");
     }
 
+    async fn a_receiver_that_never_answers_holds_up_no_other_endpoint_nor_checkout(app: TestApp) {
+        // Its attempts wait out their 10 s timeout; meanwhile the other endpoint gets every
+        // event and the checkouts answer as usual.
+        let hanging = Receiver::start_slow(Duration::from_secs(60)).await;
+        let prompt = Receiver::start(&[]).await;
+        subscribe(&app, &hanging.url, &["order.created", "order.paid"]).await;
+        subscribe(&app, &prompt.url, &["order.created", "order.paid"]).await;
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let id = order_id(&app.create_order("haidilao").await);
+            app.pay(&id, "alipay").await.assert_status(200);
+            assert!(started.elapsed() < Duration::from_secs(5), "a checkout took {:?}", started.elapsed());
+        }
+        let received = prompt.wait_for(10, Duration::from_secs(5)).await;
+        assert_eq!(received.len(), 10, "{:?}", types(&received));
+        // The hanging receiver got the first event of each order and is still answering it:
+        // the orders' later events wait for those, in order.
+        let hung = hanging.received();
+        assert!(!hung.is_empty() && hung.iter().all(|r| r.event_type() == "order.created"), "{:?}", types(&hung));
+    }
+
     async fn a_rotated_secret_signs_alongside_the_new_one(app: TestApp) {
         let receiver = Receiver::start(&[]).await;
         let (endpoint, old) = subscribe(&app, &receiver.url, &["order.created"]).await;

@@ -9,6 +9,8 @@ pub struct Model {
     pub endpoint_id: String,
     pub merchant_id: String,
     pub event_id: String,
+    /// The event's type, kept so that listing deliveries reads no events.
+    pub event_type: String,
     /// The event's position: one order's deliveries go out in this order.
     pub event_position: i64,
     pub order_id: Option<String>,
