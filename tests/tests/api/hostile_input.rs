@@ -310,6 +310,24 @@ on_both_databases! {
         still_serving(&app).await;
     }
 
+    async fn sql_metacharacters_in_customer_text_come_back_unchanged(app: TestApp) {
+        // On PostgreSQL the writer sends a batch's writes as one simple query with the
+        // values written in as literals: whatever a customer types must round-trip exactly.
+        let notes = "O'Brien's \\ '' \"q\" $1 $$x$$ E'\\x41' ;DROP TABLE orders;-- 火锅 🍲\n\tend\\";
+        let mut body = tests::checkout::order_body("haidilao");
+        body["fields"]["notes"] = json!(notes);
+        let id = app.create_order_from(&body).await["order_id"].as_str().expect("order_id").to_owned();
+        app.pay(&id, "alipay").await.assert_status(200);
+        let history = app.history(&id).await;
+        assert_eq!(history[0]["type"], "ExecutionStarted");
+        assert_eq!(history[0]["detail"]["input"]["fields"]["notes"], notes, "{}", history[0]);
+        assert_eq!(app.order(&id).await["status"], "completed");
+        let label = "Ali'pay \\ $2 ;-- 支付";
+        app.put(DRAFT, &json!({"methods": [{"method": "alipay", "label": label}]})).await.assert_status(200);
+        assert_eq!(app.get(DOC).await.body["draft"]["methods"][0]["label"], label);
+        still_serving(&app).await;
+    }
+
     async fn control_characters_in_names_are_stored_or_refused_never_500(app: TestApp) {
         // NUL cannot be stored in a PostgreSQL text column; it must be refused (422 at /name)
         // or stored faithfully, never answered with a 500.
