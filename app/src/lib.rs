@@ -3,8 +3,10 @@
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod metrics;
+pub mod openapi_enums;
 pub mod persistence;
 pub mod published;
 pub mod scripts;

@@ -82,6 +82,16 @@ named_enum! {
         TaskAwaitingCallback = "task.awaiting_callback",
         TaskTimedOut = "task.timed_out",
         MetadataPublished = "metadata.published",
+        /// Sent only by the send-test operation, to the one endpoint it names; never
+        /// stored, never subscribed to.
+        WebhookTest = "webhook.test",
+    }
+}
+
+impl EventType {
+    /// Whether an endpoint may subscribe to it: every type but `webhook.test`.
+    pub fn is_subscribable(self) -> bool {
+        self != EventType::WebhookTest
     }
 }
 

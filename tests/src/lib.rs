@@ -386,7 +386,23 @@ impl TestApp {
         content_type: Option<&str>,
         body: impl Into<reqwest::Body>,
     ) -> TestResponse {
-        let mut request = self.admin_request(method, path).body(body);
+        self.send_raw_as(method, path, Some(ADMIN_KEY), content_type, body)
+            .await
+    }
+
+    /// Sends a body as-is with an optional key and Content-Type.
+    pub async fn send_raw_as(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let mut request = self.client.request(method, self.url(path)).body(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
         if let Some(content_type) = content_type {
             request = request.header(reqwest::header::CONTENT_TYPE, content_type);
         }

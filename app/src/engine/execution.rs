@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use domain::documents::flow::{Action, Step};
 use domain::function::FunctionRuntime;
-use domain::lifecycle::{CancelReason, EventType, OrderStatus, TaskState, TimerPurpose, errors};
+use domain::lifecycle::{CancelReason, OrderStatus, TaskState, TimerPurpose, errors};
 use domain::workflow::{self, Command, Event, ExecutionState, Flow, Outcome, Pending, Status};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -16,6 +16,10 @@ use super::changes::{ExecutionChanges, TaskSettlement};
 use super::environment::ScriptEnvironment;
 use super::pins::Pinned;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::{
+    EventData, OrderAwaitingPaymentData, OrderCanceledData, OrderCompletedData, OrderCreatedData,
+    OrderPaidData, TaskAwaitingCallbackData, TaskTimedOutData,
+};
 use crate::persistence::changes::{NewTimer, TimerDeletion};
 use crate::persistence::entities::{event, execution, execution_event, order, task};
 use crate::persistence::events::{Subject, new_event};
@@ -170,12 +174,12 @@ impl Execution {
             None,
             json!({"pinned": execution.pinned, "input": execution.state.input}),
         );
-        let created = json!({
-            "order_num": execution.order.order_num,
-            "amount_minor": execution.order.amount_minor,
-            "currency": execution.order.currency,
-        });
-        execution.announce(EventType::OrderCreated, created);
+        let created = OrderCreatedData {
+            order_num: execution.order.order_num.clone(),
+            amount_minor: execution.order.amount_minor,
+            currency: execution.order.currency.clone(),
+        };
+        execution.announce(EventData::OrderCreated(created));
         if let Some(seconds) = execution.flow.timeout_seconds() {
             let due = execution.after(seconds);
             execution.schedule_timer(TimerPurpose::FlowTimeout, None, None, due);
@@ -241,14 +245,13 @@ impl Execution {
     }
 
     /// An event for the outbox, placed in the order's history at the event just recorded.
-    fn announce(&mut self, event_type: EventType, data: Value) {
+    fn announce(&mut self, data: EventData) {
         let subject = Subject {
             merchant_id: Some(&self.order.merchant_id),
             order_id: Some(&self.order.id),
             sequence: Some(self.execution.event_count),
         };
-        self.outbox
-            .push(new_event(subject, event_type, data, self.now));
+        self.outbox.push(new_event(subject, &data, self.now));
     }
 
     pub(super) fn record(&mut self, kind: &str, step: Option<&str>, detail: Value) {
@@ -437,16 +440,21 @@ impl Execution {
         }
         if action == Action::AwaitPayment {
             self.order.payment_deadline = Some(due);
-            let awaiting = json!({
-                "amount_minor": self.order.amount_minor,
-                "currency": self.order.currency,
-                "payment_deadline": due,
-                "payment_methods": self.state.input["payment_methods"],
-            });
-            self.announce(EventType::OrderAwaitingPayment, awaiting);
+            let awaiting = OrderAwaitingPaymentData {
+                amount_minor: self.order.amount_minor,
+                currency: self.order.currency.clone(),
+                payment_deadline: due,
+                payment_methods: self.state.input["payment_methods"].clone(),
+            };
+            self.announce(EventData::OrderAwaitingPayment(awaiting));
         } else {
-            let awaiting = json!({"step": step, "token": token, "input": input, "deadline": due});
-            self.announce(EventType::TaskAwaitingCallback, awaiting);
+            let awaiting = TaskAwaitingCallbackData {
+                step: step.to_owned(),
+                token: token.to_owned(),
+                input,
+                deadline: due,
+            };
+            self.announce(EventData::TaskAwaitingCallback(awaiting));
         }
     }
 
@@ -455,10 +463,14 @@ impl Execution {
         let Some(step) = step else { return };
         match kind {
             "TaskSucceeded" if self.step_action(step) == Some(Action::AwaitPayment) => {
-                let paid = json!({"payment_method": self.order.payment_method});
-                self.announce(EventType::OrderPaid, paid);
+                let paid = OrderPaidData {
+                    payment_method: self.order.payment_method.clone(),
+                };
+                self.announce(EventData::OrderPaid(paid));
             }
-            "TaskTimedOut" => self.announce(EventType::TaskTimedOut, json!({"step": step})),
+            "TaskTimedOut" => self.announce(EventData::TaskTimedOut(TaskTimedOutData {
+                step: step.to_owned(),
+            })),
             _ => {}
         }
     }
@@ -561,15 +573,17 @@ impl Execution {
             .then_some((self.status, self.cancel_reason));
         match finished {
             Some((OrderStatus::Completed, _)) => {
-                let completed = json!({
-                    "amount_minor": self.order.amount_minor,
-                    "final_amount_minor": self.order.final_amount_minor,
-                    "payment_method": self.order.payment_method,
-                });
-                self.announce(EventType::OrderCompleted, completed);
+                let completed = OrderCompletedData {
+                    amount_minor: self.order.amount_minor,
+                    final_amount_minor: self.order.final_amount_minor,
+                    payment_method: self.order.payment_method.clone(),
+                };
+                self.announce(EventData::OrderCompleted(completed));
             }
             Some((OrderStatus::Canceled, reason)) => {
-                self.announce(EventType::OrderCanceled, json!({"cancel_reason": reason}));
+                self.announce(EventData::OrderCanceled(OrderCanceledData {
+                    cancel_reason: reason,
+                }));
             }
             _ => {}
         }

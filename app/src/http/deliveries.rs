@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
-use crate::http::extract::{Json, Path, Query, from_value};
+use crate::http::extract::{Deferred, Json, Path, Query, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams, encode_cursor};
 use crate::http::problem::{ApiError, ApiResult};
@@ -214,9 +214,10 @@ async fn redeliver(
     State(state): State<AppState>,
     principal: Principal,
     Path((merchant_id, endpoint_id)): Path<(String, String)>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<WebhookDelivery>)> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let body: Redelivery = from_value(raw)?;
     let row = webhooks::redeliver(&state, &merchant, &endpoint_id, &body.event_id).await?;
     Ok((StatusCode::CREATED, axum::Json(WebhookDelivery::new(row)?)))

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
+use crate::http::events::EventWebhooks;
 use crate::http::problem::{PROBLEM_JSON, Problem, ProblemViolation};
 
 #[derive(OpenApi)]
@@ -22,7 +22,7 @@ Errors are RFC 9457 problem+json. Lists are paginated with `limit` and `cursor`.
         license(name = "Apache-2.0")
     ),
     components(schemas(Problem, ProblemViolation)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &EventWebhooks),
     tags(
         (name = "schemas", description = "The JSON Schemas of the metadata kinds"),
         (name = "merchants", description = "Merchants and their API keys"),
@@ -132,40 +132,4 @@ impl IntoResponses for ParameterError {
             "A malformed parameter (e.g. limit out of range, bad cursor)",
         )])
     }
-}
-
-/// A string schema that takes exactly `values`.
-fn string_enum(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values))
-        .into()
-}
-
-/// Declares a schema type for one of the domain's named enums (a string that takes exactly
-/// the domain's values, from its `ALL`): how a parameter the server parses into that enum is
-/// documented (`#[param(value_type = Option<...>, inline)]`), never a hand-written copy.
-macro_rules! domain_enum_schema {
-    ($(#[$meta:meta])* $name:ident = $domain:ty) => {
-        $(#[$meta])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                string_enum(<$domain>::ALL.iter().map(|value| value.as_str()))
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-    };
-}
-
-domain_enum_schema! {
-    /// [`OrderStatus`](domain::lifecycle::OrderStatus), as a parameter.
-    OrderStatusParam = domain::lifecycle::OrderStatus
-}
-
-domain_enum_schema! {
-    /// [`EventType`](domain::lifecycle::EventType), as a parameter.
-    EventTypeParam = domain::lifecycle::EventType
 }

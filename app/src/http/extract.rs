@@ -33,6 +33,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// A body extractor whose rejection waits until the handler reads the body, so that who
+/// may call is decided first: a caller without the scope, or another tenant's, gets the
+/// same 403 or 404 whatever it sent, never a 400, 413, 415 or 422 that tells it the
+/// operation would have read its body.
+pub struct Deferred<E>(Result<E, ApiError>);
+
+impl<E> Deferred<E> {
+    /// The body, or why it could not be read; call once the caller is authorized.
+    pub fn read(self) -> Result<E, ApiError> {
+        self.0
+    }
+}
+
+impl<S: Send + Sync, E: FromRequest<S, Rejection = ApiError>> FromRequest<S> for Deferred<E> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Deferred(E::from_request(req, state).await))
+    }
+}
+
 /// A metadata document body: JSON, or YAML (`Content-Type: application/yaml`, `text/yaml`)
 /// converted to JSON.
 pub struct JsonOrYaml(pub serde_json::Value);

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
-use crate::http::extract::{Json, Path, from_value};
+use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -162,9 +162,10 @@ async fn dry_run(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<axum::Json<EvaluationResult>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let request: DryRunRequest = from_value(raw)?;
     crate::services::discounts::require_order_map(&request.input, "/input")?;
     if request.script.is_some() && request.version.is_some() {

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ServiceError;
 use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
-use crate::http::extract::{Json, Path, Query, from_value};
+use crate::http::extract::{Deferred, Json, Path, Query, from_value};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::persistence::entities::merchant;
@@ -139,9 +139,10 @@ const PROBLEM: &str = "application/problem+json";
 async fn create_merchant(
     State(state): State<AppState>,
     principal: Principal,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<Merchant>)> {
     principal.require_platform_admin()?;
+    let Json(raw) = body.read()?;
     let body: CreateMerchant = from_value(raw)?;
     let mut violations = Vec::new();
     if let Err(e) = MerchantId::parse(&body.id) {
@@ -242,9 +243,10 @@ async fn create_api_key(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<ApiKeyCreated>)> {
     let id = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let body: CreateApiKey = from_value(raw)?;
     let scope = KeyScope::from(body.scope);
     let key = NewKey::generate();

@@ -12,12 +12,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::http::auth::{KeyScope, Principal};
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, OrderStatusParam, ParameterError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::openapi_enums::OrderStatusSchema;
 use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
 use crate::published::OfferedMethod;
@@ -553,7 +554,7 @@ async fn order_stats(
 #[into_params(parameter_in = Query)]
 pub struct OrderFilter {
     /// Only orders with this status.
-    #[param(value_type = Option<OrderStatusParam>, inline)]
+    #[param(value_type = Option<OrderStatusSchema>, inline)]
     pub status: Option<String>,
     /// Only the order with this client-given `order_num` (exact).
     pub order_num: Option<String>,

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::engine::pricing::Pricing;
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
-use crate::http::extract::{Json, Path, from_value};
+use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
@@ -94,9 +94,10 @@ async fn evaluate_routing(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<axum::Json<EvaluateResponse>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let request: EvaluateRequest = from_value(raw)?;
     discounts::require_order_map(&request.order, "/order")?;
     let mut order = request.order;

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
-use crate::http::extract::{Json, Path, from_value};
+use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::List;
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -134,13 +134,23 @@ fn event_types(names: &[String]) -> ApiResult<Vec<EventType>> {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            name.parse().map_err(|_| {
-                let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-                ApiError::invalid_field(
-                    &format!("/event_types/{i}"),
-                    format!("'{name}' is not an event type; one of {}", known.join(", ")),
-                )
-            })
+            name.parse()
+                .ok()
+                .filter(|t: &EventType| t.is_subscribable())
+                .ok_or_else(|| {
+                    let known: Vec<&str> = EventType::ALL
+                        .iter()
+                        .filter(|t| t.is_subscribable())
+                        .map(|t| t.as_str())
+                        .collect();
+                    ApiError::invalid_field(
+                        &format!("/event_types/{i}"),
+                        format!(
+                            "'{name}' is not an event type to subscribe to; one of {}",
+                            known.join(", ")
+                        ),
+                    )
+                })
         })
         .collect()
 }
@@ -169,9 +179,10 @@ async fn create_endpoint(
     State(state): State<AppState>,
     principal: Principal,
     Path(merchant_id): Path<String>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<WebhookEndpointWithSecret>)> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let body: CreateWebhookEndpoint = from_value(raw)?;
     let spec = EndpointSpec {
         url: body.url,
@@ -235,9 +246,10 @@ async fn update_endpoint(
     State(state): State<AppState>,
     principal: Principal,
     Path((merchant_id, endpoint_id)): Path<(String, String)>,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<axum::Json<WebhookEndpoint>> {
     let merchant = authorize_merchant(&state, &principal, &merchant_id).await?;
+    let Json(raw) = body.read()?;
     let body: UpdateWebhookEndpoint = from_value(raw)?;
     let changes = EndpointChanges {
         url: body.url,

@@ -6,7 +6,8 @@ use domain::lifecycle::EventType;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::Value;
+
+use crate::events::EventData;
 
 use super::entities::event::{self, Entity as Events};
 use super::{Page, PageRequest};
@@ -24,20 +25,15 @@ pub fn new_event_id() -> String {
 }
 
 /// A new outbox row; the database numbers its position when the change set commits.
-pub fn new_event(
-    subject: Subject<'_>,
-    event_type: EventType,
-    data: Value,
-    at: DateTime<Utc>,
-) -> event::Model {
+pub fn new_event(subject: Subject<'_>, data: &EventData, at: DateTime<Utc>) -> event::Model {
     event::Model {
         position: 0,
         id: new_event_id(),
         merchant_id: subject.merchant_id.map(str::to_owned),
         order_id: subject.order_id.map(str::to_owned),
         sequence: subject.sequence,
-        event_type: event_type.as_str().to_owned(),
-        data: data.to_string(),
+        event_type: data.event_type().as_str().to_owned(),
+        data: data.to_value().to_string(),
         created_at: at,
     }
 }

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use domain::lifecycle::DeliveryStatus;
+use domain::lifecycle::{DeliveryStatus, EventType};
 use domain::webhooks::{is_delivered, retry_delay, signature_header};
 use rand::Rng;
 use serde::Serialize;
@@ -19,11 +19,11 @@ use tokio::task::JoinSet;
 use utoipa::ToSchema;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::{Event, EventData, WebhookTestData};
 use crate::persistence::changes::{AttemptRecord, ChangeSet, Write};
 use crate::persistence::entities::{event, webhook_attempt, webhook_endpoint};
 use crate::persistence::leases::{DeliveryLease, LeasedDelivery, Sink};
 use crate::persistence::{self, deliveries};
-use crate::services::events::Event;
 use crate::services::webhooks::is_public;
 use crate::state::AppState;
 
@@ -475,12 +475,16 @@ pub async fn send_test(
 ) -> ServiceResult<AttemptOutcome> {
     let event = Event {
         id: persistence::events::new_event_id(),
-        event_type: "webhook.test".into(),
+        event_type: EventType::WebhookTest,
         merchant_id: Some(endpoint.merchant_id.clone()),
         order_id: None,
         sequence: None,
         created_at: persistence::now(),
-        data: serde_json::json!({"endpoint_id": endpoint.id, "message": "a test event from orderflow"}),
+        data: EventData::WebhookTest(WebhookTestData {
+            endpoint_id: endpoint.id.clone(),
+            message: "a test event from orderflow".into(),
+        })
+        .to_value(),
     };
     let body = serde_json::to_vec(&event).map_err(|e| ServiceError::internal(e.to_string()))?;
     Ok(send(

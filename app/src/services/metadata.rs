@@ -2,12 +2,12 @@
 
 use domain::checks::{PublishedContext, check_publishable, publish_warnings};
 use domain::documents::payment_combination::PaymentCombination;
-use domain::lifecycle::EventType;
 use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::{EventData, MetadataPublishedData};
 use crate::persistence;
 use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
@@ -381,19 +381,19 @@ async fn publish_version(
         Scope::Merchant(merchant) => Some(merchant.as_str()),
         Scope::Platform => None,
     };
-    let published = json!({
-        "scope": scope_key,
-        "kind": at.kind.as_str(),
-        "name": at.name.as_str(),
-        "version": version,
-        "rolled_back_from": rolled_back_from,
+    let published = EventData::MetadataPublished(MetadataPublishedData {
+        scope: scope_key.to_owned(),
+        kind: at.kind.as_str(),
+        name: at.name.as_str().to_owned(),
+        version,
+        rolled_back_from,
     });
     let subject = Subject {
         merchant_id,
         order_id: None,
         sequence: None,
     };
-    let event = new_event(subject, EventType::MetadataPublished, published, now);
+    let event = new_event(subject, &published, now);
     let changes = ChangeSet::guarded(Guard::SetPublishedVersion {
         id: document.id,
         revision: document.revision,

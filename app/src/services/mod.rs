@@ -4,7 +4,6 @@
 pub mod commit;
 pub mod deliveries;
 pub mod discounts;
-pub mod events;
 pub mod idempotency;
 pub mod merchants;
 pub mod metadata;

@@ -13,12 +13,12 @@ use domain::webhooks::republish_delay;
 use tokio::sync::watch;
 
 use crate::error::ServiceResult;
+use crate::events::Event;
 use crate::persistence;
 use crate::persistence::changes::{AttemptRecord, ChangeSet, Write};
 use crate::persistence::entities::{event, webhook_attempt};
 use crate::persistence::leases::{LeasedDelivery, Sink};
 use crate::services::deliveries::{self, DeliveryTarget};
-use crate::services::events::Event;
 use crate::state::AppState;
 
 /// Events published at a time (their acknowledgements are awaited together).

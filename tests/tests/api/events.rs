@@ -34,6 +34,31 @@ fn types(events: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// Asserts that each event has exactly the shape the OpenAPI document gives a delivery of
+/// its type (`webhooks`), envelope and data.
+async fn assert_documented(app: &TestApp, events: &[Value]) {
+    let document = app
+        .send(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    document.assert_status(200);
+    for event in events {
+        let mut schema = document.body.clone();
+        schema["$ref"] = json!(format!(
+            "#/webhooks/{}/post/requestBody/content/application~1json/schema",
+            event["type"].as_str().expect("type")
+        ));
+        let validator = jsonschema::validator_for(&schema).expect("the document's schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{event} breaks its documented shape: {errors:?}"
+        );
+    }
+}
+
 on_both_databases! {
     async fn a_checkout_tells_created_awaiting_paid_and_completed_in_order(app: TestApp) {
         let id = order_id(&app.create_order("haidilao").await);
@@ -119,6 +144,10 @@ on_both_databases! {
         app.post(&format!("/v1/storefront/orders/{canceled}/cancel"), &json!({})).await.assert_status(200);
         let events = feed(&app, "haidilao", &format!("&order_id={canceled}&type=order.canceled")).await;
         assert_eq!(events[0]["data"]["cancel_reason"], "merchant_canceled", "{events:?}");
+
+        // Every type of order and task event met above (and the demo data's publishes).
+        let all = feed(&app, "haidilao", "").await;
+        assert_documented(&app, &all).await;
     }
 
     async fn publishes_are_told_and_the_feed_is_paged_filtered_and_private(app: TestApp) {

@@ -258,6 +258,24 @@ const TENANT_AFTER_BODY: &[(&str, &str)] = &[
     ("POST", "/v1/storefront/orders/{order_id}/payment"),
 ];
 
+/// Bodies no operation can read, as `(what, content type, bytes)`. Not one over 1 MiB: the
+/// size limit is the edge's, answered 413 to every caller before any key is looked at
+/// (`hostile_input`), so that no one can make the server buffer more.
+const UNREADABLE_BODIES: [(&str, &str, &[u8]); 4] = [
+    ("malformed JSON", "application/json", b"{\"scope\":"),
+    ("a wrong content type", "text/plain", b"{}"),
+    (
+        "a NUL character",
+        "application/json",
+        b"{\"name\": \"a\\u0000b\"}",
+    ),
+    (
+        "a number beyond 64 bits",
+        "application/json",
+        b"{\"version\": 123456789012345678901234567890}",
+    ),
+];
+
 /// A well-formed key that no one was ever given.
 const UNKNOWN_KEY: &str = "ofk_isolationMatrixUnknownKey0000000000000000";
 
@@ -609,6 +627,30 @@ on_both_databases! {
             };
             for (who, key, status) in refusals(route.access) {
                 matrix.check(&wrong_body, who, key, Expect::Status(status)).await;
+            }
+        }
+        // And with bodies the server cannot even read: the same refusals, never the 400,
+        // 413, 415 or 422 that would tell a refused caller how its body fared.
+        for route in routes.iter().filter(|r| {
+            r.body.is_some()
+                && r.access != Public
+                && !TENANT_AFTER_BODY.contains(&(r.method.as_str(), r.template.as_str()))
+        }) {
+            for (what, content_type, body) in UNREADABLE_BODIES {
+                for (who, key, status) in refusals(route.access) {
+                    let response = app
+                        .send_raw_as(route.method.clone(), &route.path, key, Some(content_type), body.to_vec())
+                        .await;
+                    matrix.cells += 1;
+                    if let Some(problem) = mismatch(&response, Expect::Status(status)) {
+                        matrix.failures.push(format!(
+                            "{} {} with {what} as {who}: {problem}; body: {}",
+                            route.method,
+                            route.path,
+                            truncate(&response.text)
+                        ));
+                    }
+                }
             }
         }
         // Positive controls: the right keys are let through, so the refusals above were

@@ -74,6 +74,8 @@ on_both_databases! {
             (json!({"url": format!("http://127.0.0.1/{}", "a".repeat(2100)), "event_types": ["order.paid"]}), "/url"),
             (json!({"url": "http://127.0.0.1/x", "event_types": []}), "/event_types"),
             (json!({"url": "http://127.0.0.1/x", "event_types": ["order.paid", "order.shipped"]}), "/event_types/1"),
+            // Only the send-test operation sends it.
+            (json!({"url": "http://127.0.0.1/x", "event_types": ["webhook.test"]}), "/event_types/0"),
             (json!({"url": "http://127.0.0.1/x", "event_types": ["order.paid"], "description": "d".repeat(300)}), "/description"),
         ] {
             app.post(ENDPOINTS, &body).await.assert_violations(&[pointer]);

@@ -13,7 +13,7 @@ use super::views::{
 };
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
-use crate::http::extract::{Json, JsonOrYaml, Path, Query};
+use crate::http::extract::{Deferred, Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::ApiResult;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ async fn merchant_save_draft(
     principal: Principal,
     Path(path): Path<DocumentPath>,
     headers: HeaderMap,
-    JsonOrYaml(body): JsonOrYaml,
+    body: Deferred<JsonOrYaml>,
 ) -> ApiResult<Response> {
     operations::save_draft(state, principal, path, headers, body).await
 }
@@ -175,7 +175,7 @@ async fn merchant_check(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<DocumentPath>,
-    JsonOrYaml(body): JsonOrYaml,
+    body: Deferred<JsonOrYaml>,
 ) -> ApiResult<axum::Json<CheckResult>> {
     operations::check(state, principal, path, body).await
 }
@@ -240,7 +240,7 @@ async fn merchant_rollback(
     State(state): State<AppState>,
     principal: Principal,
     Path(path): Path<DocumentPath>,
-    Json(request): Json<Value>,
+    request: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     operations::rollback(state, principal, path, request).await
 }

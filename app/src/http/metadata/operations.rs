@@ -11,6 +11,7 @@ use super::views::{
     VersionSummary,
 };
 use crate::http::auth::Principal;
+use crate::http::extract::{Deferred, Json, JsonOrYaml};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult};
@@ -148,9 +149,10 @@ pub async fn save_draft(
     principal: Principal,
     path: DocumentPath,
     headers: HeaderMap,
-    body: Value,
+    body: Deferred<JsonOrYaml>,
 ) -> ApiResult<Response> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    let JsonOrYaml(body) = body.read()?;
     let row = metadata::save_draft(
         &state,
         &at,
@@ -237,9 +239,10 @@ pub async fn check(
     state: AppState,
     principal: Principal,
     path: DocumentPath,
-    body: Value,
+    body: Deferred<JsonOrYaml>,
 ) -> ApiResult<axum::Json<CheckResult>> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    let JsonOrYaml(body) = body.read()?;
     let findings = metadata::findings(&state.db, &state.scripts, &at, body).await?;
     Ok(axum::Json(CheckResult {
         publishable: findings.problems.is_empty(),
@@ -252,9 +255,10 @@ pub async fn rollback(
     state: AppState,
     principal: Principal,
     path: DocumentPath,
-    request: Value,
+    request: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
+    let Json(request) = request.read()?;
     let request: RollbackRequest = crate::http::extract::from_value(request)?;
     let publication = metadata::rollback(&state, &at, request.version, &principal.key_id).await?;
     Ok(published(&at, publication))
