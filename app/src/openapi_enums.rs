@@ -54,3 +54,8 @@ domain_enum_schema! {
     /// [`Kind`](domain::kind::Kind): the kinds of metadata documents.
     MetadataKindSchema as "MetadataKind" = domain::kind::Kind
 }
+
+domain_enum_schema! {
+    /// [`TaskState`](domain::lifecycle::TaskState).
+    TaskStateSchema as "TaskState" = domain::lifecycle::TaskState
+}

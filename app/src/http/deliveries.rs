@@ -16,6 +16,7 @@ use crate::http::extract::{Deferred, Json, Path, Query, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams, encode_cursor};
 use crate::http::problem::{ApiError, ApiResult};
+use crate::openapi_enums::EventTypeSchema;
 use crate::persistence::entities::{webhook_attempt, webhook_delivery};
 use crate::services::deliveries::{self, AttemptOutcome};
 use crate::services::webhooks::{self, delivery_id};
@@ -37,7 +38,7 @@ pub struct WebhookDelivery {
     /// The event delivered: the `webhook-id` header of every attempt.
     #[schema(example = "evt_0193a9c1d2e37f5a8b9c0d1e2f3a4b5c")]
     pub event_id: String,
-    #[schema(example = "order.paid")]
+    #[schema(value_type = EventTypeSchema, example = "order.paid")]
     pub event_type: String,
     pub order_id: Option<String>,
     /// `pending` (due, or being attempted), `succeeded` (the receiver answered 2xx) or

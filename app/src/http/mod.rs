@@ -42,10 +42,12 @@ use crate::http::problem::{ApiError, PROBLEM_JSON, problem_response};
 use crate::state::AppState;
 use docs::ApiDoc;
 use extract::BODY_LIMIT;
+use pagination::ListItemRefs;
+use utoipa::Modify;
 
 /// Every route, with the OpenAPI document generated from them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(ops::router())
         .merge(schemas::router())
         .merge(merchants::router())
@@ -57,7 +59,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(events::router())
         .merge(webhooks::router())
         .merge(deliveries::router())
-        .split_for_parts()
+        .split_for_parts();
+    // After the merge: the list components come from the routes.
+    ListItemRefs.modify(&mut document);
+    (router, document)
 }
 
 /// The OpenAPI document, as `/openapi.json` serves it and `orderflow openapi` prints it.

@@ -18,7 +18,7 @@ use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
-use crate::openapi_enums::OrderStatusSchema;
+use crate::openapi_enums::{CancelReasonSchema, OrderStatusSchema};
 use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
 use crate::published::OfferedMethod;
@@ -63,10 +63,11 @@ pub struct OrderView {
     /// The client's own id for the order, when it gave one.
     pub order_num: Option<String>,
     /// `awaiting_payment`, `processing` (paid; the flow has more steps), `completed` or `canceled`.
-    #[schema(example = "awaiting_payment")]
+    #[schema(value_type = OrderStatusSchema, example = "awaiting_payment")]
     pub status: String,
     /// When canceled: `payment_timeout`, `flow_timeout`, `no_route`, `function_error`,
     /// `customer_canceled`, `merchant_canceled` or `rejected`.
+    #[schema(value_type = Option<CancelReasonSchema>)]
     pub cancel_reason: Option<String>,
     #[schema(example = "CNY")]
     pub currency: String,

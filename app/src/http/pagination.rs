@@ -3,7 +3,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, Modify, ToSchema};
 
 use crate::http::problem::ApiError;
 use crate::persistence::PageRequest;
@@ -88,6 +90,37 @@ pub struct List<T> {
     pub data: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Makes each list's `data` refer to its item's own component (`List_Merchant` holds
+/// `Merchant`s), so that a list item and a single read are one class in generated SDKs. The
+/// derive inlines a type parameter's whole schema instead (utoipa#1586).
+pub struct ListItemRefs;
+
+impl Modify for ListItemRefs {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let names: Vec<String> = components.schemas.keys().cloned().collect();
+        for name in names {
+            let Some(item) = name.strip_prefix("List_") else {
+                continue;
+            };
+            let Some(RefOr::T(Schema::Object(list))) = components.schemas.get_mut(&name) else {
+                continue;
+            };
+            let Some(RefOr::T(Schema::Array(data))) = list.properties.get_mut("data") else {
+                continue;
+            };
+            let reference = ArrayItems::RefOrSchema(Box::new(Ref::from_schema_name(item).into()));
+            let inlined = std::mem::replace(&mut data.items, reference);
+            // An item type no operation returns on its own becomes a component here.
+            if let ArrayItems::RefOrSchema(schema) = inlined {
+                components.schemas.entry(item.to_owned()).or_insert(*schema);
+            }
+        }
+    }
 }
 
 impl<T> List<T> {

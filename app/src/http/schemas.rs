@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::auth::Principal;
 use crate::http::extract::Path;
 use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::openapi_enums::MetadataKindSchema;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -19,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A metadata kind and where its schema is.
 #[derive(Serialize, ToSchema)]
 pub struct KindSummary {
-    #[schema(example = "payment-combination")]
+    #[schema(value_type = MetadataKindSchema, example = "payment-combination")]
     pub kind: &'static str,
     pub title: String,
     pub description: String,

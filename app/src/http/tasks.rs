@@ -10,6 +10,7 @@ use crate::engine::action_name;
 use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
 use crate::http::extract::{Json, Path};
 use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::openapi_enums::{OrderStatusSchema, TaskStateSchema};
 use crate::persistence::entities::task;
 use crate::persistence::executions;
 use crate::services::commit::commit;
@@ -52,11 +53,11 @@ pub struct TaskFailure {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskOutcome {
     /// `succeeded`, `failed` or (heartbeat) `waiting`.
-    #[schema(example = "succeeded")]
+    #[schema(value_type = TaskStateSchema, example = "succeeded")]
     pub state: &'static str,
     pub order_id: String,
     /// The order's status after the flow advanced.
-    #[schema(example = "completed")]
+    #[schema(value_type = OrderStatusSchema, example = "completed")]
     pub order_status: String,
 }
 

@@ -1,5 +1,6 @@
 //! Request and response bodies of the metadata endpoints.
 
+use crate::openapi_enums::MetadataKindSchema;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -8,7 +9,7 @@ use utoipa::ToSchema;
 /// A document: its published version and its draft.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Document {
-    #[schema(example = "payment-combination")]
+    #[schema(value_type = MetadataKindSchema, example = "payment-combination")]
     pub kind: String,
     #[schema(example = "default")]
     pub name: String,
@@ -43,7 +44,7 @@ pub struct DocumentSummary {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Published {
-    #[schema(example = "routing-table")]
+    #[schema(value_type = MetadataKindSchema, example = "routing-table")]
     pub kind: String,
     #[schema(example = "default")]
     pub name: String,
@@ -80,6 +81,7 @@ pub struct VersionSummary {
 /// A published version, with its body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Version {
+    #[schema(value_type = MetadataKindSchema)]
     pub kind: String,
     pub name: String,
     pub version: i32,
@@ -100,6 +102,7 @@ pub struct AuditEntry {
     /// `draft_saved`, `draft_discarded`, `published` or `rolled_back`.
     #[schema(example = "published")]
     pub action: String,
+    #[schema(value_type = MetadataKindSchema)]
     pub kind: String,
     pub name: String,
     /// The published version before the change.
