@@ -157,7 +157,7 @@ pub struct Redelivery {
 
 /// List an endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id"), DeliveryFilter, PageParams),
     responses((status = 200, description = "A page of deliveries", body = List<WebhookDelivery>), AuthErrors, NotFoundError, ParameterError))]
@@ -184,7 +184,7 @@ async fn list_deliveries(
 
 /// Get a delivery with every attempt at it.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id"),
         ("delivery_id" = String, Path, description = "The delivery's id (`dlv_…`)")),
@@ -206,7 +206,7 @@ async fn get_delivery(
 /// Deliver an event to the endpoint by hand: again after it failed, or for the first time.
 /// The delivery is attempted at once and retried like any other.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = Redelivery,
@@ -227,7 +227,7 @@ async fn redeliver(
 /// Send a `webhook.test` event to the endpoint now, signed like every delivery, and see
 /// what the receiver answered. Nothing is stored or retried.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/test", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "What came of the attempt (also when the receiver failed)", body = AttemptOutcome), AuthErrors, NotFoundError))]

@@ -133,3 +133,48 @@ impl IntoResponses for ParameterError {
         )])
     }
 }
+
+/// Appends to each operation's description the key scopes its security requirement names:
+/// the generators carry descriptions into the SDKs' docstrings, not security requirements.
+pub struct ScopesInDescriptions;
+
+impl Modify for ScopesInDescriptions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let scopes: Vec<String> = operation
+                    .security
+                    .iter()
+                    .flatten()
+                    .filter_map(|requirement| serde_json::to_value(requirement).ok())
+                    .flat_map(|requirement| {
+                        requirement["bearer"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+                    .filter_map(|scope| scope.as_str().map(|scope| format!("`{scope}`")))
+                    .collect();
+                if scopes.is_empty() {
+                    continue;
+                }
+                let mut line = format!("Who may call: API keys with scope {}", scopes.join(" or "));
+                if scopes.len() > 1 {
+                    line.push_str("; a merchant's keys reach only that merchant's resources");
+                }
+                line.push('.');
+                operation.description = Some(match operation.description.take() {
+                    Some(description) => format!("{description}\n\n{line}"),
+                    None => line,
+                });
+            }
+        }
+    }
+}

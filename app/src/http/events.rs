@@ -48,7 +48,7 @@ pub struct EventFilter {
 /// In commit order. Page with `cursor` (null on the last page, like every list); to read
 /// on later, pass the id of the last event seen as `after`.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/events", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), EventFilter, PageParams),
     responses((status = 200, description = "A page of events", body = List<Event>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_events(

@@ -151,7 +151,7 @@ impl EvaluationResult {
 /// `input`. A script that fails is still a 200 with `ok: false` and the error's kind,
 /// message, line and column: this is the editor's feedback loop.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/functions/dry-run", tag = "functions",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     request_body = DryRunRequest,
     responses(

@@ -124,7 +124,7 @@ const PROBLEM: &str = "application/problem+json";
 
 /// Create a merchant.
 #[utoipa::path(post, path = "/v1/merchants", tag = "merchants",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     request_body = CreateMerchant,
     responses(
         (status = 201, description = "Created", body = Merchant),
@@ -166,7 +166,7 @@ async fn create_merchant(
 
 /// List merchants. A merchant admin key sees only its own merchant.
 #[utoipa::path(get, path = "/v1/merchants", tag = "merchants",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(PageParams),
     responses(
         (status = 200, description = "A page of merchants", body = List<Merchant>),
@@ -189,7 +189,7 @@ async fn list_merchants(
 
 /// Get a merchant.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}", tag = "merchants",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The merchant", body = Merchant),
@@ -211,7 +211,7 @@ async fn get_merchant(
 
 /// The API key making this request: its id, scope and merchant. Any valid key may ask.
 #[utoipa::path(get, path = "/v1/me", tag = "merchants",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     responses(
         (status = 200, description = "The calling key", body = CurrentKey),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
@@ -226,7 +226,7 @@ async fn current_key(principal: Principal) -> axum::Json<CurrentKey> {
 
 /// Create an API key for a merchant. The key is shown only in this response.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/api-keys", tag = "merchants",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     request_body = CreateApiKey,
     responses(

@@ -40,7 +40,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::problem::{ApiError, PROBLEM_JSON, problem_response};
 use crate::state::AppState;
-use docs::ApiDoc;
+use docs::{ApiDoc, ScopesInDescriptions};
 use extract::BODY_LIMIT;
 use pagination::ListItemRefs;
 use utoipa::Modify;
@@ -62,6 +62,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // After the merge: the list components come from the routes.
     ListItemRefs.modify(&mut document);
+    ScopesInDescriptions.modify(&mut document);
     (router, document)
 }
 

@@ -236,7 +236,7 @@ pub struct ResolvedCheckoutPage {
 /// Get the merchant's checkout page: its sections and fields, and the payment methods it
 /// offers in display order.
 #[utoipa::path(get, path = "/v1/storefront/merchants/{merchant_id}/checkout-page", tag = "storefront",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The resolved checkout page", body = ResolvedCheckoutPage),
@@ -361,7 +361,7 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
 /// page, routing table, functions), validates `address` and `fields` against the checkout
 /// page, and runs the flow up to its first waiting step. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/storefront/orders", tag = "storefront",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(IdempotencyKeyHeader),
     request_body = CreateOrder,
     responses(
@@ -412,7 +412,7 @@ async fn create_order(
 
 /// Get an order (storefront).
 #[utoipa::path(get, path = "/v1/storefront/orders/{order_id}", tag = "storefront",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(("order_id" = String, Path, description = "The order's id")),
     responses((status = 200, description = "The order", body = OrderView), AuthErrors, NotFoundError))]
 async fn get_storefront_order(
@@ -438,7 +438,7 @@ pub struct PayOrder {
 /// answer carries the final status and amount. A method the order does not offer is a 422
 /// and the order keeps waiting. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/payment", tag = "storefront",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
         IdempotencyKeyHeader,
@@ -471,7 +471,7 @@ async fn pay_order(
 /// mind (`cancel_reason: customer_canceled`); with an admin key the merchant canceled it
 /// (`merchant_canceled`).
 #[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/cancel", tag = "storefront",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(
         ("order_id" = String, Path, description = "The order's id"),
         IdempotencyKeyHeader,
@@ -536,7 +536,7 @@ pub struct StatsParams {
 /// currency, in minor units) and the orders created per hour (`24h`) or per day (`7d`). The
 /// window ends now; its buckets are consecutive, oldest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders/stats", tag = "orders",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), StatsParams),
     responses((status = 200, description = "The statistics", body = OrderStats), AuthErrors, NotFoundError, ParameterError))]
 async fn order_stats(
@@ -576,7 +576,7 @@ pub struct OrderFilter {
 
 /// List a merchant's orders, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders", tag = "orders",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), OrderFilter, PageParams),
     responses((status = 200, description = "A page of orders", body = List<OrderView>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_orders(
@@ -634,7 +634,7 @@ async fn list_orders(
 
 /// Get an order (admin).
 #[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("order_id" = String, Path, description = "The order's id")),
     responses((status = 200, description = "The order", body = OrderView), AuthErrors, NotFoundError))]
 async fn get_order(
@@ -679,7 +679,7 @@ impl TryFrom<execution_event::Model> for HistoryEvent {
 /// An order's execution history, in order: what it pinned, every step, which route and
 /// function ran with what input and output, and how it ended.
 #[utoipa::path(get, path = "/v1/orders/{order_id}/history", tag = "orders",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("order_id" = String, Path, description = "The order's id"), PageParams),
     responses((status = 200, description = "A page of events, oldest first", body = List<HistoryEvent>), AuthErrors, NotFoundError, ParameterError))]
 async fn order_history(

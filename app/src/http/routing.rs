@@ -83,7 +83,7 @@ pub struct EvaluateResponse {
 /// output, using the same code path as the order workflow. Pass `routing_table` to try a
 /// draft before publishing it.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/routing/evaluate", tag = "functions",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     request_body = EvaluateRequest,
     responses(

@@ -167,7 +167,7 @@ fn description(text: Option<String>) -> ApiResult<Option<String>> {
 
 /// Register a webhook endpoint. Its signing secret is shown only in this answer.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     request_body = CreateWebhookEndpoint,
     responses(
@@ -199,7 +199,7 @@ async fn create_endpoint(
 
 /// List the merchant's webhook endpoints (at most 16), oldest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     responses((status = 200, description = "Every endpoint; `next_cursor` is always null", body = List<WebhookEndpoint>), AuthErrors, NotFoundError))]
 async fn list_endpoints(
@@ -221,7 +221,7 @@ async fn list_endpoints(
 
 /// Get a webhook endpoint (without its secret).
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint", body = WebhookEndpoint), AuthErrors, NotFoundError))]
@@ -237,7 +237,7 @@ async fn get_endpoint(
 
 /// Change a webhook endpoint: its URL, event types, whether it is enabled, its description.
 #[utoipa::path(patch, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = UpdateWebhookEndpoint,
@@ -263,7 +263,7 @@ async fn update_endpoint(
 
 /// Delete a webhook endpoint.
 #[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError))]
@@ -280,7 +280,7 @@ async fn delete_endpoint(
 /// Rotate an endpoint's signing secret. The new one is shown only in this answer; the old
 /// one keeps signing alongside for 24 hours.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/rotate-secret", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpointWithSecret), AuthErrors, NotFoundError))]

@@ -488,6 +488,32 @@ on_both_databases! {
             "these operations are not in the isolation matrix: {unclassified:#?}\n\
              Classify each new route in ROUTES in tests/tests/isolation.rs (who may call it?)."
         );
+        // What the document tells SDK users about who may call (each operation's security
+        // requirement, with the key scopes as its roles) is what this matrix enforces.
+        let mut misdeclared = Vec::new();
+        for (method, template) in &served {
+            let Some((_, _, access)) = ROUTES.iter().find(|(m, t, _)| m == method && t == template) else {
+                continue;
+            };
+            let operation = &paths[template.as_str()][method.to_ascii_lowercase().as_str()];
+            let declared: Option<BTreeSet<&str>> = operation["security"].as_array().map(|requirements| {
+                requirements
+                    .iter()
+                    .flat_map(|r| r["bearer"].as_array().into_iter().flatten())
+                    .filter_map(Value::as_str)
+                    .collect()
+            });
+            let expected: Option<BTreeSet<&str>> = match access {
+                Public => None,
+                PlatformAdmin => Some(["platform_admin"].into()),
+                AdminRead | MerchantAdmin => Some(["platform_admin", "merchant_admin"].into()),
+                Storefront | AnyKey => Some(["platform_admin", "merchant_admin", "storefront"].into()),
+            };
+            if declared != expected {
+                misdeclared.push(format!("{method} {template}: declares {declared:?}, the matrix enforces {expected:?}"));
+            }
+        }
+        assert!(misdeclared.is_empty(), "{misdeclared:#?}");
         let served_set: BTreeSet<(&str, &str)> =
             served.iter().map(|(m, t)| (m.as_str(), t.as_str())).collect();
         let stale: Vec<String> = ROUTES

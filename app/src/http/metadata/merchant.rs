@@ -38,7 +38,7 @@ const PROBLEM: &str = "application/problem+json";
 /// The body is the document; it is validated against the kind's JSON Schema (422 with one
 /// JSON pointer per violation). Honours `If-Match` (412 when stale).
 #[utoipa::path(put, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -68,7 +68,7 @@ async fn merchant_save_draft(
 /// its draft, so it is gone afterwards (404). Honours `If-Match` (412 when stale). Audit-logged
 /// as `draft_discarded`.
 #[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -91,7 +91,7 @@ async fn merchant_discard_draft(
 
 /// Get a merchant document: its published version and its draft.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -111,7 +111,7 @@ async fn merchant_get_document(
 
 /// List the merchant documents of a kind, by name.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"), PageParams),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentSummary>),
@@ -130,7 +130,7 @@ async fn merchant_list_documents(
 ///
 /// Runs the cross-document checks; failure is a 422 listing every problem.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/publish", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -159,7 +159,7 @@ async fn merchant_publish(
 /// checks; for a discount function, its test cases) on the document in the body, and lists
 /// every problem. Nothing is saved: an editor can show problems as the user types.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -182,7 +182,7 @@ async fn merchant_check(
 
 /// List a merchant document's published versions, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -204,7 +204,7 @@ async fn merchant_list_versions(
 
 /// Get one published version of a merchant document.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions/{version}", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -225,7 +225,7 @@ async fn merchant_get_version(
 
 /// Publish an older version's body again, as a new version.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollback", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = String, Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
@@ -247,7 +247,7 @@ async fn merchant_rollback(
 
 /// The merchant's audit log, newest first: draft saves, publishes, rollbacks.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/audit-log", tag = "merchant metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"), PageParams),
     responses(
         (status = 200, description = "A page of audit entries", body = List<AuditEntry>),

@@ -38,7 +38,7 @@ const PROBLEM: &str = "application/problem+json";
 /// The body is the document; it is validated against the kind's JSON Schema (422 with one
 /// JSON pointer per violation). Honours `If-Match` (412 when stale).
 #[utoipa::path(put, path = "/v1/platform/metadata/{kind}/{name}/draft", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `alipay` or `default`"),
@@ -67,7 +67,7 @@ async fn platform_save_draft(
 /// its draft, so it is gone afterwards (404). Honours `If-Match` (412 when stale). Audit-logged
 /// as `draft_discarded`.
 #[utoipa::path(delete, path = "/v1/platform/metadata/{kind}/{name}/draft", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -89,7 +89,7 @@ async fn platform_discard_draft(
 
 /// Get a platform document: its published version and its draft.
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -108,7 +108,7 @@ async fn platform_get_document(
 
 /// List the platform documents of a kind, by name.
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("kind" = String, Path, description = "`payment-method` or `order-flow`"), PageParams),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentSummary>),
@@ -127,7 +127,7 @@ async fn platform_list_documents(
 ///
 /// Runs the cross-document checks; failure is a 422 listing every problem.
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/publish", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -155,7 +155,7 @@ async fn platform_publish(
 /// checks; for a discount function, its test cases) on the document in the body, and lists
 /// every problem. Nothing is saved: an editor can show problems as the user types.
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/check", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
@@ -177,7 +177,7 @@ async fn platform_check(
 
 /// List a platform document's published versions, newest first.
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -198,7 +198,7 @@ async fn platform_list_versions(
 
 /// Get one published version of a platform document.
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions/{version}", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -218,7 +218,7 @@ async fn platform_get_version(
 
 /// Publish an older version's body again, as a new version.
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/rollback", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin"])),
     params(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
@@ -239,7 +239,7 @@ async fn platform_rollback(
 
 /// The platform scope's audit log, newest first: draft saves, publishes, rollbacks.
 #[utoipa::path(get, path = "/v1/platform/audit-log", tag = "platform metadata",
-    security(("bearer" = [])),
+    security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(PageParams),
     responses(
         (status = 200, description = "A page of audit entries", body = List<AuditEntry>),

@@ -5,14 +5,10 @@
 //! keep them correct, not this queue.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{Batch, Outcomes};
@@ -134,9 +130,18 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
             }
         }
     }
-    let mut unread = batch.releases(&claimed, &refused, DbBackend::Postgres);
-    unread.extend(batch.writes(&refused, DbBackend::Postgres));
-    execute_in_one_round_trip(&transaction, &unread).await?;
+    for statement in batch.releases(&claimed, &refused, DbBackend::Postgres) {
+        transaction
+            .execute_raw(statement)
+            .await
+            .map_err(WriteError::from)?;
+    }
+    for statement in batch.writes(&refused, DbBackend::Postgres) {
+        transaction
+            .execute_raw(statement)
+            .await
+            .map_err(WriteError::from)?;
+    }
     let mut leased = Vec::new();
     for (i, lease, statement) in batch.leases(&abandoned, DbBackend::Postgres) {
         let rows = transaction
@@ -151,29 +156,6 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
     }
     transaction.commit().await.map_err(WriteError::from)?;
     Ok(Outcomes { refused, leased })
-}
-
-/// Runs statements whose results the writer does not read as one simple query: one round
-/// trip for the lot instead of one per statement, which is what a batch's time on
-/// PostgreSQL is mostly made of. The simple query protocol takes no parameters, so the
-/// values are written into the text as literals, escaped by sea-query's PostgreSQL builder
-/// (`E'…'` strings); the statements still run in order, in the batch's transaction.
-async fn execute_in_one_round_trip(
-    transaction: &DatabaseTransaction,
-    statements: &[Statement],
-) -> Result<(), WriteError> {
-    if statements.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::new();
-    for statement in statements {
-        let _ = write!(sql, "{statement};");
-    }
-    transaction
-        .execute_unprepared(&sql)
-        .await
-        .map_err(WriteError::from)?;
-    Ok(())
 }
 
 impl ReturnedRow for sea_orm::QueryResult {
