@@ -59,3 +59,24 @@ domain_enum_schema! {
     /// [`TaskState`](domain::lifecycle::TaskState).
     TaskStateSchema as "TaskState" = domain::lifecycle::TaskState
 }
+
+/// The event types an endpoint may subscribe to: every
+/// [`EventType`](domain::lifecycle::EventType) but `webhook.test`.
+pub struct SubscribableEventTypeSchema;
+
+impl utoipa::PartialSchema for SubscribableEventTypeSchema {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            domain::lifecycle::EventType::ALL
+                .iter()
+                .filter(|event_type| event_type.is_subscribable())
+                .map(|event_type| event_type.as_str()),
+        )
+    }
+}
+
+impl utoipa::ToSchema for SubscribableEventTypeSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("SubscribableEventType")
+    }
+}

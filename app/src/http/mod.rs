@@ -12,6 +12,7 @@ mod merchants;
 mod metadata;
 mod ops;
 mod orders;
+mod overview;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
@@ -51,6 +52,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(ops::router())
         .merge(schemas::router())
         .merge(merchants::router())
+        .merge(overview::router())
         .merge(metadata::router())
         .merge(functions::router())
         .merge(routing::router())

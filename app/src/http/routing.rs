@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::engine::pricing::Pricing;
+use crate::engine::pricing::{Pricing, PricingOutcome};
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Deferred, Json, Path, from_value};
@@ -146,49 +146,76 @@ async fn evaluate_routing(
     };
 
     let outcome = discounts::evaluate(&state, &scope, table, order).await?;
-    let mut response = EvaluateResponse {
-        route: RouteKind::NotFound,
-        rule_index: None,
-        routing_table_version: table_version,
-        function: None,
-        result: None,
-        condition_error: None,
-        routing_logs: outcome.routing_logs,
-    };
-    match outcome.pricing {
-        Pricing::Priced {
-            rule,
-            function,
-            evaluation,
-        } => {
-            response.route = if rule.is_some() {
-                RouteKind::Rule
-            } else {
-                RouteKind::Default
-            };
-            response.rule_index = rule;
-            response.function = Some(SelectedFunction {
-                name: function.name,
-                version: function.version,
-            });
-            response.result = Some(EvaluationResult::new(evaluation));
-        }
-        Pricing::Cancel => response.route = RouteKind::Cancel,
-        Pricing::NoRoute => response.route = RouteKind::NotFound,
-        Pricing::ConditionFailed(error) => {
-            response.route = RouteKind::ConditionFailed;
-            response.condition_error = Some(error.into());
-        }
-        Pricing::FunctionNotPublished { rule, function } => {
-            let pointer = match rule {
+    EvaluateResponse::new(outcome, table_version)
+        .map(axum::Json)
+        .map_err(|unpublished| {
+            let pointer = match unpublished.rule {
                 Some(index) => format!("/routing_table/rules/{index}/function"),
                 None => "/routing_table/default/function".to_owned(),
             };
-            return Err(ApiError::invalid_field(
-                &pointer,
-                format!("discount function '{function}' is not published for this merchant"),
-            ));
-        }
+            ApiError::invalid_field(&pointer, unpublished.message())
+        })
+}
+
+/// A route names a discount function the merchant has not published, so nothing was priced.
+pub struct UnpublishedFunction {
+    /// The rule naming it; `None` for the default route.
+    pub rule: Option<usize>,
+    pub function: String,
+}
+
+impl UnpublishedFunction {
+    pub fn message(&self) -> String {
+        format!(
+            "discount function '{}' is not published for this merchant",
+            self.function
+        )
     }
-    Ok(axum::Json(response))
+}
+
+impl EvaluateResponse {
+    /// What pricing came to, as this API reports it (the merchant overview reports it too).
+    pub fn new(
+        outcome: PricingOutcome,
+        routing_table_version: Option<i32>,
+    ) -> Result<Self, UnpublishedFunction> {
+        let mut response = EvaluateResponse {
+            route: RouteKind::NotFound,
+            rule_index: None,
+            routing_table_version,
+            function: None,
+            result: None,
+            condition_error: None,
+            routing_logs: outcome.routing_logs,
+        };
+        match outcome.pricing {
+            Pricing::Priced {
+                rule,
+                function,
+                evaluation,
+            } => {
+                response.route = if rule.is_some() {
+                    RouteKind::Rule
+                } else {
+                    RouteKind::Default
+                };
+                response.rule_index = rule;
+                response.function = Some(SelectedFunction {
+                    name: function.name,
+                    version: function.version,
+                });
+                response.result = Some(EvaluationResult::new(evaluation));
+            }
+            Pricing::Cancel => response.route = RouteKind::Cancel,
+            Pricing::NoRoute => response.route = RouteKind::NotFound,
+            Pricing::ConditionFailed(error) => {
+                response.route = RouteKind::ConditionFailed;
+                response.condition_error = Some(error.into());
+            }
+            Pricing::FunctionNotPublished { rule, function } => {
+                return Err(UnpublishedFunction { rule, function });
+            }
+        }
+        Ok(response)
+    }
 }

@@ -16,6 +16,7 @@ use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::List;
 use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::openapi_enums::SubscribableEventTypeSchema;
 use crate::persistence::entities::webhook_endpoint;
 use crate::persistence::webhooks as endpoint_rows;
 use crate::services::webhooks::{self, EndpointChanges, EndpointSpec};
@@ -39,7 +40,7 @@ pub struct WebhookEndpoint {
     #[schema(example = "https://kitchen.example.com/orderflow")]
     pub url: String,
     /// The event types delivered to it.
-    #[schema(example = json!(["order.paid", "order.canceled"]))]
+    #[schema(value_type = Vec<SubscribableEventTypeSchema>, example = json!(["order.paid", "order.canceled"]))]
     pub event_types: Vec<String>,
     pub enabled: bool,
     /// Why the server disabled the endpoint: every delivery failed for days. Enabling it
@@ -102,7 +103,7 @@ pub struct CreateWebhookEndpoint {
     #[schema(example = "https://kitchen.example.com/orderflow", max_length = 2048)]
     pub url: String,
     /// At least one event type.
-    #[schema(example = json!(["order.paid", "order.canceled"]), min_items = 1)]
+    #[schema(value_type = Vec<SubscribableEventTypeSchema>, example = json!(["order.paid", "order.canceled"]), min_items = 1)]
     pub event_types: Vec<String>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -115,7 +116,7 @@ pub struct CreateWebhookEndpoint {
 pub struct UpdateWebhookEndpoint {
     #[schema(max_length = 2048)]
     pub url: Option<String>,
-    #[schema(min_items = 1)]
+    #[schema(value_type = Option<Vec<SubscribableEventTypeSchema>>, min_items = 1)]
     pub event_types: Option<Vec<String>>,
     pub enabled: Option<bool>,
     /// `null` clears it.

@@ -16,6 +16,7 @@ pub mod many_rows;
 pub mod merchants;
 pub mod metadata;
 pub mod orders;
+pub mod overview;
 pub mod webhooks;
 pub mod writer;
 

@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod nats;
 pub mod order_stats;
 pub mod orders;
+pub mod overview;
 pub mod seed;
 pub mod timers;
 pub mod webhooks;

@@ -52,8 +52,8 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   const key = await shared.server().api("POST", "/v1/merchants/haidilao/api-keys", { scope: "merchant_admin" });
   assert.equal(key.status, 201);
   const { page, consoleErrors } = await open();
-  const orderRequests = [];
-  page.on("request", (r) => /\/v1\/merchants\/haidilao\/orders/.test(r.url()) && orderRequests.push(new URL(r.url()).pathname + new URL(r.url()).search));
+  const homeRequests = [];
+  page.on("request", (r) => /\/v1\/(merchants\/haidilao|platform|storefront)\b/.test(r.url()) && homeRequests.push(new URL(r.url()).pathname + new URL(r.url()).search));
   await signIn(page, shared.server().baseUrl, key.body.key);
   await page.getByRole("heading", { name: "Haidilao Hot Pot", exact: true }).waitFor();
   assert.match(page.url(), /\/admin\/merchants\/haidilao$/);
@@ -89,7 +89,7 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   assert.deepEqual(await row("canceled"), ["1", "1"]);
   assert.deepEqual(await row("processing"), ["0", "0"]);
   assert.deepEqual(await row("all"), ["4", "4"]);
-  // From the statistics endpoint: the merchant's cancel (an admin key's), the discount the
+  // From the order statistics: the merchant's cancel (an admin key's), the discount the
   // Alipay payment got (10000 − 8000), the orders per hour — and no paging through the order list.
   assert.deepEqual(await cellTexts(counts.locator('tr[data-reason="merchant_canceled"]')), ["Canceled: Canceled by the merchant", "1", "1"]);
   assert.deepEqual(await row("discount"), ["CN¥20.00", "CN¥20.00"]);
@@ -97,10 +97,8 @@ test("a merchant admin lands on its home: live, risky, recent orders", async () 
   assert.equal(await hours.count(), 24);
   assert.equal(await hours.last().getAttribute("data-orders"), "4");
   assert.match(await hours.last().textContent(), /: 4 orders$/);
-  const stats = orderRequests.filter((r) => r.includes("/orders/stats")).sort();
-  assert.deepEqual(stats, ["/v1/merchants/haidilao/orders/stats?window=24h", "/v1/merchants/haidilao/orders/stats?window=7d"]);
-  // (The one other order request is the currency picker's look at the newest order.)
-  assert.deepEqual(orderRequests.filter((r) => !r.includes("/orders/stats")), ["/v1/merchants/haidilao/orders?limit=1"]);
+  // All of it from one request: the merchant's overview.
+  assert.deepEqual(homeRequests, ["/v1/merchants/haidilao/overview"]);
   await screenshot(page, "merchant-home");
 
   // A status links to the filtered order list.

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/v1/merchants", AdminRead),
     ("POST", "/v1/merchants", PlatformAdmin),
     ("GET", "/v1/merchants/{merchant_id}", MerchantAdmin),
+    ("GET", "/v1/merchants/{merchant_id}/overview", MerchantAdmin),
     (
         "POST",
         "/v1/merchants/{merchant_id}/api-keys",

@@ -22,6 +22,7 @@ mod nats;
 mod openapi;
 mod ops;
 mod order_stats;
+mod overview;
 mod publish_checks;
 mod routing;
 mod seeds;

@@ -3,9 +3,9 @@
 //! ([`operations`]); [`platform`] and [`merchant`] only declare the routes.
 
 mod merchant;
-mod operations;
+pub(super) mod operations;
 mod platform;
-mod views;
+pub(super) mod views;
 
 use domain::DocumentName;
 use utoipa::openapi::RefOr;

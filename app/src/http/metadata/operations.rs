@@ -96,7 +96,7 @@ async fn document_ref(
     Ok(DocumentRef { scope, kind, name })
 }
 
-fn scope_label(scope: &Scope) -> String {
+pub(in crate::http) fn scope_label(scope: &Scope) -> String {
     match scope {
         Scope::Platform => "platform".into(),
         Scope::Merchant(id) => format!("merchants/{id}"),

@@ -1,8 +1,15 @@
 // What the storefront will render from the checkout page being edited (unsaved): its
 // sections and fields, and the merchant's enabled payment methods in display order. The
 // methods come from GET /v1/storefront/merchants/{id}/checkout-page, which resolves them the
-// way the storefront does (published payment combination + platform catalog).
+// way the storefront does (published payment combination + platform catalog), unless the
+// page showing the preview has them already (the merchant home, from its overview).
 import { api, ApiProblem, unwrap } from "../../api/client";
+
+/** A payment method as the storefront offers it. */
+export interface OfferedMethod {
+  code: string;
+  label: string;
+}
 import { ErrorNotice, Loading } from "../../components/States";
 import { useLoad } from "../../components/useLoad";
 
@@ -57,30 +64,37 @@ export function CheckoutPreview({
   merchantId,
   page,
   published = false,
+  offered,
 }: {
   merchantId: string;
   page: unknown;
   /** The page is the published version (the merchant home), not the editor's unsaved one. */
   published?: boolean;
+  /** The methods the storefront offers, when the caller has them (null: no published
+   * payment combination); when absent, they are loaded. */
+  offered?: OfferedMethod[] | null;
 }) {
+  const given = offered !== undefined;
   const resolved = useLoad(
     () =>
-      unwrap(
-        api.GET("/v1/storefront/merchants/{merchant_id}/checkout-page", {
-          params: { path: { merchant_id: merchantId } },
-        }),
-      ),
-    [merchantId],
+      given
+        ? Promise.resolve(null)
+        : unwrap(
+            api.GET("/v1/storefront/merchants/{merchant_id}/checkout-page", {
+              params: { path: { merchant_id: merchantId } },
+            }),
+          ),
+    [merchantId, given],
   );
   const doc = (page ?? {}) as { title?: string; sections?: Section[] };
   const sections = Array.isArray(doc.sections) ? doc.sections : [];
-  const methods = resolved.data?.payment_methods ?? [];
+  const methods = (given ? offered : resolved.data?.payment_methods) ?? [];
   const hasPaymentSection = sections.some((s) => s?.kind === "payment_methods");
 
   const methodList =
-    resolved.loading && !resolved.data ? (
+    !given && resolved.loading && !resolved.data ? (
       <Loading what="payment methods" />
-    ) : resolved.error instanceof ApiProblem && resolved.error.status === 409 ? (
+    ) : offered === null || (resolved.error instanceof ApiProblem && resolved.error.status === 409) ? (
       <p className="state state-warn">The merchant has no published payment combination, so no methods are offered.</p>
     ) : resolved.error != null ? (
       <ErrorNotice error={resolved.error} onRetry={resolved.reload} />

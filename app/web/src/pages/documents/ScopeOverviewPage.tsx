@@ -1,21 +1,31 @@
 // A scope's documents (/platform, /merchants/:id): per kind valid in the scope, the documents
 // with their published version and whether a draft is pending, and a "New document" action.
+// A merchant's come with the merchant in one request (its overview); the platform's two kinds
+// are listed one request each.
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../../api/client";
-import { listDocuments } from "../../api/documents";
+import { listDocuments, type DocumentSummary, type Page } from "../../api/documents";
 import { Breadcrumbs } from "../../components/Layout";
 import { Empty, ErrorNotice, Loading } from "../../components/States";
 import { formatTime } from "../../components/format";
-import { useLoad } from "../../components/useLoad";
+import { useLoad, type Loaded } from "../../components/useLoad";
 import { readOnlyReason } from "../../session/permissions";
 import { useMe } from "../../session/session";
 import { KINDS, scopeLabel, scopePath, useScope, type Scope } from "../../scope";
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: string }) {
-  const docs = useLoad(() => listDocuments(scope, kind), [scope.type, scope.type === "merchant" ? scope.merchantId : "", kind]);
+type KindProps = { scope: Scope; kind: string; label: string };
+
+/** A platform kind's card: it lists its documents itself. */
+function PlatformKindCard(props: KindProps) {
+  const { scope, kind } = props;
+  const docs = useLoad(() => listDocuments(scope, kind), [kind]);
+  return <KindCard {...props} docs={docs} />;
+}
+
+function KindCard({ scope, kind, label, docs }: KindProps & { docs: Loaded<Page<DocumentSummary>> }) {
   const navigate = useNavigate();
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
@@ -111,30 +121,41 @@ function KindCard({ scope, kind, label }: { scope: Scope; kind: string; label: s
   );
 }
 
-function MerchantTitle({ merchantId }: { merchantId: string }) {
-  const merchant = useLoad(
-    () => unwrap(api.GET("/v1/merchants/{merchant_id}", { params: { path: { merchant_id: merchantId } } })),
+/** A merchant's title and its documents of every kind, from its overview. */
+function MerchantDocuments({ merchantId, kinds }: { merchantId: string; kinds: { kind: string; label: string }[] }) {
+  const scope: Scope = { type: "merchant", merchantId };
+  const overview = useLoad(
+    () => unwrap(api.GET("/v1/merchants/{merchant_id}/overview", { params: { path: { merchant_id: merchantId } } })),
     [merchantId],
   );
-  if (merchant.error != null) return <ErrorNotice error={merchant.error} onRetry={merchant.reload} />;
+  if (overview.error != null) return <ErrorNotice error={overview.error} onRetry={overview.reload} />;
   return (
-    <div className="page-header">
-      <div>
-        <h1>{merchant.data?.name ?? merchantId}</h1>
-        <p className="subtitle">
-          Merchant <code>{merchantId}</code> · its payment combination, checkout page, discount functions, routing table and
-          order flow.
-        </p>
+    <>
+      <div className="page-header">
+        <div>
+          <h1>{overview.data?.merchant.name ?? merchantId}</h1>
+          <p className="subtitle">
+            Merchant <code>{merchantId}</code> · its payment combination, checkout page, discount functions, routing table and
+            order flow.
+          </p>
+        </div>
+        <div className="actions">
+          <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/orders`}>
+            Orders
+          </Link>
+          <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/audit-log`}>
+            Audit log
+          </Link>
+        </div>
       </div>
-      <div className="actions">
-        <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/orders`}>
-          Orders
-        </Link>
-        <Link className="btn" to={`/merchants/${encodeURIComponent(merchantId)}/audit-log`}>
-          Audit log
-        </Link>
+      <div className="kind-grid">
+        {kinds.map((k) => {
+          const found = overview.data?.documents.find((d) => d.kind === k.kind);
+          const docs = { ...overview, data: overview.data && { data: found?.documents ?? [], next_cursor: found?.next_cursor } };
+          return <KindCard key={`${merchantId}:${k.kind}`} scope={scope} kind={k.kind} label={k.label} docs={docs} />;
+        })}
       </div>
-    </div>
+    </>
   );
 }
 
@@ -145,25 +166,27 @@ export function ScopeOverviewPage() {
     <>
       <Breadcrumbs items={[{ label: scopeLabel(scope) }]} />
       {scope.type === "merchant" ? (
-        <MerchantTitle merchantId={scope.merchantId} />
+        <MerchantDocuments merchantId={scope.merchantId} kinds={kinds} />
       ) : (
-        <div className="page-header">
-          <div>
-            <h1>Platform</h1>
-            <p className="subtitle">The payment method catalog and the default order flow every merchant inherits.</p>
+        <>
+          <div className="page-header">
+            <div>
+              <h1>Platform</h1>
+              <p className="subtitle">The payment method catalog and the default order flow every merchant inherits.</p>
+            </div>
+            <div className="actions">
+              <Link className="btn" to="/platform/audit-log">
+                Audit log
+              </Link>
+            </div>
           </div>
-          <div className="actions">
-            <Link className="btn" to="/platform/audit-log">
-              Audit log
-            </Link>
+          <div className="kind-grid">
+            {kinds.map((k) => (
+              <PlatformKindCard key={k.kind} scope={scope} kind={k.kind} label={k.label} />
+            ))}
           </div>
-        </div>
+        </>
       )}
-      <div className="kind-grid">
-        {kinds.map((k) => (
-          <KindCard key={`${scopeLabel(scope)}:${k.kind}`} scope={scope} kind={k.kind} label={k.label} />
-        ))}
-      </div>
     </>
   );
 }

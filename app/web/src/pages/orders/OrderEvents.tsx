@@ -68,7 +68,10 @@ export function OrderEvents({ merchantId, orderId, refresh }: { merchantId: stri
 function EventItem({ event }: { event: Event }) {
   const [open, setOpen] = useState(false);
   const id = useId();
-  const reason = event.type === "order.canceled" && typeof event.data?.cancel_reason === "string" ? event.data.cancel_reason : null;
+  const reason =
+    event.type === "order.canceled" && "cancel_reason" in event.data && typeof event.data.cancel_reason === "string"
+      ? event.data.cancel_reason
+      : null;
   return (
     <li className={`ev-item ev-tone-${TONES[event.type] ?? "info"}`} data-type={event.type} data-event={event.id}>
       <div className="ev-head">

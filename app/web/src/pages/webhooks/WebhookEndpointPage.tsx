@@ -104,7 +104,7 @@ function EndpointView({ merchantId, initial }: { merchantId: string; initial: En
     const changes: Schemas["UpdateWebhookEndpoint"] = {};
     if (draft.url.trim() !== before.url) changes.url = draft.url.trim();
     if (draft.description.trim() !== before.description.trim()) changes.description = draft.description.trim() || null;
-    if (JSON.stringify([...draft.eventTypes].sort()) !== JSON.stringify([...before.eventTypes].sort())) changes.event_types = draft.eventTypes;
+    if (JSON.stringify([...draft.eventTypes].sort()) !== JSON.stringify([...before.eventTypes].sort())) changes.event_types = draft.eventTypes as Schemas["SubscribableEventType"][];
     if (draft.enabled !== before.enabled) changes.enabled = draft.enabled;
     begin("save");
     try {

@@ -137,7 +137,8 @@ function CreateEndpoint({ merchantId, onCreated }: { merchantId: string; onCreat
           params: { path: { merchant_id: merchantId } },
           body: {
             url: draft.url.trim(),
-            event_types: draft.eventTypes,
+            // The checkboxes offer the document's types; the server names any other at its index.
+            event_types: draft.eventTypes as Schemas["SubscribableEventType"][],
             enabled: draft.enabled,
             description: draft.description.trim() || null,
           },
