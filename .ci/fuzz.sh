@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # CI: contract fuzzing. Validates the committed OpenAPI document, starts the server on a
 # fresh SQLite database, and runs schemathesis over every operation with a platform admin
-# key: no 5xx, and every response's status, content type and body as the document says.
+# key, in all four phases (examples, coverage, fuzzing, stateful) with every check but the
+# one listed below: no 5xx, every response's status, content type, headers and body as the
+# document says, schema-violating requests refused, missing or wrong keys refused, and the
+# stateful links (create then read, update, delete) hold.
 #
 #   bash .ci/fuzz.sh [path/to/orderflow]     (default: ${CARGO_TARGET_DIR:-target}/debug/orderflow)
 #
@@ -159,6 +162,17 @@ include-path-regex = "/functions/dry-run\$"
 parameters = { "body.name" = { dictionary = "functions", probability = 0.8 } }
 TOML
 
+# The one check left out, and why: positive_data_acceptance (ST202) wants every request the
+# schema allows to be accepted, and some the server must refuse on grounds no request
+# schema can express: an opaque `cursor` or `after` that names no page or event (400); an
+# `If-Match` revision the document has moved past (412); ids that must name an existing
+# event, endpoint or published version (422/404); a webhook URL that is not http(s) or
+# resolves nowhere; a metadata document that breaks its kind's JSON Schema, which the
+# draft, check and evaluate bodies take per kind (`/v1/schemas/{kind}`), not as one shape.
+# Its counterpart, negative_data_rejection (ST201: a request the schema refuses must be
+# refused), is on: the document is never looser than the server.
+EXCLUDED_CHECKS=positive_data_acceptance
+
 step "schemathesis (seed $SEED, at most $MAX_TIME s, at most $MAX_EXAMPLES examples per operation)"
 started=$(date +%s)
 # Output is not sanitized: a failure's curl reproduction must show the headers that caused it
@@ -166,7 +180,8 @@ started=$(date +%s)
 set +e
 "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$BASE/openapi.json" \
   -H "Authorization: Bearer $ADMIN_KEY" \
-  --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+  --checks all \
+  --exclude-checks "$EXCLUDED_CHECKS" \
   --seed "$SEED" \
   --max-time "$MAX_TIME" \
   --max-examples "$MAX_EXAMPLES" \

@@ -10,12 +10,13 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::engine::pricing::{Pricing, PricingOutcome};
+use crate::error::ServiceError;
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
-use crate::http::problem::{ApiError, ApiResult};
+use crate::http::problem::{ApiError, ApiResult, PROBLEM_JSON, Problem};
 use crate::published::ROUTING_TABLE;
 use crate::services::discounts;
 use crate::state::AppState;
@@ -88,6 +89,7 @@ pub struct EvaluateResponse {
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "Where the payment is routed, and its price", body = EvaluateResponse),
+        (status = 409, description = "The merchant has no published routing table and the request passes none (`merchant-not-configured`)", body = Problem, content_type = PROBLEM_JSON),
         AuthErrors, BodyErrors, NotFoundError,
     ))]
 async fn evaluate_routing(
@@ -137,9 +139,14 @@ async fn evaluate_routing(
             let (version, table) = state.published.routing_table(&scope, None)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "the merchant has no published routing-table '{ROUTING_TABLE}'; publish one, or pass routing_table"
-                    ))
+                    // The merchant exists (a 404 would say it does not): like an order, the
+                    // evaluation needs what it has not published yet.
+                    ApiError::from(ServiceError::Conflict {
+                        problem: "merchant-not-configured",
+                        detail: format!(
+                            "the merchant has no published routing-table '{ROUTING_TABLE}'; publish one, or pass routing_table"
+                        ),
+                    })
                 })?;
             (Some(version), table)
         }

@@ -33,7 +33,36 @@ pub fn require_order_map(order: &Value, pointer: &str) -> ServiceResult<()> {
             format!("amount_minor must be an integer from 0 to {MAX_AMOUNT_MINOR} (minor units)"),
         ));
     }
+    // The members the document names have its types (absent or null is always fine); any
+    // other member reaches the script as given.
+    let typed: [TypedMember; 5] = [
+        ("currency", Value::is_string, "a string"),
+        ("method", Value::is_string, "a string"),
+        ("merchant_id", Value::is_string, "a string"),
+        ("fields", Value::is_object, "an object"),
+        ("items", is_array_of_objects, "an array of objects"),
+    ];
+    for (member, has_type, expected) in typed {
+        match order.get(member) {
+            Some(value) if !value.is_null() && !has_type(value) => {
+                return Err(ServiceError::invalid_field(
+                    &format!("{pointer}/{member}"),
+                    format!("{member} must be {expected} or null"),
+                ));
+            }
+            _ => {}
+        }
+    }
     Ok(())
+}
+
+/// A member of the order map, a test of its type, and the type's name for the error.
+type TypedMember = (&'static str, fn(&Value) -> bool, &'static str);
+
+fn is_array_of_objects(value: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|items| items.iter().all(Value::is_object))
 }
 
 /// Runs a discount function on the script workers, and counts it in the metrics.

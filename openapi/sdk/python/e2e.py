@@ -50,18 +50,23 @@ from orderflow_client.models import (
     MerchantSaveDraftJsonBody,
     OrderView,
     PayOrder,
-    Problem,
     Published,
+    SubscribableEventType,
     WebhookDeliveryStatus,
     WebhookDeliveryWithAttempts,
     WebhookEndpointWithSecret,
 )
+from orderflow_client.problems import ProblemError, ok
 from orderflow_client.types import UNSET, Response
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 PREFIX = "[python-sdk]"
 # The order events the e2e endpoint subscribes to, in the order one paid order commits them.
-WEBHOOK_EVENT_TYPES = ["order.created", "order.paid", "order.completed"]
+WEBHOOK_EVENT_TYPES = [
+    SubscribableEventType.ORDER_CREATED,
+    SubscribableEventType.ORDER_PAID,
+    SubscribableEventType.ORDER_COMPLETED,
+]
 WEBHOOK_WAIT_SECONDS = 15.0
 
 
@@ -79,11 +84,12 @@ def check(cond: bool, msg: str) -> None:
 
 
 def expect(resp: Response[Any], status: int, model: type) -> Any:
-    """The parsed body of a response that must have `status` and parse as `model`."""
-    if resp.status_code != status or not isinstance(resp.parsed, model):
-        detail = resp.parsed.to_dict() if isinstance(resp.parsed, Problem) else resp.content[:2000]
-        raise Mismatch(f"expected {status} {model.__name__}, got {int(resp.status_code)}: {detail!r}")
-    return resp.parsed
+    """The parsed body of a response that must have `status` and parse as `model`; a problem
+    raises ProblemError (from `ok`)."""
+    body = ok(resp)
+    if resp.status_code != status or not isinstance(body, model):
+        raise Mismatch(f"expected {status} {model.__name__}, got {int(resp.status_code)}: {resp.content[:2000]!r}")
+    return body
 
 
 def publish(admin: AuthenticatedClient, merchant_id: str, kind: str, name: str, body: dict[str, Any]) -> int:
@@ -319,14 +325,24 @@ def main() -> None:
     check(paid.final_amount_minor == 8000, f"final_amount_minor {paid.final_amount_minor}")
     check(paid.discount is not None and paid.discount.function == "alipay-discount", f"discount {paid.discount!r}")
 
-    step("storefront: paying again is a 409 problem+json, parsed by the SDK")
-    problem: Problem = expect(
-        pay_order.sync_detailed(order.order_id, client=storefront, body=PayOrder(payment_method="alipay")),
-        409,
-        Problem,
-    )
-    check(problem.status == 409 and isinstance(problem.type_, str), f"second payment problem {problem.to_dict()!r}")
-    step(f"  -> {problem.status} {problem.type_}")
+    step("storefront: paying again raises ProblemError (a 409 problem+json)")
+    try:
+        ok(pay_order.sync_detailed(order.order_id, client=storefront, body=PayOrder(payment_method="alipay")))
+        raise Mismatch("a second payment of the same order succeeded")
+    except ProblemError as problem:
+        check(
+            problem.status == 409 and problem.type.endswith("/order-not-awaiting-payment"),
+            f"second payment problem {problem.problem.to_dict()!r}",
+        )
+        step(f"  -> {problem.status} {problem.type}")
+
+    step("storefront: an order without items raises ProblemError naming the field")
+    try:
+        ok(create_order.sync_detailed(client=storefront, body=CreateOrder(merchant_id=merchant_id, currency="CNY", items=[])))
+        raise Mismatch("an order without items was accepted")
+    except ProblemError as problem:
+        check(problem.status == 422 and "/items" in problem.pointers, f"empty order problem {problem.problem.to_dict()!r}")
+        step(f"  -> {problem.status} at {', '.join(problem.pointers)}")
 
     step("admin: read the execution history")
     events = []

@@ -40,4 +40,6 @@ if [ "$warnings" != "$known" ] || grep -q 'ruff is not in PATH' "$log"; then
   exit 1
 fi
 [ -f "$out/orderflow_client/__init__.py" ] || { cat "$log" >&2; echo "python: no package generated" >&2; exit 1; }
+# The hand-written part: problem+json as exceptions (ok(), ProblemError).
+cp "$here/problems.py" "$out/orderflow_client/problems.py"
 echo "python: generated ($warnings known warning(s): application/yaml request bodies are skipped)"

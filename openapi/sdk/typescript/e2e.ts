@@ -37,11 +37,12 @@ import {
   type HistoryEvent,
   type ListWebhookDelivery,
   type Problem,
+  type SubscribableEventType,
 } from './generated/orderflow/index.js';
 
 const PREFIX = '[typescript-sdk]';
 // The order events the e2e endpoint subscribes to, in the order one paid order commits them.
-const WEBHOOK_EVENT_TYPES = ['order.created', 'order.paid', 'order.completed'];
+const WEBHOOK_EVENT_TYPES: SubscribableEventType[] = ['order.created', 'order.paid', 'order.completed'];
 const WEBHOOK_WAIT_MS = 15_000;
 
 class Mismatch extends Error {}

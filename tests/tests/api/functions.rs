@@ -219,6 +219,21 @@ on_both_databases! {
         app.post(DRY_RUN, &json!({"script": "1", "input": {"amount_minor": 9_007_199_254_740_991u64}}))
             .await
             .assert_status(200);
+        // The members ScriptOrder names have its types, or are null; others pass as given.
+        for (member, value) in [
+            ("fields", json!([null, null])),
+            ("items", json!([1])),
+            ("items", json!({})),
+            ("currency", json!(156)),
+            ("method", json!(["alipay"])),
+            ("merchant_id", json!(true)),
+        ] {
+            let response = app.post(DRY_RUN, &json!({"script": "1", "input": {"amount_minor": 1, member: value}})).await;
+            response.assert_violations(&[&format!("/input/{member}")]);
+        }
+        app.post(DRY_RUN, &json!({"script": "1", "input": {"amount_minor": 1, "fields": null, "items": [{}], "tier": [1]}}))
+            .await
+            .assert_status(200);
         // A version belongs with a name, not an inline script.
         app.post(DRY_RUN, &json!({"script": "1", "version": 1, "input": {"amount_minor": 1}}))
             .await

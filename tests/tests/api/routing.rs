@@ -338,10 +338,11 @@ on_both_databases! {
         assert_priced(&response, Some(0), "alipay-discount", 0);
     }
 
-    async fn a_merchant_without_a_published_table_is_404(app: TestApp) {
+    async fn a_merchant_without_a_published_table_is_not_configured(app: TestApp) {
         app.create_merchant("bare").await;
         let response = app.post(&evaluate_path("bare"), &json!({"order": order(10_000), "payment_method": "alipay"})).await;
-        response.assert_problem(404, "not-found");
+        // 409 like an order of the merchant's: it exists, it has not published what is needed.
+        response.assert_problem(409, "merchant-not-configured");
         // A draft alone is not published ...
         app.put("/v1/merchants/bare/metadata/routing-table/default/draft",
                 &json!({"rules": [], "default": {"action": "cancel"}}))
@@ -349,7 +350,7 @@ on_both_databases! {
             .assert_status(200);
         app.post(&evaluate_path("bare"), &json!({"order": order(10_000), "payment_method": "alipay"}))
             .await
-            .assert_problem(404, "not-found");
+            .assert_problem(409, "merchant-not-configured");
         // ... but it can be passed in the request.
         let response = evaluate_draft(&app, "bare", "alipay", 10_000, &json!({"rules": [], "default": {"action": "cancel"}})).await;
         response.assert_status(200);
