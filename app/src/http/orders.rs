@@ -368,7 +368,7 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
         (status = 201, description = "Started; usually awaiting payment", body = OrderView),
         (status = 200, description = "An order with this order_num and body already exists", body = OrderView),
         AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "order_num names another order, the merchant is not configured, or the key is in flight", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "order_num names another order, the merchant has not published what an order needs (`merchant-not-configured`: its payment combination, or the routing table its flow prices by), or the key is in flight", body = Problem, content_type = PROBLEM),
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -445,7 +445,7 @@ pub struct PayOrder {
     ),
     request_body = PayOrder,
     responses(
-        (status = 200, description = "The order after its flow advanced", body = OrderView),
+        (status = 200, description = "The order after its flow ran: read `status`. `completed` (or `processing` while a later step waits) is paid and done; `canceled` with a `cancel_reason` (e.g. `no_route`) is an order the flow canceled after the payment step", body = OrderView),
         AuthErrors, BodyErrors, NotFoundError,
         (status = 409, description = "The order is not awaiting payment (`order-not-awaiting-payment`), or its payment deadline passed (`task-timed-out`: the order is canceled with `payment_timeout`, whether the timer or this request got there first)", body = Problem, content_type = PROBLEM),
     ))]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use domain::documents::flow::Action;
 use domain::documents::payment_combination::PaymentCombination;
 use domain::lifecycle::{CancelReason, OrderStatus, TaskState};
 use domain::workflow::Event;
@@ -201,6 +202,12 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Sta
         functions,
     };
     let flow = engine::pinned_flow(state, new.merchant.as_str(), &pinned.flow).await?;
+    // Refused now rather than canceled with `no_route` after the customer paid.
+    if pinned.routing_table.is_none() && flow.runs(Action::ApplyDiscount) {
+        return Err(not_configured(
+            "routing-table 'default', which its order flow prices the payment by",
+        ));
+    }
     let now = crate::persistence::now();
     let id = uuid::Uuid::now_v7().to_string();
     let items =

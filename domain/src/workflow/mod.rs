@@ -73,6 +73,14 @@ impl Flow {
         &self.definition.steps
     }
 
+    /// Whether some step of the flow runs `action`.
+    pub fn runs(&self, action: Action) -> bool {
+        self.definition
+            .steps
+            .iter()
+            .any(|step| matches!(step, Step::Task(task) if task.action == action))
+    }
+
     fn step(&self, name: &str) -> Result<(usize, &Step), FlowError> {
         self.index
             .get(name)

@@ -99,6 +99,14 @@ fn action_of(commands: &[Command]) -> Option<(String, Action)> {
 }
 
 #[test]
+fn a_flow_says_which_actions_its_steps_run() {
+    let flow = default_flow();
+    assert!(flow.runs(Action::ApplyDiscount));
+    assert!(flow.runs(Action::AwaitPayment));
+    assert!(!flow.runs(Action::AwaitCallback));
+}
+
+#[test]
 fn the_default_flow_completes_a_paid_order() {
     let mut d = Driver::new(default_flow());
     let c = d.send(Event::Start);

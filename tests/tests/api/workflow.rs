@@ -226,6 +226,25 @@ on_both_databases! {
             .assert_problem(404, "not-found");
     }
 
+    async fn a_merchant_without_a_routing_table_is_refused_before_anyone_pays(app: TestApp) {
+        app.create_merchant("unrouted-shop").await;
+        app.publish("/v1/merchants/unrouted-shop", "payment-combination", "default", &json!({"methods": [{"method": "alipay"}]}))
+            .await;
+        // The default flow prices the payment by the routing table: without one, every paid
+        // order would be canceled with no_route, so the order is refused at checkout.
+        let refused = app.create_order_as(tests::ADMIN_KEY, &plain_order_body("unrouted-shop")).await;
+        refused.assert_problem(409, "merchant-not-configured");
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("routing-table"), "{}", refused.text);
+        app.publish(
+            "/v1/merchants/unrouted-shop",
+            "routing-table",
+            "default",
+            &json!({"rules": [], "default": {"action": "cancel"}}),
+        )
+        .await;
+        app.create_order_from(&plain_order_body("unrouted-shop")).await;
+    }
+
     async fn an_offered_method_without_a_route_takes_the_default_and_cancels(app: TestApp) {
         app.create_alipay_only_routed_merchant("noroute-shop", &["alipay", "wechat_pay"])
             .await;
