@@ -56,6 +56,11 @@ domain_enum_schema! {
 }
 
 domain_enum_schema! {
+    /// [`HistoryKind`](domain::lifecycle::HistoryKind): what a history entry records.
+    HistoryKindSchema as "HistoryKind" = domain::lifecycle::HistoryKind
+}
+
+domain_enum_schema! {
     /// [`TaskState`](domain::lifecycle::TaskState).
     TaskStateSchema as "TaskState" = domain::lifecycle::TaskState
 }

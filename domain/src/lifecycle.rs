@@ -103,6 +103,26 @@ impl OrderStatus {
 }
 
 named_enum! {
+    /// What an entry of an execution's history records.
+    pub enum HistoryKind ("history event kind") {
+        ExecutionStarted = "ExecutionStarted",
+        StepEntered = "StepEntered",
+        TaskScheduled = "TaskScheduled",
+        TaskSucceeded = "TaskSucceeded",
+        TaskFailed = "TaskFailed",
+        TaskTimedOut = "TaskTimedOut",
+        TaskHeartbeat = "TaskHeartbeat",
+        TaskRetryScheduled = "TaskRetryScheduled",
+        ChoiceSelected = "ChoiceSelected",
+        FunctionEvaluated = "FunctionEvaluated",
+        ErrorCaught = "ErrorCaught",
+        ExecutionSucceeded = "ExecutionSucceeded",
+        ExecutionFailed = "ExecutionFailed",
+        ExecutionCanceled = "ExecutionCanceled",
+    }
+}
+
+named_enum! {
     /// Why an order was canceled.
     pub enum CancelReason ("cancel reason") {
         PaymentTimeout = "payment_timeout",
@@ -212,6 +232,9 @@ mod tests {
         }
         for purpose in TimerPurpose::ALL {
             assert_eq!(purpose.as_str().parse::<TimerPurpose>(), Ok(*purpose));
+        }
+        for kind in HistoryKind::ALL {
+            assert_eq!(kind.as_str().parse::<HistoryKind>(), Ok(*kind));
         }
         assert_eq!(
             "paid".parse::<OrderStatus>(),

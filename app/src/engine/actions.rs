@@ -2,7 +2,7 @@
 
 use domain::documents::flow::Action;
 use domain::function::{FunctionErrorKind, FunctionRuntime};
-use domain::lifecycle::{CancelReason, OrderStatus, errors};
+use domain::lifecycle::{CancelReason, HistoryKind, OrderStatus, errors};
 use domain::workflow::{Event, RUNTIME_ERROR};
 use serde_json::{Value, json};
 
@@ -116,7 +116,7 @@ impl Execution {
                     Ok(output) => {
                         detail["output"] =
                             json!({"amount_minor": output.amount_minor, "label": output.label});
-                        self.record("FunctionEvaluated", Some(step), detail);
+                        self.record(HistoryKind::FunctionEvaluated, Some(step), detail);
                         let discount = json!({"function": function.name, "version": function.version, "label": output.label});
                         self.order.final_amount_minor = Some(output.amount_minor);
                         self.order.discount = Some(discount.to_string());
@@ -127,7 +127,7 @@ impl Execution {
                     Err(error) => {
                         detail["error"] = json!({"kind": error.kind.as_str(), "message": error.message,
                                                  "line": error.line, "column": error.column});
-                        self.record("FunctionEvaluated", Some(step), detail);
+                        self.record(HistoryKind::FunctionEvaluated, Some(step), detail);
                         Event::TaskFailed {
                             error: flow_error_name(error.kind).into(),
                             cause: error.message,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use domain::documents::flow::{Action, Step};
 use domain::function::FunctionRuntime;
-use domain::lifecycle::{CancelReason, OrderStatus, TaskState, TimerPurpose, errors};
+use domain::lifecycle::{CancelReason, HistoryKind, OrderStatus, TaskState, TimerPurpose, errors};
 use domain::workflow::{self, Command, Event, ExecutionState, Flow, Outcome, Pending, Status};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -170,7 +170,7 @@ impl Execution {
         };
         let mut execution = stored.resume(flow, history_limit, now);
         execution.record(
-            "ExecutionStarted",
+            HistoryKind::ExecutionStarted,
             None,
             json!({"pinned": execution.pinned, "input": execution.state.input}),
         );
@@ -254,12 +254,12 @@ impl Execution {
         self.outbox.push(new_event(subject, &data, self.now));
     }
 
-    pub(super) fn record(&mut self, kind: &str, step: Option<&str>, detail: Value) {
+    pub(super) fn record(&mut self, kind: HistoryKind, step: Option<&str>, detail: Value) {
         self.execution.event_count += 1;
         self.events.push(execution_event::Model {
             execution_id: self.execution.id.clone(),
             seq: self.execution.event_count,
-            kind: kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             step: step.map(str::to_owned),
             detail: detail.to_string(),
             at: self.now,
@@ -324,7 +324,7 @@ impl Execution {
         }
         let step = self.state.step.clone();
         self.heartbeats.push(token.to_owned());
-        self.record("TaskHeartbeat", step.as_deref(), json!({}));
+        self.record(HistoryKind::TaskHeartbeat, step.as_deref(), json!({}));
         true
     }
 
@@ -459,16 +459,16 @@ impl Execution {
     }
 
     /// `order.paid` when the payment step succeeded, `task.timed_out` when a task did.
-    fn announce_task_outcome(&mut self, kind: &str, step: Option<&str>) {
+    fn announce_task_outcome(&mut self, kind: HistoryKind, step: Option<&str>) {
         let Some(step) = step else { return };
         match kind {
-            "TaskSucceeded" if self.step_action(step) == Some(Action::AwaitPayment) => {
+            HistoryKind::TaskSucceeded if self.step_action(step) == Some(Action::AwaitPayment) => {
                 let paid = OrderPaidData {
                     payment_method: self.order.payment_method.clone(),
                 };
                 self.announce(EventData::OrderPaid(paid));
             }
-            "TaskTimedOut" => self.announce(EventData::TaskTimedOut(TaskTimedOutData {
+            HistoryKind::TaskTimedOut => self.announce(EventData::TaskTimedOut(TaskTimedOutData {
                 step: step.to_owned(),
             })),
             _ => {}
@@ -532,7 +532,7 @@ impl Execution {
         self.state.status = Status::Failed;
         self.state.pending = None;
         self.record(
-            "ExecutionFailed",
+            HistoryKind::ExecutionFailed,
             None,
             json!({"error": error, "cause": cause}),
         );
@@ -547,7 +547,11 @@ impl Execution {
         self.cancel_order(reason);
         self.state.status = Status::Failed;
         self.state.pending = None;
-        self.record("ExecutionCanceled", None, json!({"reason": reason}));
+        self.record(
+            HistoryKind::ExecutionCanceled,
+            None,
+            json!({"reason": reason}),
+        );
         self.end_waits();
     }
 

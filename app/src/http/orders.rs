@@ -18,7 +18,7 @@ use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
-use crate::openapi_enums::{CancelReasonSchema, OrderStatusSchema};
+use crate::openapi_enums::{CancelReasonSchema, HistoryKindSchema, OrderStatusSchema};
 use crate::persistence::entities::{execution_event, order};
 use crate::persistence::{executions, orders as order_rows};
 use crate::published::OfferedMethod;
@@ -650,11 +650,11 @@ async fn get_order(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEvent {
     pub seq: i32,
-    /// `ExecutionStarted`, `StepEntered`, `TaskScheduled`, `TaskSucceeded`, `TaskFailed`,
-    /// `TaskTimedOut`, `ChoiceSelected`, `FunctionEvaluated`, `ErrorCaught`,
-    /// `ExecutionSucceeded`, `ExecutionFailed`, `ExecutionCanceled`, …
+    /// What the entry records: the execution starting, a step entered, a task scheduled,
+    /// finished, retried or timed out, a choice, a discount function's run, an error caught,
+    /// the execution's end.
     #[serde(rename = "type")]
-    #[schema(example = "ExecutionStarted")]
+    #[schema(value_type = HistoryKindSchema, example = "ExecutionStarted")]
     pub event_type: String,
     pub step: Option<String>,
     pub at: DateTime<Utc>,

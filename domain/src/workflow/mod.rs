@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::documents::flow::{Action, FlowDefinition, Pattern, Retry, Step, TaskStep};
+use crate::lifecycle::HistoryKind;
 use mapping::Sources;
 
 /// The error raised when a waiting step's timeout passes.
@@ -200,7 +201,7 @@ pub enum Outcome {
 /// One entry for the execution's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRecord {
-    pub kind: &'static str,
+    pub kind: HistoryKind,
     pub step: Option<String>,
     pub detail: Value,
 }
@@ -318,7 +319,7 @@ fn matches_error(errors: &[String], error: &str) -> bool {
 }
 
 impl Run<'_> {
-    fn record(&mut self, kind: &'static str, step: Option<&str>, detail: Value) {
+    fn record(&mut self, kind: HistoryKind, step: Option<&str>, detail: Value) {
         self.out.history.push(HistoryRecord {
             kind,
             step: step.map(str::to_owned),
@@ -357,7 +358,11 @@ impl Run<'_> {
             }
             (Event::TaskSucceeded { output }, Some(Pending::Action | Pending::Callback { .. })) => {
                 let step = self.current().unwrap_or_default();
-                self.record("TaskSucceeded", Some(&step), json!({"output": output}));
+                self.record(
+                    HistoryKind::TaskSucceeded,
+                    Some(&step),
+                    json!({"output": output}),
+                );
                 self.task_succeeded(&step, output.clone())
             }
             (
@@ -366,7 +371,7 @@ impl Run<'_> {
             ) => {
                 let step = self.current().unwrap_or_default();
                 self.record(
-                    "TaskFailed",
+                    HistoryKind::TaskFailed,
                     Some(&step),
                     json!({"error": error, "cause": cause}),
                 );
@@ -374,7 +379,11 @@ impl Run<'_> {
             }
             (Event::TaskTimedOut, Some(Pending::Callback { .. })) => {
                 let step = self.current().unwrap_or_default();
-                self.record("TaskTimedOut", Some(&step), json!({"error": TASK_TIMEOUT}));
+                self.record(
+                    HistoryKind::TaskTimedOut,
+                    Some(&step),
+                    json!({"error": TASK_TIMEOUT}),
+                );
                 self.failed(
                     &step,
                     TASK_TIMEOUT,
@@ -463,7 +472,11 @@ impl Run<'_> {
         self.state.attempt = 0;
         self.state.pending = None;
         self.state.status = Status::Running;
-        self.record("StepEntered", Some(name), json!({"type": step_type(step)}));
+        self.record(
+            HistoryKind::StepEntered,
+            Some(name),
+            json!({"type": step_type(step)}),
+        );
         match step {
             Step::Task(_) => self.schedule_task(name),
             Step::Choice(choice) => {
@@ -483,7 +496,7 @@ impl Run<'_> {
                 }
                 let (choice_index, goto) = target.unwrap_or((None, choice.default.clone()));
                 self.record(
-                    "ChoiceSelected",
+                    HistoryKind::ChoiceSelected,
                     Some(name),
                     json!({"choice": choice_index, "goto": goto}),
                 );
@@ -547,7 +560,7 @@ impl Run<'_> {
         } else {
             json!({"action": task.action, "attempt": self.state.attempt, "input": input})
         };
-        self.record("TaskScheduled", Some(name), detail);
+        self.record(HistoryKind::TaskScheduled, Some(name), detail);
         match token {
             Some(token) => {
                 self.state.status = Status::Waiting;
@@ -611,7 +624,7 @@ impl Run<'_> {
                 self.state.status = Status::Waiting;
                 self.state.pending = Some(Pending::Retry);
                 self.record(
-                    "TaskRetryScheduled",
+                    HistoryKind::TaskRetryScheduled,
                     Some(name),
                     json!({"error": error, "attempt": self.state.attempt, "in_seconds": seconds}),
                 );
@@ -629,7 +642,7 @@ impl Run<'_> {
                 step: name.to_owned(),
             });
             self.record(
-                "ErrorCaught",
+                HistoryKind::ErrorCaught,
                 Some(name),
                 json!({"error": error, "cause": cause, "goto": handler.goto}),
             );
@@ -646,12 +659,12 @@ impl Run<'_> {
         match &outcome {
             Outcome::Succeeded => {
                 self.state.status = Status::Succeeded;
-                self.record("ExecutionSucceeded", None, json!({}));
+                self.record(HistoryKind::ExecutionSucceeded, None, json!({}));
             }
             Outcome::Failed { error, cause } => {
                 self.state.status = Status::Failed;
                 self.record(
-                    "ExecutionFailed",
+                    HistoryKind::ExecutionFailed,
                     None,
                     json!({"error": error, "cause": cause}),
                 );

@@ -80,7 +80,7 @@ impl Driver {
     fn send(&mut self, event: Event) -> Vec<Command> {
         let transition = advance(&self.flow, &mut self.state, event, &mut self.env).unwrap();
         self.history
-            .extend(transition.history.iter().map(|h| h.kind));
+            .extend(transition.history.iter().map(|h| h.kind.as_str()));
         transition.commands
     }
 

@@ -651,7 +651,7 @@ function Timeline({ events, currency }: { events: HistoryEvent[]; currency: stri
     <ol className="tl" aria-label="Execution events, in order">
       {events.map((e, i) => {
         const tone = toneOf(e.type);
-        const newStep = e.type === "StepEntered" || (e.step && e.step !== events[i - 1]?.step && e.type !== "StepEntered");
+        const newStep = e.type === "StepEntered" || (!!e.step && e.step !== events[i - 1]?.step);
         const at = new Date(e.at);
         const summary = summarize(e, currency);
         return (
