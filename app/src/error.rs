@@ -52,6 +52,15 @@ impl ServiceError {
         Self::invalid(vec![Violation::new(pointer, message)])
     }
 
+    /// The merchant has not published `what`, which the operation needs (409
+    /// `merchant-not-configured`, not a 404: the merchant exists); `remedy` says what to do.
+    pub fn not_configured(what: &str, remedy: &str) -> Self {
+        ServiceError::Conflict {
+            problem: "merchant-not-configured",
+            detail: format!("the merchant has no published {what}; {remedy}"),
+        }
+    }
+
     fn changed_concurrently() -> Self {
         ServiceError::Conflict {
             problem: "conflict",

@@ -17,13 +17,13 @@ pub fn string_enum(values: impl IntoIterator<Item = &'static str>) -> RefOr<Sche
 /// `#[param(value_type = Option<...>, inline)]` for a parameter), under the name
 /// the document gives it.
 macro_rules! domain_enum_schema {
-    ($(#[$meta:meta])* $name:ident as $schema_name:literal = $domain:ty) => {
+    ($(#[$meta:meta])* $name:ident as $schema_name:literal = values($values:expr)) => {
         $(#[$meta])*
         pub struct $name;
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                $crate::openapi_enums::string_enum(<$domain>::ALL.iter().map(|value| value.as_str()))
+                $crate::openapi_enums::string_enum($values)
             }
         }
 
@@ -31,6 +31,12 @@ macro_rules! domain_enum_schema {
             fn name() -> std::borrow::Cow<'static, str> {
                 std::borrow::Cow::Borrowed($schema_name)
             }
+        }
+    };
+    ($(#[$meta:meta])* $name:ident as $schema_name:literal = $domain:ty) => {
+        domain_enum_schema! {
+            $(#[$meta])*
+            $name as $schema_name = values(<$domain>::ALL.iter().map(|value| value.as_str()))
         }
     };
 }
@@ -65,23 +71,10 @@ domain_enum_schema! {
     TaskStateSchema as "TaskState" = domain::lifecycle::TaskState
 }
 
-/// The event types an endpoint may subscribe to: every
-/// [`EventType`](domain::lifecycle::EventType) but `webhook.test`.
-pub struct SubscribableEventTypeSchema;
-
-impl utoipa::PartialSchema for SubscribableEventTypeSchema {
-    fn schema() -> RefOr<Schema> {
-        string_enum(
-            domain::lifecycle::EventType::ALL
-                .iter()
-                .filter(|event_type| event_type.is_subscribable())
-                .map(|event_type| event_type.as_str()),
-        )
-    }
-}
-
-impl utoipa::ToSchema for SubscribableEventTypeSchema {
-    fn name() -> std::borrow::Cow<'static, str> {
-        std::borrow::Cow::Borrowed("SubscribableEventType")
-    }
+domain_enum_schema! {
+    /// The event types an endpoint may subscribe to: every
+    /// [`EventType`](domain::lifecycle::EventType) but `webhook.test`.
+    SubscribableEventTypeSchema as "SubscribableEventType" = values(
+        domain::lifecycle::EventType::subscribable().map(domain::lifecycle::EventType::as_str)
+    )
 }

@@ -93,6 +93,14 @@ impl EventType {
     pub fn is_subscribable(self) -> bool {
         self != EventType::WebhookTest
     }
+
+    /// The types an endpoint may subscribe to, in declaration order.
+    pub fn subscribable() -> impl Iterator<Item = EventType> {
+        EventType::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.is_subscribable())
+    }
 }
 
 impl OrderStatus {

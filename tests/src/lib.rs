@@ -16,6 +16,7 @@ use serde_json::Value;
 pub use serde_json::json;
 
 pub mod checkout;
+pub mod documented;
 pub mod receiver;
 
 /// The platform admin key every test app accepts (as `ORDERFLOW_ADMIN_KEY`).

@@ -18,6 +18,7 @@ use crate::http::metadata::views::DocumentSummary;
 use crate::http::pagination::List;
 use crate::http::problem::ApiResult;
 use crate::http::routing::EvaluateResponse;
+use crate::openapi_enums::MetadataKindSchema;
 use crate::services::order_stats::OrderStats;
 use crate::services::overview::{self, AcceptedMethod, EXAMPLE_AMOUNT_MINOR};
 use crate::state::AppState;
@@ -54,7 +55,7 @@ pub struct MerchantOverview {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KindDocuments {
-    #[schema(example = "discount-function")]
+    #[schema(value_type = MetadataKindSchema, example = "discount-function")]
     pub kind: String,
     pub documents: Vec<DocumentSummary>,
     /// Pass as `cursor` to `GET .../metadata/{kind}?limit=200` for the rest; null when
@@ -170,12 +171,7 @@ async fn merchant_overview(
             .documents
             .into_iter()
             .map(|(kind, page)| {
-                let list = List::new(page, |row| DocumentSummary {
-                    name: row.name,
-                    published_version: row.published_version,
-                    has_draft: row.draft.is_some(),
-                    updated_at: row.updated_at,
-                });
+                let list = List::new(page, DocumentSummary::from);
                 KindDocuments {
                     kind: kind.to_string(),
                     documents: list.data,

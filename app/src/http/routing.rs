@@ -136,17 +136,15 @@ async fn evaluate_routing(
             )
         }
         None => {
-            let (version, table) = state.published.routing_table(&scope, None)
+            let (version, table) = state
+                .published
+                .routing_table(&scope, None)
                 .await?
                 .ok_or_else(|| {
-                    // The merchant exists (a 404 would say it does not): like an order, the
-                    // evaluation needs what it has not published yet.
-                    ApiError::from(ServiceError::Conflict {
-                        problem: "merchant-not-configured",
-                        detail: format!(
-                            "the merchant has no published routing-table '{ROUTING_TABLE}'; publish one, or pass routing_table"
-                        ),
-                    })
+                    ServiceError::not_configured(
+                        &format!("routing-table '{ROUTING_TABLE}'"),
+                        "publish one, or pass routing_table",
+                    )
                 })?;
             (Some(version), table)
         }

@@ -139,11 +139,8 @@ fn event_types(names: &[String]) -> ApiResult<Vec<EventType>> {
                 .ok()
                 .filter(|t: &EventType| t.is_subscribable())
                 .ok_or_else(|| {
-                    let known: Vec<&str> = EventType::ALL
-                        .iter()
-                        .filter(|t| t.is_subscribable())
-                        .map(|t| t.as_str())
-                        .collect();
+                    let known: Vec<&str> =
+                        EventType::subscribable().map(EventType::as_str).collect();
                     ApiError::invalid_field(
                         &format!("/event_types/{i}"),
                         format!(

@@ -33,7 +33,7 @@ pub fn new_event(subject: Subject<'_>, data: &EventData, at: DateTime<Utc>) -> e
         order_id: subject.order_id.map(str::to_owned),
         sequence: subject.sequence,
         event_type: data.event_type().as_str().to_owned(),
-        data: data.to_value().to_string(),
+        data: data.to_json(),
         created_at: at,
     }
 }

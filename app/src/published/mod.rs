@@ -24,8 +24,12 @@ pub use snapshot::Snapshot;
 
 use crate::scripts::Scripts;
 
+/// The name of the documents a merchant's checkout and orders use: its payment combination,
+/// checkout page and order flow.
+pub const DEFAULT: &str = "default";
+
 /// The routing table every merchant's workflow consults.
-pub const ROUTING_TABLE: &str = "default";
+pub const ROUTING_TABLE: &str = DEFAULT;
 
 /// A snapshot and when it was read.
 type ReadSnapshot = (Instant, Arc<Snapshot>);

@@ -18,13 +18,10 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::entities::order;
 use crate::persistence::{executions, orders};
 use crate::published::{
-    OfferedMethod, ROUTING_TABLE, Snapshot, methods_from_input, offered_methods,
+    DEFAULT, OfferedMethod, ROUTING_TABLE, Snapshot, methods_from_input, offered_methods,
 };
 use crate::services::commit::Staged;
 use crate::state::AppState;
-
-/// The name of the documents an order resolves: every merchant has one of each.
-const DEFAULT: &str = "default";
 
 /// An order line.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -80,10 +77,7 @@ pub enum Created {
 }
 
 fn not_configured(what: &str) -> ServiceError {
-    ServiceError::Conflict {
-        problem: "merchant-not-configured",
-        detail: format!("the merchant has no published {what}; publish one before taking orders"),
-    }
+    ServiceError::not_configured(what, "publish one before taking orders")
 }
 
 /// The published documents an order of `merchant` may use: its own and the platform's.

@@ -15,7 +15,7 @@ use crate::engine::pricing::{Pricing, PricingOutcome};
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::entities::{merchant, metadata_document};
 use crate::persistence::{self, Page, PageRequest, merchants, metadata as metadata_rows};
-use crate::published::{ROUTING_TABLE, offered_methods};
+use crate::published::{DEFAULT, ROUTING_TABLE, offered_methods};
 use crate::services::discounts;
 use crate::services::order_stats::{self, OrderStats, Window};
 use crate::state::AppState;
@@ -28,8 +28,6 @@ const FALLBACK_CURRENCY: &str = "CNY";
 /// The documents listed per kind: the list operation's largest page, so that its
 /// `next_cursor` continues the listing there.
 const DOCUMENTS_PER_KIND: u64 = 200;
-/// The name of the documents a merchant's checkout and orders use.
-const DEFAULT: &str = "default";
 
 pub struct Overview {
     pub merchant: merchant::Model,

@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::Value;
 use sha2::Sha256;
 use tests::checkout::review_flow;
+use tests::documented::assert_events_documented;
 use tests::receiver::{Received, Receiver};
 use tests::{ADMIN_KEY, Backend, TestApp, json, on_both_databases};
 
@@ -159,6 +160,7 @@ on_both_databases! {
         let received = receiver.wait_for(4, ARRIVAL).await;
         assert_eq!(received[3].event_type(), "webhook.test");
         assert_eq!(received[3].signature, expected_signature(&secret, &received[3]));
+        assert_events_documented(&app, &[received[3].json()]).await;
         // A test of a dead receiver says why.
         let (dead, _) = subscribe(&app, "http://127.0.0.1:9/hooks", &["order.created"]).await;
         let failed = app.post(&format!("{ENDPOINTS}/{dead}/test"), &json!({})).await;

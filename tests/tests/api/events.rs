@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use tests::checkout::{flow_with_payment_timeout, review_flow};
+use tests::documented::assert_events_documented;
 use tests::{TestApp, json, on_both_databases};
 
 fn order_id(order: &Value) -> String {
@@ -32,31 +33,6 @@ fn types(events: &[Value]) -> Vec<&str> {
         .iter()
         .map(|e| e["type"].as_str().expect("type"))
         .collect()
-}
-
-/// Asserts that each event has exactly the shape the OpenAPI document gives a delivery of
-/// its type (`webhooks`), envelope and data.
-async fn assert_documented(app: &TestApp, events: &[Value]) {
-    let document = app
-        .send(reqwest::Method::GET, "/openapi.json", None, None)
-        .await;
-    document.assert_status(200);
-    for event in events {
-        let mut schema = document.body.clone();
-        schema["$ref"] = json!(format!(
-            "#/webhooks/{}/post/requestBody/content/application~1json/schema",
-            event["type"].as_str().expect("type")
-        ));
-        let validator = jsonschema::validator_for(&schema).expect("the document's schema compiles");
-        let errors: Vec<String> = validator
-            .iter_errors(event)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{event} breaks its documented shape: {errors:?}"
-        );
-    }
 }
 
 on_both_databases! {
@@ -147,7 +123,7 @@ on_both_databases! {
 
         // Every type of order and task event met above (and the demo data's publishes).
         let all = feed(&app, "haidilao", "").await;
-        assert_documented(&app, &all).await;
+        assert_events_documented(&app, &all).await;
     }
 
     async fn publishes_are_told_and_the_feed_is_paged_filtered_and_private(app: TestApp) {

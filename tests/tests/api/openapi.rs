@@ -36,6 +36,26 @@ async fn docs_ui_is_served_without_network() {
     );
 }
 
+#[tokio::test]
+async fn a_list_item_is_the_schema_a_single_read_returns() {
+    let document: serde_json::Value =
+        serde_json::from_str(COMMITTED).expect("openapi/openapi.json is JSON");
+    let schemas = document["components"]["schemas"]
+        .as_object()
+        .expect("components.schemas");
+    let lists: Vec<&String> = schemas.keys().filter(|n| n.starts_with("List_")).collect();
+    assert!(lists.len() >= 8, "{lists:?}");
+    for list in lists {
+        let item = list.trim_start_matches("List_");
+        assert_eq!(
+            schemas[list]["properties"]["data"]["items"],
+            serde_json::json!({"$ref": format!("#/components/schemas/{item}")}),
+            "{list} should refer to {item}, not inline a copy"
+        );
+        assert!(schemas.contains_key(item), "{item} is not a component");
+    }
+}
+
 /// Issue #13: the document is as strict as the server. Each check reads the served document
 /// and holds the server to it, so that a request generated from the document is not refused.
 mod as_strict_as_the_server {

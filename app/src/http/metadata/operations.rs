@@ -200,12 +200,7 @@ pub async fn list_documents(
     .await?;
     let kind = kind_in_scope(&path.kind, &scope)?;
     let page = rows::list(&state.db, &scope.key(), kind.as_str(), &params.request()?).await?;
-    Ok(axum::Json(List::new(page, |row| DocumentSummary {
-        name: row.name,
-        published_version: row.published_version,
-        has_draft: row.draft.is_some(),
-        updated_at: row.updated_at,
-    })))
+    Ok(axum::Json(List::new(page, DocumentSummary::from)))
 }
 
 pub async fn publish(

@@ -1,10 +1,12 @@
 //! Request and response bodies of the metadata endpoints.
 
-use crate::openapi_enums::MetadataKindSchema;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+
+use crate::openapi_enums::MetadataKindSchema;
+use crate::persistence::entities::metadata_document;
 
 /// A document: its published version and its draft.
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,6 +42,17 @@ pub struct DocumentSummary {
     pub published_version: Option<i32>,
     pub has_draft: bool,
     pub updated_at: DateTime<Utc>,
+}
+
+impl From<metadata_document::Model> for DocumentSummary {
+    fn from(row: metadata_document::Model) -> Self {
+        Self {
+            name: row.name,
+            published_version: row.published_version,
+            has_draft: row.draft.is_some(),
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
