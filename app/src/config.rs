@@ -32,6 +32,9 @@ pub enum Command {
     Openapi,
 }
 
+/// Write transactions in flight at once on PostgreSQL, unless configured.
+pub const DEFAULT_WRITER_TRANSACTIONS: u32 = 2;
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// Database URL: sqlite://path?mode=rwc or postgres://user@host/db.
@@ -52,6 +55,9 @@ pub struct DatabaseArgs {
     /// Database connections in the pool (at least 2; default 16).
     #[arg(long, env = "ORDERFLOW_DB_POOL")]
     pub pool_size: Option<u32>,
+    /// PostgreSQL: write transactions in flight at once (SQLite writes one at a time).
+    #[arg(long, env = "ORDERFLOW_WRITER_TRANSACTIONS", default_value_t = DEFAULT_WRITER_TRANSACTIONS, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub writer_transactions: u32,
 }
 
 /// NATS JetStream, a second sink for the events.

@@ -200,6 +200,10 @@ pub struct MetadataPublishedData {
     /// The version whose body this one republished, for a rollback.
     #[schema(required = true)]
     pub rolled_back_from: Option<i32>,
+    /// For a staged rollout: the share of new orders, in percent, that get this version
+    /// (the others keep the version published before); null when every new order does.
+    #[schema(required = true, minimum = 1, maximum = 99)]
+    pub rollout_percent: Option<u8>,
 }
 
 /// `webhook.test`: what the send-test operation sends to try a receiver out.

@@ -78,3 +78,8 @@ domain_enum_schema! {
         domain::lifecycle::EventType::subscribable().map(domain::lifecycle::EventType::as_str)
     )
 }
+
+domain_enum_schema! {
+    /// [`RolloutState`](domain::lifecycle::RolloutState).
+    RolloutStateSchema as "RolloutState" = domain::lifecycle::RolloutState
+}

@@ -101,6 +101,7 @@ pub async fn build_state(
             &db,
             &database.database_url,
             database.sqlite_sync,
+            database.writer_transactions,
             metrics.writer.clone(),
             sinks,
         )

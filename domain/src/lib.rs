@@ -9,6 +9,7 @@ pub mod function;
 pub mod ids;
 pub mod kind;
 pub mod lifecycle;
+pub mod rollout;
 pub mod routing;
 pub mod schema;
 pub mod violation;

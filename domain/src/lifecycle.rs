@@ -194,6 +194,18 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a staged rollout of a published version stands. It leaves `active` once.
+    pub enum RolloutState ("rollout state") {
+        /// The candidate version goes to its percentage of new orders.
+        Active = "active",
+        /// Every new order gets the candidate.
+        Promoted = "promoted",
+        /// Every new order gets the stable version again.
+        Aborted = "aborted",
+    }
+}
+
 /// Error names the engine raises itself, beside the interpreter's.
 pub mod errors {
     /// The flow's `timeoutSeconds` passed.

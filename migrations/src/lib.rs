@@ -9,6 +9,7 @@ mod m20261127_000003_create_orders_and_executions;
 mod m20261128_000001_create_events;
 mod m20261128_000002_create_webhook_endpoints;
 mod m20261202_000001_create_webhook_deliveries;
+mod m20261202_000002_create_rollouts;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_events::Migration),
             Box::new(m20261128_000002_create_webhook_endpoints::Migration),
             Box::new(m20261202_000001_create_webhook_deliveries::Migration),
+            Box::new(m20261202_000002_create_rollouts::Migration),
         ]
     }
 }

@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use app::config::{DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs};
+use app::config::{
+    DEFAULT_WRITER_TRANSACTIONS, DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs,
+};
 use app::persistence::SqliteSync;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -146,6 +148,7 @@ impl TestApp {
                 // Tests need no power-cut safety; fsync per commit would only slow them.
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
+                writer_transactions: DEFAULT_WRITER_TRANSACTIONS,
             },
             nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
@@ -336,6 +339,7 @@ impl TestApp {
                 database_url: database_url.to_owned(),
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
+                writer_transactions: DEFAULT_WRITER_TRANSACTIONS,
             },
             nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),

@@ -5,7 +5,7 @@ use domain::lifecycle::{CancelReason, OrderStatus};
 
 use crate::persistence::changes::{ChangeSet, Guard, NewTimer, TimerDeletion, Write};
 use crate::persistence::entities::{
-    event, execution, execution_event, idempotency_key, order, task,
+    event, execution, execution_event, idempotency_key, order, rollout_order, task,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct ExecutionChanges {
     pub claim: Option<idempotency_key::Model>,
     /// The order reached a final status with this change: counted once it commits.
     pub finished: Option<(OrderStatus, Option<CancelReason>)>,
+    /// For a new order: the version of each rolled-out document it got.
+    pub assignments: Vec<rollout_order::Model>,
 }
 
 impl ExecutionChanges {
@@ -93,6 +95,9 @@ impl ExecutionChanges {
         }
         if !self.outbox.is_empty() {
             set.push(Write::InsertOutbox(self.outbox));
+        }
+        if !self.assignments.is_empty() {
+            set.push(Write::InsertRolloutOrders(self.assignments));
         }
         set.claim = self.claim;
         set

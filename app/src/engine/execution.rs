@@ -613,6 +613,7 @@ impl Execution {
             outbox: self.outbox,
             claim: None,
             finished,
+            assignments: vec![],
         })
     }
 }

@@ -272,6 +272,11 @@ pub struct CreateOrder {
     /// order (200); with a different body, 409.
     #[schema(example = "table-12-0001")]
     pub order_num: Option<String>,
+    /// Your own reference of the customer (1 to 128 characters). While a change is rolled
+    /// out to part of the orders, it decides which version an order gets, so that a customer
+    /// sees one price across orders; without it, the order id decides.
+    #[schema(example = "customer-8812", min_length = 1, max_length = 128)]
+    pub customer_ref: Option<String>,
     /// ISO 4217, e.g. `CNY`.
     #[schema(example = "CNY")]
     pub currency: String,
@@ -325,6 +330,14 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
         violations.push(Violation::new(
             "/order_num",
             "order_num must be 1 to 128 characters",
+        ));
+    }
+    if let Some(customer_ref) = &body.customer_ref
+        && !(1..=128).contains(&customer_ref.chars().count())
+    {
+        violations.push(Violation::new(
+            "/customer_ref",
+            "customer_ref must be 1 to 128 characters",
         ));
     }
     if body.items.is_empty() || body.items.len() > 500 {
@@ -386,6 +399,7 @@ async fn create_order(
     let new = NewOrder {
         merchant,
         order_num: body.order_num,
+        customer_ref: body.customer_ref,
         currency: body.currency,
         items: body.items,
         address: body.address,

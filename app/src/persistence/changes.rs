@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use domain::lifecycle::{DeliveryStatus, TaskState};
+use domain::lifecycle::{DeliveryStatus, RolloutState, TaskState};
 use sea_orm::sea_query::{Expr, OnConflict, UpdateStatement};
 use sea_orm::{
     ActiveModelTrait,
@@ -18,9 +18,10 @@ use sea_orm::{
 
 use super::entities::{
     api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
-    metadata_document, metadata_version, order, task, timer, webhook_attempt, webhook_delivery,
-    webhook_endpoint,
+    metadata_document, metadata_rollout, metadata_version, order, rollout_order, task, timer,
+    webhook_attempt, webhook_delivery, webhook_endpoint,
 };
+use super::fan_out::{self, Sinks};
 use super::many_rows::{UpdateMany, column};
 
 /// The statement a change set is conditional on.
@@ -67,6 +68,13 @@ pub enum Guard {
         revision: i64,
         version: i32,
         consume_draft: bool,
+        at: DateTime<Utc>,
+    },
+    /// Moves the document to its next revision, changing nothing else (a change to its
+    /// rollout). Refused when the document moved past `revision`.
+    TouchDocument {
+        id: i64,
+        revision: i64,
         at: DateTime<Utc>,
     },
 }
@@ -142,6 +150,17 @@ pub enum Write {
         reason: String,
         at: DateTime<Utc>,
     },
+    /// A rollout starts; the database numbers it.
+    InsertRollout(metadata_rollout::Model),
+    /// An active rollout is ramped (`ended_at` none) or ends.
+    UpdateRollout {
+        id: i64,
+        percent: i32,
+        state: RolloutState,
+        ended_at: Option<DateTime<Utc>>,
+    },
+    /// Which version of each rolled-out document an order started with.
+    InsertRolloutOrders(Vec<rollout_order::Model>),
 }
 
 /// An attempt at a delivery and where it leaves the delivery.
@@ -207,6 +226,13 @@ const MAX_PARAMETERS: usize = 30_000;
 const MESSAGE_BUDGET: usize = 8 * 1024;
 /// Values in one `IN` list at most: a power of two under the limit.
 pub const MAX_IN_LIST: usize = 1 << MAX_PARAMETERS.ilog2();
+
+/// Held from numbering a batch's events until its commit, so that events become visible in
+/// the order of their positions: a feed reader resumes after the last position it saw, and
+/// an event numbered earlier but committed later (another transaction of this writer, or
+/// another instance) would be skipped. The lock is the last thing a transaction asks for,
+/// so it never waits for it while holding what the lock's holder needs.
+const OUTBOX_ORDER_LOCK: &str = "SELECT pg_advisory_xact_lock(7305834712451980)";
 
 /// Inserts an idempotency record unless its key is taken (then it changes no row).
 pub fn claim_statement(row: &idempotency_key::Model, backend: DbBackend) -> Statement {
@@ -307,6 +333,12 @@ impl Guard {
                 at,
             } => backend.build(&document_cas(
                 without_draft(metadata_document::Entity::update_many()),
+                *id,
+                *revision,
+                *at,
+            )),
+            Guard::TouchDocument { id, revision, at } => backend.build(&document_cas(
+                metadata_document::Entity::update_many(),
                 *id,
                 *revision,
                 *at,
@@ -521,6 +553,7 @@ pub fn guard_statements<'a>(
 pub fn write_statements<'a>(
     writes: impl IntoIterator<Item = &'a Write>,
     backend: DbBackend,
+    sinks: Sinks,
 ) -> Vec<Statement> {
     let mut merged = Merged::default();
     let mut one_by_one = Vec::new();
@@ -619,26 +652,24 @@ pub fn write_statements<'a>(
     insert_chunks(
         &mut statements,
         backend,
-        merged.audit,
-        |_| 256,
+        merged.rollout_orders,
+        |row| row.order_id.len() + 32,
         |rows| {
-            audit_entry::Entity::insert_many(rows.into_iter().map(|row| {
-                let mut active = row.into_active_model();
-                active.id = NotSet;
-                active
-            }))
+            rollout_order::Entity::insert_many(
+                rows.into_iter().map(IntoActiveModel::into_active_model),
+            )
             .into_query()
         },
     );
     insert_chunks(
         &mut statements,
         backend,
-        merged.outbox,
-        |row| row.data.len() + 192,
+        merged.audit,
+        |_| 256,
         |rows| {
-            event::Entity::insert_many(rows.into_iter().map(|row| {
+            audit_entry::Entity::insert_many(rows.into_iter().map(|row| {
                 let mut active = row.into_active_model();
-                active.position = NotSet;
+                active.id = NotSet;
                 active
             }))
             .into_query()
@@ -662,7 +693,52 @@ pub fn write_statements<'a>(
             .into_query()
         },
     );
+    statements.extend(outbox_statements(merged.outbox, backend, sinks));
     statements
+}
+
+/// The events of the outbox and their deliveries, last in the transaction. On PostgreSQL,
+/// under [`OUTBOX_ORDER_LOCK`], each insert of events inserts their deliveries from the rows
+/// it returns: a join on the `events` table would be planned once per connection, while the
+/// table was small, and then scan it whole as it grows. On SQLite, the deliveries follow,
+/// found by the events' ids.
+fn outbox_statements(
+    events: Vec<event::Model>,
+    backend: DbBackend,
+    sinks: Sinks,
+) -> Vec<Statement> {
+    if events.is_empty() {
+        return vec![];
+    }
+    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let mut inserts = Vec::new();
+    insert_chunks(
+        &mut inserts,
+        backend,
+        events,
+        |row| row.data.len() + 192,
+        |rows| {
+            event::Entity::insert_many(rows.into_iter().map(|row| {
+                let mut active = row.into_active_model();
+                active.position = NotSet;
+                active
+            }))
+            .into_query()
+        },
+    );
+    if backend == DbBackend::Postgres {
+        let mut statements = vec![Statement::from_string(backend, OUTBOX_ORDER_LOCK)];
+        statements.extend(
+            inserts
+                .into_iter()
+                .map(|insert| fan_out::with_deliveries(insert, sinks)),
+        );
+        return statements;
+    }
+    for ids in power_of_two_chunks(ids, MAX_IN_LIST) {
+        inserts.extend(fan_out::statements(&ids, backend, sinks));
+    }
+    inserts
 }
 
 /// Where attempts leave their deliveries: each row is the delivery's id and the attempts
@@ -710,6 +786,7 @@ struct Merged {
     audit: Vec<audit_entry::Model>,
     outbox: Vec<event::Model>,
     attempts: Vec<AttemptRecord>,
+    rollout_orders: Vec<rollout_order::Model>,
 }
 
 /// Multi-row inserts of `rows`, in chunks that stay under the parameter limit and, by the
@@ -780,6 +857,26 @@ fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Opt
             return merge(&mut merged.ended, [id]);
         }
         Write::InsertAudit(row) => return merge(&mut merged.audit, [row]),
+        Write::InsertRolloutOrders(rows) => return merge(&mut merged.rollout_orders, rows),
+        Write::InsertRollout(row) => {
+            let mut active = row.clone().into_active_model();
+            active.id = NotSet;
+            backend.build(&metadata_rollout::Entity::insert(active).into_query())
+        }
+        Write::UpdateRollout {
+            id,
+            percent,
+            state,
+            ended_at,
+        } => backend.build(
+            &metadata_rollout::Entity::update_many()
+                .col_expr(metadata_rollout::Column::Percent, Expr::value(*percent))
+                .col_expr(metadata_rollout::Column::State, Expr::value(state.as_str()))
+                .col_expr(metadata_rollout::Column::EndedAt, Expr::value(*ended_at))
+                .filter(metadata_rollout::Column::Id.eq(*id))
+                .filter(metadata_rollout::Column::State.eq(RolloutState::Active.as_str()))
+                .into_query(),
+        ),
         Write::InsertOutbox(rows) => return merge(&mut merged.outbox, rows),
         Write::RecordAttempt(record) => return merge(&mut merged.attempts, [record]),
         Write::InsertDelivery(row) => {
@@ -972,7 +1069,7 @@ mod tests {
             Write::InsertEvents(vec![event("b", 1)]),
             Write::DeleteTimers(TimerDeletion::Ids(vec![2, 3, 4])),
         ];
-        let statements = write_statements(&writes, DbBackend::Sqlite);
+        let statements = write_statements(&writes, DbBackend::Sqlite, Sinks::default());
         assert_eq!(statements.len(), 2, "{statements:?}");
         assert!(
             statements[0]
@@ -989,7 +1086,7 @@ mod tests {
         let writes: Vec<_> = (0..6_144)
             .map(|i| Write::InsertExecution(execution_row(&i.to_string(), "")))
             .collect();
-        let statements = write_statements(&writes, DbBackend::Sqlite);
+        let statements = write_statements(&writes, DbBackend::Sqlite, Sinks::default());
         assert_eq!(statements.len(), 3);
         for statement in &statements {
             let parameters = statement.values.as_ref().map_or(0, |v| v.0.len());
@@ -1003,7 +1100,7 @@ mod tests {
         let writes: Vec<_> = (0..8)
             .map(|i| Write::InsertExecution(execution_row(&i.to_string(), &state)))
             .collect();
-        let statements = write_statements(&writes, DbBackend::Postgres);
+        let statements = write_statements(&writes, DbBackend::Postgres, Sinks::default());
         let rows: Vec<usize> = statements
             .iter()
             .map(|s| s.values.as_ref().map_or(0, |v| v.0.len()) / 9)
@@ -1026,7 +1123,11 @@ mod tests {
         let mut texts = std::collections::BTreeSet::new();
         for n in 1..=64 {
             let events: Vec<_> = (0..n).map(|seq| event("a", seq)).collect();
-            for statement in write_statements(&[Write::InsertEvents(events)], DbBackend::Postgres) {
+            for statement in write_statements(
+                &[Write::InsertEvents(events)],
+                DbBackend::Postgres,
+                Sinks::default(),
+            ) {
                 texts.insert(statement.sql);
             }
         }

@@ -17,6 +17,7 @@ pub mod merchants;
 pub mod metadata;
 pub mod orders;
 pub mod overview;
+pub mod rollouts;
 pub mod webhooks;
 pub mod writer;
 

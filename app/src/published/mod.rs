@@ -20,7 +20,7 @@ use serde_json::Value;
 
 pub use compiled::{FunctionVersion, PricingFunctions};
 pub use methods::{OfferedMethod, methods_from_input, offered_methods};
-pub use snapshot::Snapshot;
+pub use snapshot::{Assignment, Snapshot};
 
 use crate::scripts::Scripts;
 

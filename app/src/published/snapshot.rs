@@ -7,19 +7,40 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use domain::Kind;
+use domain::rollout::{Rollout, RolloutPercent};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::Published;
 use crate::error::{ServiceError, ServiceResult};
-use crate::persistence::{self, metadata as metadata_rows};
+use crate::persistence::{self, metadata as metadata_rows, rollouts};
 
 /// How long a snapshot is reused. A publish through this instance drops every snapshot at
 /// once; one through another instance sharing the database is seen here within this.
 const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 
+/// A document's address in a snapshot: (scope key, kind, name).
+type Address = (String, String, String);
+
 pub struct Snapshot {
-    versions: HashMap<(String, String, String), (i64, i32)>,
+    /// The document id and the version every order gets, or, while a rollout is active,
+    /// the orders it does not assign the candidate to.
+    versions: HashMap<Address, (i64, i32)>,
+    /// The active rollouts, by document.
+    rollouts: HashMap<Address, ActiveRollout>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ActiveRollout {
+    id: i64,
+    rollout: Rollout,
+}
+
+/// The version of a rolled-out document an order was assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assignment {
+    pub rollout_id: i64,
+    pub version: i32,
 }
 
 impl Published {
@@ -38,12 +59,39 @@ impl Published {
         let generation = self.publishes.load(Ordering::Acquire);
         let read_at = Instant::now();
         let rows = metadata_rows::published_in_scopes(&self.db, scopes).await?;
-        let snapshot = Arc::new(Snapshot {
-            versions: rows
-                .into_iter()
-                .map(|(scope, kind, name, id, version)| ((scope, kind, name), (id, version)))
-                .collect(),
-        });
+        let active = rollouts::active(&self.db, rows.iter().map(|row| row.3)).await?;
+        let mut snapshot = Snapshot {
+            versions: HashMap::with_capacity(rows.len()),
+            rollouts: HashMap::new(),
+        };
+        for (scope, kind, name, id, version) in rows {
+            let address = (scope, kind, name);
+            match active.get(&id) {
+                Some(row) => {
+                    let rollout = Rollout {
+                        stable: row.stable_version,
+                        candidate: row.candidate_version,
+                        percent: RolloutPercent::new(i64::from(row.percent)).map_err(|e| {
+                            ServiceError::internal(format!("rollout {}: {e}", row.id))
+                        })?,
+                    };
+                    snapshot
+                        .versions
+                        .insert(address.clone(), (id, rollout.stable));
+                    snapshot.rollouts.insert(
+                        address,
+                        ActiveRollout {
+                            id: row.id,
+                            rollout,
+                        },
+                    );
+                }
+                None => {
+                    snapshot.versions.insert(address, (id, version));
+                }
+            }
+        }
+        let snapshot = Arc::new(snapshot);
         // A publish that committed while this was read may be missing from it: not kept.
         if let Ok(mut snapshots) = self.snapshots.lock()
             && self.publishes.load(Ordering::Acquire) == generation
@@ -87,6 +135,35 @@ impl Published {
 }
 
 impl Snapshot {
+    /// The versions an order gets: each rolled-out document's version chosen by `subject`
+    /// (what must see one price: a customer reference, else the order id), with the
+    /// assignments to record. Without active rollouts, this snapshot itself.
+    pub fn for_subject(self: &Arc<Self>, subject: &str) -> (Arc<Snapshot>, Vec<Assignment>) {
+        if self.rollouts.is_empty() {
+            return (self.clone(), vec![]);
+        }
+        let mut versions = self.versions.clone();
+        let mut assignments = Vec::with_capacity(self.rollouts.len());
+        for (address, active) in &self.rollouts {
+            let (scope, kind, name) = address;
+            let version = active
+                .rollout
+                .version_for(&format!("{scope}/{kind}/{name}"), subject);
+            if let Some(entry) = versions.get_mut(address) {
+                entry.1 = version;
+            }
+            assignments.push(Assignment {
+                rollout_id: active.id,
+                version,
+            });
+        }
+        let resolved = Snapshot {
+            versions,
+            rollouts: HashMap::new(),
+        };
+        (Arc::new(resolved), assignments)
+    }
+
     pub fn version(&self, scope: &str, kind: Kind, name: &str) -> Option<i32> {
         self.entry(scope, kind, name).map(|(_, version)| version)
     }

@@ -2,6 +2,8 @@
 
 use domain::checks::{PublishedContext, check_publishable, publish_warnings};
 use domain::documents::payment_combination::PaymentCombination;
+use domain::lifecycle::RolloutState;
+use domain::rollout::RolloutPercent;
 use domain::{DocumentName, Kind, Scope, Violation};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -10,9 +12,12 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::events::{EventData, MetadataPublishedData};
 use crate::persistence;
 use crate::persistence::changes::{ChangeSet, Guard, Write};
-use crate::persistence::entities::{audit_entry, metadata_document, metadata_version};
+use crate::persistence::entities::{
+    audit_entry, metadata_document, metadata_rollout, metadata_version,
+};
 use crate::persistence::events::{Subject, new_event};
 use crate::persistence::metadata::{self, Address};
+use crate::persistence::rollouts;
 use crate::persistence::writer::Applied;
 use crate::published::ROUTING_TABLE;
 use crate::scripts::Scripts;
@@ -28,7 +33,7 @@ pub struct DocumentRef {
 }
 
 impl DocumentRef {
-    fn with_scope_key<'a>(&'a self, scope_key: &'a str) -> Address<'a> {
+    pub(super) fn with_scope_key<'a>(&'a self, scope_key: &'a str) -> Address<'a> {
         Address {
             scope: scope_key,
             kind: self.kind.as_str(),
@@ -80,7 +85,7 @@ impl Precondition<'_> {
     }
 }
 
-fn stale() -> ServiceError {
+pub(super) fn stale() -> ServiceError {
     ServiceError::Conflict {
         problem: "concurrent-modification",
         detail: "the document changed while this request was applied; read it again and retry"
@@ -155,7 +160,7 @@ pub async fn save_draft(
         .ok_or_else(|| ServiceError::internal("a saved draft is gone"))
 }
 
-fn audit_row(
+pub(super) fn audit_row(
     scope_key: &str,
     at: &DocumentRef,
     action: &str,
@@ -265,16 +270,29 @@ async fn check(state: &AppState, at: &DocumentRef, body: Value) -> ServiceResult
     }
 }
 
-/// Publishes the draft as the next immutable version. The checks run on a snapshot of the
-/// draft; the write then succeeds only if the document has not changed meanwhile.
+/// Publishes the draft as the next immutable version: to every new order, or with
+/// `rollout`, to that share of them while the others keep the version published now. The
+/// checks run on a snapshot of the draft; the write then succeeds only if the document has
+/// not changed meanwhile.
 pub async fn publish(
     state: &AppState,
     at: &DocumentRef,
     precondition: Precondition<'_>,
     actor: &str,
+    rollout: Option<RolloutPercent>,
 ) -> ServiceResult<Publication> {
     let scope_key = at.scope.key();
     let document = document_to_change(state, at, &scope_key, precondition).await?;
+    refuse_during_rollout(state, at, &document).await?;
+    if rollout.is_some() && document.published_version.is_none() {
+        return Err(ServiceError::Conflict {
+            problem: "nothing-to-roll-out-against",
+            detail: format!(
+                "{} '{}' has no published version for the other orders to keep; publish it to every order first",
+                at.kind, at.name
+            ),
+        });
+    }
     let draft_text = document
         .draft
         .clone()
@@ -299,14 +317,48 @@ pub async fn publish(
         });
     }
     let warnings = check(state, at, draft).await?;
-    let version =
-        publish_version(state, at, &scope_key, &document, draft_text, actor, None).await?;
+    let how = match rollout {
+        None => How::Publish,
+        Some(percent) => How::RollOut(percent),
+    };
+    let version = publish_version(state, at, &scope_key, &document, draft_text, actor, how).await?;
     Ok(Publication { version, warnings })
+}
+
+/// A publish or rollback while a rollout is active would pull the versions from under it.
+async fn refuse_during_rollout(
+    state: &AppState,
+    at: &DocumentRef,
+    document: &metadata_document::Model,
+) -> ServiceResult<()> {
+    match rollouts::latest(&state.db, document.id).await? {
+        Some(rollout) if rollout.state == RolloutState::Active.as_str() => {
+            Err(ServiceError::Conflict {
+                problem: "rollout-in-progress",
+                detail: format!(
+                    "version {} of {} '{}' is rolled out to {}% of new orders; promote or abort that rollout first",
+                    rollout.candidate_version, at.kind, at.name, rollout.percent
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What a new version does.
+#[derive(Debug, Clone, Copy)]
+enum How {
+    /// Goes to every new order.
+    Publish,
+    /// Goes to a share of new orders; the others keep the version published before.
+    RollOut(RolloutPercent),
+    /// Republishes the body of this older version.
+    RollBack(i32),
 }
 
 /// The stored document a write is to change: `NotFound` when there is none, `StaleRevision`
 /// when `precondition` does not hold for it.
-async fn document_to_change(
+pub(super) async fn document_to_change(
     state: &AppState,
     at: &DocumentRef,
     scope_key: &str,
@@ -369,13 +421,14 @@ async fn publish_version(
     document: &metadata_document::Model,
     body: String,
     actor: &str,
-    rolled_back_from: Option<i32>,
+    how: How,
 ) -> ServiceResult<i32> {
     let version = document.published_version.unwrap_or(0) + 1;
     let now = persistence::now();
-    let (action, consume_draft) = match rolled_back_from {
-        None => ("published", true),
-        Some(_) => ("rolled_back", false),
+    let (action, consume_draft, rolled_back_from, rollout_percent) = match how {
+        How::Publish => ("published", true, None, None),
+        How::RollOut(percent) => ("rollout_started", true, None, Some(percent)),
+        How::RollBack(from) => ("rolled_back", false, Some(from), None),
     };
     let merchant_id = match &at.scope {
         Scope::Merchant(merchant) => Some(merchant.as_str()),
@@ -387,6 +440,7 @@ async fn publish_version(
         name: at.name.as_str().to_owned(),
         version,
         rolled_back_from,
+        rollout_percent: rollout_percent.map(RolloutPercent::get),
     });
     let subject = Subject {
         merchant_id,
@@ -394,31 +448,45 @@ async fn publish_version(
         sequence: None,
     };
     let event = new_event(subject, &published, now);
-    let changes = ChangeSet::guarded(Guard::SetPublishedVersion {
+    let mut changes = ChangeSet::guarded(Guard::SetPublishedVersion {
         id: document.id,
         revision: document.revision,
         version,
         consume_draft,
         at: now,
-    })
-    .with(Write::InsertOutbox(vec![event]))
-    .with(Write::InsertVersion(metadata_version::Model {
-        document_id: document.id,
-        version,
-        body,
-        published_at: now,
-        published_by: actor.to_owned(),
-        rolled_back_from,
-    }))
-    .with(audit_row(
-        scope_key,
-        at,
-        action,
-        actor,
-        document.published_version,
-        Some(version),
-        now,
-    ));
+    });
+    if let (Some(percent), Some(stable)) = (rollout_percent, document.published_version) {
+        changes.push(Write::InsertRollout(metadata_rollout::Model {
+            id: 0,
+            document_id: document.id,
+            stable_version: stable,
+            candidate_version: version,
+            percent: i32::from(percent.get()),
+            state: RolloutState::Active.as_str().into(),
+            started_by: actor.to_owned(),
+            started_at: now,
+            ended_at: None,
+        }));
+    }
+    let changes = changes
+        .with(Write::InsertOutbox(vec![event]))
+        .with(Write::InsertVersion(metadata_version::Model {
+            document_id: document.id,
+            version,
+            body,
+            published_at: now,
+            published_by: actor.to_owned(),
+            rolled_back_from,
+        }))
+        .with(audit_row(
+            scope_key,
+            at,
+            action,
+            actor,
+            document.published_version,
+            Some(version),
+            now,
+        ));
     let applied = state.writer.apply(changes).await;
     // Even a failed commit may have landed: snapshots read before may be stale either way.
     state.published.published();
@@ -439,6 +507,7 @@ pub async fn rollback(
     let document = metadata::find(&state.db, at.with_scope_key(&scope_key))
         .await?
         .ok_or_else(|| at.not_found())?;
+    refuse_during_rollout(state, at, &document).await?;
     let target = metadata::find_version(&state.db, document.id, to)
         .await?
         .ok_or_else(|| {
@@ -456,7 +525,7 @@ pub async fn rollback(
         &document,
         target.body,
         actor,
-        Some(to),
+        How::RollBack(to),
     )
     .await?;
     Ok(Publication { version, warnings })

@@ -11,6 +11,7 @@ pub mod nats;
 pub mod order_stats;
 pub mod orders;
 pub mod overview;
+pub mod rollouts;
 pub mod seed;
 pub mod timers;
 pub mod webhooks;

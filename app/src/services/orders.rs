@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{self, Execution, Pinned, PinnedDocument};
 use crate::error::{ServiceError, ServiceResult};
-use crate::persistence::entities::order;
+use crate::persistence::entities::{order, rollout_order};
 use crate::persistence::{executions, orders};
 use crate::published::{
     DEFAULT, OfferedMethod, ROUTING_TABLE, Snapshot, methods_from_input, offered_methods,
@@ -42,6 +42,8 @@ pub struct Item {
 pub struct NewOrder {
     pub merchant: MerchantId,
     pub order_num: Option<String>,
+    /// What decides the versions of rolled-out documents, when given; else the order id.
+    pub customer_ref: Option<String>,
     pub currency: String,
     pub items: Vec<Item>,
     pub address: Map<String, Value>,
@@ -138,7 +140,9 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Sta
             .await
             .map(Staged::nothing);
     }
+    let id = uuid::Uuid::now_v7().to_string();
     let (snapshot, merchant_key) = snapshot(state, &new.merchant).await?;
+    let (snapshot, assignments) = snapshot.for_subject(new.customer_ref.as_deref().unwrap_or(&id));
     let platform_key = Scope::Platform.key();
     let (flow_scope, flow_version) = match snapshot.version(&merchant_key, Kind::OrderFlow, DEFAULT)
     {
@@ -203,7 +207,6 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Sta
         ));
     }
     let now = crate::persistence::now();
-    let id = uuid::Uuid::now_v7().to_string();
     let items =
         serde_json::to_value(&new.items).map_err(|e| ServiceError::internal(e.to_string()))?;
     let input = json!({
@@ -237,7 +240,15 @@ pub async fn stage_create(state: &AppState, new: &NewOrder) -> ServiceResult<Sta
     };
     let execution = Execution::start(order, pinned, flow, input, state.history_limit, now)?;
     let execution = engine::advance(state, execution, Event::Start).await?;
-    let changes = execution.into_changes()?;
+    let mut changes = execution.into_changes()?;
+    changes.assignments = assignments
+        .into_iter()
+        .map(|a| rollout_order::Model {
+            rollout_id: a.rollout_id,
+            order_id: id.clone(),
+            version: a.version,
+        })
+        .collect();
     let created = Created::New(changes.order.clone(), methods);
     // When a concurrent request with the same order_num wins, this one is refused and
     // staged again: it then finds that order.

@@ -185,7 +185,9 @@ async fn load_documents(
                     Err(ServiceError::StaleRevision) => continue,
                     Err(e) => return Err(SeedError::from_api(&file_name, e)),
                 };
-            match metadata::publish(state, &at, Precondition::IfMatch(&saved), SEED_ACTOR).await {
+            match metadata::publish(state, &at, Precondition::IfMatch(&saved), SEED_ACTOR, None)
+                .await
+            {
                 Ok(_) => report.documents_published += 1,
                 Err(ServiceError::StaleRevision) => continue,
                 Err(e) => return Err(SeedError::from_api(&file_name, e)),

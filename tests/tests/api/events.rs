@@ -89,6 +89,51 @@ on_both_databases! {
         assert_eq!(paid_events.len(), 1, "{paid_events:?}");
     }
 
+    async fn a_reader_following_the_feed_while_checkouts_commit_misses_none(app: TestApp) {
+        // On PostgreSQL the checkouts commit in several transactions at once.
+        let checkouts: Vec<_> = (0..24)
+            .map(|_| {
+                let create = app
+                    .admin_request(reqwest::Method::POST, "/v1/storefront/orders")
+                    .json(&tests::checkout::order_body("haidilao"));
+                let (client, base) = (app.client.clone(), app.base.clone());
+                tokio::spawn(async move {
+                    let created = tests::execute(create).await;
+                    created.assert_status(201);
+                    let pay = client
+                        .post(format!("{base}/v1/storefront/orders/{}/payment", order_id(&created.body)))
+                        .bearer_auth(tests::ADMIN_KEY)
+                        .json(&json!({"payment_method": "alipay"}));
+                    tests::execute(pay).await.assert_status(200);
+                })
+            })
+            .collect();
+        // Reads on after the last event seen, as a consumer catching up does.
+        let mut seen: Vec<String> = Vec::new();
+        let read = async |seen: &mut Vec<String>| {
+            let after = seen.last().map(|id| format!("&after={id}")).unwrap_or_default();
+            let page = app.get(&format!("/v1/merchants/haidilao/events?limit=200{after}")).await;
+            page.assert_status(200);
+            for event in page.body["data"].as_array().expect("data") {
+                seen.push(event["id"].as_str().expect("id").to_owned());
+            }
+        };
+        while !checkouts.iter().all(tokio::task::JoinHandle::is_finished) {
+            read(&mut seen).await;
+        }
+        for checkout in checkouts {
+            checkout.await.expect("a checkout");
+        }
+        // Everything committed now: what is left fits in one page.
+        read(&mut seen).await;
+
+        let all = feed(&app, "haidilao", "").await;
+        let paid = types(&all).iter().filter(|t| **t == "order.paid").count();
+        assert_eq!(paid, 24);
+        let all: Vec<&str> = all.iter().map(|e| e["id"].as_str().expect("id")).collect();
+        assert_eq!(seen, all, "the reader missed or repeated events");
+    }
+
     async fn cancellations_say_why_and_callbacks_carry_their_token(app: TestApp) {
         app.publish_flow("haidilao", &flow_with_payment_timeout(1)).await;
         let timed_out = order_id(&app.create_order("haidilao").await);

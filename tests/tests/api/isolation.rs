@@ -146,6 +146,31 @@ const ROUTES: &[(&str, &str, Access)] = &[
         MerchantAdmin,
     ),
     (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout",
+        MerchantAdmin,
+    ),
+    (
+        "GET",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout",
+        MerchantAdmin,
+    ),
+    (
+        "PATCH",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout/promote",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout/abort",
+        MerchantAdmin,
+    ),
+    (
         "GET",
         "/v1/merchants/{merchant_id}/audit-log",
         MerchantAdmin,
@@ -306,6 +331,7 @@ fn body_for(method: &str, template: &str) -> Option<Value> {
             json!({"methods": [{"method": "alipay"}]})
         }
         (_, t) if t.ends_with("/rollback") => json!({"version": 1}),
+        (_, t) if t.ends_with("/rollout") => json!({"percent": 10}),
         ("POST", t) if t.ends_with("/webhook-endpoints") => json!({
             "url": "http://127.0.0.1:9/hook", "event_types": ["order.paid"],
         }),
@@ -558,6 +584,14 @@ on_both_databases! {
             )
             .await;
         delivery.assert_status(201);
+        // A rollout of the payment combination, so that reading it has something to find.
+        let combination = format!("/v1/merchants/{OWNER}/metadata/payment-combination/default");
+        app.put(&format!("{combination}/draft"), &json!({"methods": [{"method": "alipay"}]}))
+            .await
+            .assert_status(200);
+        app.post(&format!("{combination}/rollout"), &json!({"percent": 10}))
+            .await
+            .assert_status(201);
         let owned = Owned {
             order_id,
             endpoint_id,

@@ -24,6 +24,7 @@ mod ops;
 mod order_stats;
 mod overview;
 mod publish_checks;
+mod rollouts;
 mod routing;
 mod seeds;
 mod tasks;

@@ -5,6 +5,7 @@
 mod merchant;
 pub(super) mod operations;
 mod platform;
+mod rollouts;
 pub(super) mod views;
 
 use domain::DocumentName;
@@ -31,5 +32,7 @@ impl PartialSchema for DocumentNameParam {
 impl ToSchema for DocumentNameParam {}
 
 pub fn router() -> OpenApiRouter<AppState> {
-    platform::router().merge(merchant::router())
+    platform::router()
+        .merge(merchant::router())
+        .merge(rollouts::router())
 }

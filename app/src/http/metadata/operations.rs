@@ -45,7 +45,7 @@ pub struct VersionPath {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(super) enum Access {
     Read,
     Write,
 }
@@ -84,7 +84,7 @@ fn kind_in_scope(raw: &str, scope: &Scope) -> ApiResult<Kind> {
     }
 }
 
-async fn document_ref(
+pub(super) async fn document_ref(
     state: &AppState,
     principal: &Principal,
     path: &DocumentPath,
@@ -103,7 +103,7 @@ pub(in crate::http) fn scope_label(scope: &Scope) -> String {
     }
 }
 
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<&str>> {
+pub(super) fn if_match(headers: &HeaderMap) -> ApiResult<Option<&str>> {
     headers
         .get(header::IF_MATCH)
         .map(|v| {
@@ -210,8 +210,14 @@ pub async fn publish(
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, axum::Json<Published>)> {
     let at = document_ref(&state, &principal, &path, Access::Write).await?;
-    let publication =
-        metadata::publish(&state, &at, if_match(&headers)?.into(), &principal.key_id).await?;
+    let publication = metadata::publish(
+        &state,
+        &at,
+        if_match(&headers)?.into(),
+        &principal.key_id,
+        None,
+    )
+    .await?;
     Ok(published(&at, publication))
 }
 

@@ -7,10 +7,9 @@ use sea_orm::{DbBackend, Statement};
 
 use super::{Applied, Work, WriteError};
 use crate::persistence::changes::{
-    GuardStatement, MAX_IN_LIST, Write, claim_statement, guard_statements, power_of_two_chunks,
-    write_statements,
+    GuardStatement, Write, claim_statement, guard_statements, write_statements,
 };
-use crate::persistence::fan_out::{self, Sinks};
+use crate::persistence::fan_out::Sinks;
 use crate::persistence::leases::{Lease, LeasedRow};
 
 pub(super) struct Batch {
@@ -95,10 +94,10 @@ impl Batch {
                 created_at: claim.created_at,
             })
             .collect();
-        write_statements(&releases, backend)
+        write_statements(&releases, backend, self.sinks)
     }
 
-    /// The writes of every change set not refused, merged, then the deliveries of the
+    /// The writes of every change set not refused, merged, with the deliveries of the
     /// events they insert.
     pub fn writes(&self, refused: &[bool], backend: DbBackend) -> Vec<Statement> {
         let writes: Vec<&Write> = self
@@ -112,19 +111,7 @@ impl Batch {
             })
             .flatten()
             .collect();
-        let event_ids: Vec<String> = writes
-            .iter()
-            .filter_map(|write| match write {
-                Write::InsertOutbox(events) => Some(events.iter().map(|e| e.id.clone())),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        let mut statements = write_statements(writes, backend);
-        for ids in power_of_two_chunks(event_ids, MAX_IN_LIST) {
-            statements.extend(fan_out::statements(&ids, backend, self.sinks));
-        }
-        statements
+        write_statements(writes, backend, self.sinks)
     }
 
     /// The leases not abandoned, by position, with their statements.

@@ -6,8 +6,9 @@
 //! and its submitters are told so.
 //!
 //! On SQLite the writer owns one connection on a thread of its own, so a batch costs no
-//! hand-off per statement ([`sqlite`]). On PostgreSQL it is a task on the pool
-//! ([`postgres`]); the guards, not this process, keep several instances correct.
+//! hand-off per statement ([`sqlite`]). On PostgreSQL it has connections of its own and
+//! several transactions in flight ([`postgres`]); the guards, not this process, keep them
+//! and several instances correct.
 
 mod batch;
 mod classify;
@@ -158,11 +159,13 @@ impl WriterMetrics {
 }
 
 impl Writer {
-    /// Starts the writer of the database `db` is connected to.
+    /// Starts the writer of the database `db` is connected to, with up to `transactions`
+    /// batches in flight at once on PostgreSQL (SQLite takes one writer at a time).
     pub async fn start(
         db: &DatabaseConnection,
         url: &str,
         sqlite_sync: SqliteSync,
+        transactions: u32,
         metrics: Arc<WriterMetrics>,
         sinks: Sinks,
     ) -> Result<Self, WriteError> {
@@ -171,7 +174,7 @@ impl Writer {
             sea_orm::DbBackend::Sqlite => {
                 sqlite::start(url, sqlite_sync, receiver, metrics.clone(), sinks)?;
             }
-            _ => postgres::start(url, receiver, metrics.clone(), sinks).await?,
+            _ => postgres::start(url, transactions, receiver, metrics.clone(), sinks).await?,
         }
         Ok(Self { queue, metrics })
     }

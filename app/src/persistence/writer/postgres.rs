@@ -1,15 +1,19 @@
 //! The PostgreSQL writer: a thread with a runtime and connections of its own that applies
 //! each batch in one transaction. Its own runtime matters: a batch is a chain of round
 //! trips, and on the server's runtime each would wait its turn behind the request tasks.
+//! Several transactions are in flight at once, each taking what queued while the others
+//! were busy: a batch spends most of its time waiting on round trips and on PostgreSQL's
+//! work on its rows, which one transaction at a time leaves to a single backend process.
 //! Other instances on the same database write too; the guards (compare-and-set on rows)
-//! keep them correct, not this queue.
+//! keep them and the concurrent transactions correct, not this queue.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinSet;
 
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
@@ -18,12 +22,10 @@ use crate::persistence::changes::GuardStatement;
 use crate::persistence::fan_out::Sinks;
 use crate::persistence::leases::ReturnedRow;
 
-/// Connections the writer keeps: one in use, one spare while a broken one is replaced.
-const CONNECTIONS: u32 = 2;
-
 pub(super) async fn start(
     url: &str,
-    mut queue: mpsc::Receiver<Work>,
+    transactions: u32,
+    queue: mpsc::Receiver<Work>,
     metrics: Arc<WriterMetrics>,
     sinks: Sinks,
 ) -> Result<(), WriteError> {
@@ -43,10 +45,10 @@ pub(super) async fn start(
                 }
             };
             runtime.block_on(async move {
+                // One connection per transaction, and a spare while a broken one is replaced.
+                let connections = Some(transactions + 1);
                 let db =
-                    match crate::persistence::connect(&url, SqliteSync::Full, Some(CONNECTIONS))
-                        .await
-                    {
+                    match crate::persistence::connect(&url, SqliteSync::Full, connections).await {
                         Ok(db) => db,
                         Err(error) => {
                             let _ = connected.send(Err(WriteError::from(error)));
@@ -54,25 +56,45 @@ pub(super) async fn start(
                         }
                     };
                 let _ = connected.send(Ok(()));
-                while let Some(first) = queue.recv().await {
-                    let Some(batch) = fill_batch(first, &mut queue, &metrics, sinks) else {
-                        continue;
-                    };
-                    let started = Instant::now();
-                    let failed = apply_or_split(&db, batch, &metrics).await;
-                    metrics
-                        .commit_seconds
-                        .observe(started.elapsed().as_secs_f64());
-                    if failed {
-                        tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
-                    }
+                let queue = Arc::new(Mutex::new(queue));
+                let mut appliers = JoinSet::new();
+                for _ in 0..transactions {
+                    appliers.spawn(applier(db.clone(), queue.clone(), metrics.clone(), sinks));
                 }
+                appliers.join_all().await;
             });
         })
         .map_err(|e| WriteError::Failed(format!("cannot start the writer thread: {e}")))?;
     connection
         .await
         .unwrap_or_else(|_| Err(WriteError::Failed("the writer thread stopped".into())))
+}
+
+/// Takes a batch whenever it is free and applies it, until the queue closes.
+async fn applier(
+    db: DatabaseConnection,
+    queue: Arc<Mutex<mpsc::Receiver<Work>>>,
+    metrics: Arc<WriterMetrics>,
+    sinks: Sinks,
+) {
+    loop {
+        let batch = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            fill_batch(first, &mut queue, &metrics, sinks)
+        };
+        let Some(batch) = batch else { continue };
+        let started = Instant::now();
+        let failed = apply_or_split(&db, batch, &metrics).await;
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if failed {
+            tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
+        }
+    }
 }
 
 /// Applies a batch and answers its submitters; true when it failed.
