@@ -495,3 +495,64 @@ fn stored_object(text: &str) -> ServiceResult<Map<String, Value>> {
         _ => Ok(Map::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::documents::payment_combination::EnabledMethod;
+
+    use super::*;
+
+    fn row(final_amount: Option<i64>, cancel_reason: Option<&str>) -> SampledOrder {
+        SampledOrder {
+            id: "0193a0c4-5e1f-7c3a-9d2b-1f0e4c5d6a7b".into(),
+            merchant_id: "haidilao".into(),
+            cancel_reason: cancel_reason.map(str::to_owned),
+            currency: "CNY".into(),
+            amount_minor: 10_000,
+            final_amount_minor: final_amount,
+            payment_method: Some("alipay".into()),
+            discount: final_amount
+                .map(|_| r#"{"function":"alipay-discount","version":3,"label":"x"}"#.to_owned()),
+            items: "[]".into(),
+            address: "{}".into(),
+            fields: "{}".into(),
+            pinned: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn before_is_what_the_order_row_says() {
+        assert_eq!(
+            before(&row(Some(8000), None)).ok(),
+            Some(PriceOutcome::Priced {
+                final_amount_minor: 8000,
+                function: Some("alipay-discount".into()),
+                version: Some(3),
+            })
+        );
+        let failure = |reason| match before(&row(None, Some(reason))) {
+            Ok(PriceOutcome::Failed { reason, .. }) => Some(reason),
+            _ => None,
+        };
+        assert_eq!(failure("no_route"), Some(FailureReason::NoRoute));
+        assert_eq!(failure("function_error"), Some(FailureReason::ScriptError));
+    }
+
+    #[test]
+    fn a_combination_refuses_methods_it_lacks_or_amounts_outside_its_bounds() {
+        let combination = PaymentCombination {
+            methods: vec![EnabledMethod {
+                method: "alipay".into(),
+                label: None,
+                min_amount_minor: Some(100),
+                max_amount_minor: Some(5000),
+            }],
+        };
+        let refused = |method, amount| refused_method(&combination, method, amount).is_some();
+        assert!(!refused("alipay", 100));
+        assert!(!refused("alipay", 5000));
+        assert!(refused("alipay", 99));
+        assert!(refused("alipay", 5001));
+        assert!(refused("wechat_pay", 1000));
+    }
+}
