@@ -7,6 +7,7 @@ pub mod checks;
 pub mod documents;
 pub mod function;
 pub mod ids;
+pub mod impact;
 pub mod kind;
 pub mod lifecycle;
 pub mod rollout;

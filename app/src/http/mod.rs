@@ -8,6 +8,7 @@ mod events;
 pub mod extract;
 mod functions;
 mod idempotency;
+mod impact;
 mod merchants;
 mod metadata;
 mod ops;
@@ -54,6 +55,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(merchants::router())
         .merge(overview::router())
         .merge(metadata::router())
+        .merge(impact::router())
         .merge(functions::router())
         .merge(routing::router())
         .merge(orders::router())

@@ -11,6 +11,7 @@ pub mod events;
 pub mod executions;
 pub mod fan_out;
 pub mod idempotency;
+pub mod impact;
 pub mod leases;
 pub mod many_rows;
 pub mod merchants;

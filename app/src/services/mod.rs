@@ -5,6 +5,7 @@ pub mod commit;
 pub mod deliveries;
 pub mod discounts;
 pub mod idempotency;
+pub mod impact;
 pub mod merchants;
 pub mod metadata;
 pub mod nats;

@@ -142,6 +142,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     (
         "POST",
+        "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/impact",
+        MerchantAdmin,
+    ),
+    (
+        "POST",
         "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollback",
         MerchantAdmin,
     ),

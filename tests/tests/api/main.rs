@@ -13,6 +13,7 @@ mod functions;
 mod history_limit;
 mod hostile_input;
 mod idempotency;
+mod impact;
 mod isolation;
 mod limits;
 mod merchants;

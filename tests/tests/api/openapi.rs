@@ -297,7 +297,7 @@ mod as_strict_as_the_server {
                 let response = send(&app, operation.method.clone(), &path, &[], body.as_ref()).await;
                 assert_ne!(response.status, 400, "{path}: {}", response.text);
             }
-            assert_eq!(named, 21, "the metadata operations that take a document name");
+            assert_eq!(named, 22, "the metadata operations that take a document name");
         }
 
         async fn the_idempotency_key_is_declared_as_the_server_takes_it(app: TestApp) {
