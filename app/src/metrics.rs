@@ -31,6 +31,9 @@ pub struct Metrics {
     /// From an event's commit to its delivery.
     pub webhook_lag_seconds: Histogram,
     pub webhook_in_flight: IntGauge,
+    /// The orders of each active rollout, by version and status; set at each scrape, so
+    /// ended rollouts leave no series behind.
+    pub rollout_orders: IntGaugeVec,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -121,6 +124,14 @@ impl Metrics {
         registry.register(Box::new(webhook_attempts.clone()))?;
         registry.register(Box::new(webhook_lag_seconds.clone()))?;
         registry.register(Box::new(webhook_in_flight.clone()))?;
+        let rollout_orders = IntGaugeVec::new(
+            Opts::new(
+                "rollout_orders",
+                "Orders of each active staged rollout, by document, version (and whether it is the candidate) and status",
+            ),
+            &["merchant", "document", "version", "arm", "status"],
+        )?;
+        registry.register(Box::new(rollout_orders.clone()))?;
         let writer = Arc::new(WriterMetrics::new(&registry)?);
         Ok(Self {
             registry,
@@ -136,6 +147,7 @@ impl Metrics {
             webhook_attempts,
             webhook_lag_seconds,
             webhook_in_flight,
+            rollout_orders,
         })
     }
 

@@ -62,7 +62,8 @@ async fn readyz(
 }
 
 /// Prometheus metrics: requests by route and status, orders by final status and cancel
-/// reason, function evaluations, timer lag, database pool use.
+/// reason, function evaluations, timer lag, database pool use, the orders of active
+/// rollouts by version and status.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain; version=0.0.4")))]
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
@@ -71,6 +72,9 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
         _ => 0,
     };
     state.metrics.timer_lag_seconds.set(lag);
+    if let Err(error) = crate::services::rollouts::refresh_metrics(&state).await {
+        tracing::warn!(%error, "the rollout metrics could not be read");
+    }
     let (size, idle) = pool_use(&state.db);
     state.metrics.db_pool.with_label_values(&["open"]).set(size);
     state.metrics.db_pool.with_label_values(&["idle"]).set(idle);

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::metadata_rollout::{self, Entity as Rollouts};
-use super::entities::{order, rollout_order};
+use super::entities::{metadata_document, order, rollout_order};
 
 /// The active rollouts of these documents, by document id.
 pub async fn active(
@@ -22,6 +22,28 @@ pub async fn active(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|row| (row.document_id, row)).collect())
+}
+
+/// Every active rollout, with the document it rolls out.
+pub async fn all_active(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(metadata_rollout::Model, metadata_document::Model)>, DbErr> {
+    let rollouts = Rollouts::find()
+        .filter(metadata_rollout::Column::State.eq(RolloutState::Active.as_str()))
+        .all(db)
+        .await?;
+    let documents: HashMap<i64, metadata_document::Model> = metadata_document::Entity::find()
+        .filter(metadata_document::Column::Id.is_in(rollouts.iter().map(|r| r.document_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    Ok(rollouts
+        .into_iter()
+        .filter_map(|r| Some((documents.get(&r.document_id)?.clone(), r)))
+        .map(|(d, r)| (r, d))
+        .collect())
 }
 
 /// The document's newest rollout, active or ended.

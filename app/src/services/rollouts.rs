@@ -229,3 +229,31 @@ fn version_outcome(version: i32, groups: &[OutcomeGroup]) -> ServiceResult<Versi
         average_final_amount_minor: (priced > 0).then(|| final_total / priced),
     })
 }
+
+/// Sets the rollout gauges of `/metrics` from the orders of the active rollouts.
+pub async fn refresh_metrics(state: &AppState) -> ServiceResult<()> {
+    let active = rollouts::all_active(&state.db).await?;
+    let gauge = &state.metrics.rollout_orders;
+    gauge.reset();
+    for (rollout, document) in active {
+        let merchant = document.scope.trim_start_matches("merchant:");
+        let name = format!("{}/{}", document.kind, document.name);
+        for group in rollouts::outcome_groups(&state.db, rollout.id).await? {
+            let arm = if group.version == rollout.candidate_version {
+                "candidate"
+            } else {
+                "stable"
+            };
+            gauge
+                .with_label_values(&[
+                    merchant,
+                    name.as_str(),
+                    &group.version.to_string(),
+                    arm,
+                    group.status.as_str(),
+                ])
+                .add(group.orders);
+        }
+    }
+    Ok(())
+}

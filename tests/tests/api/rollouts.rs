@@ -48,6 +48,18 @@ async fn checkout(app: &TestApp, customer_ref: Option<&str>) -> (String, i64, i6
     (id, final_amount, pinned)
 }
 
+/// The value of the alipay-discount rollout's gauge for a version and status, if exported.
+fn rollout_gauge(metrics: &str, version: i64, status: &str) -> Option<i64> {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("orderflow_rollout_orders{"))
+        .filter(|line| line.contains("document=\"discount-function/alipay-discount\""))
+        .filter(|line| line.contains("merchant=\"haidilao\""))
+        .filter(|line| line.contains(&format!("version=\"{version}\"")))
+        .find(|line| line.contains(&format!("status=\"{status}\"")))
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+}
+
 on_both_databases! {
     async fn a_rollout_splits_new_orders_and_counts_each_versions_outcomes(app: TestApp) {
         // Version 1 (seeded) makes the customer pay 80%; version 2 pays 90%.
@@ -92,6 +104,15 @@ on_both_databases! {
             assert_eq!(outcome["discount_total_minor"], by_version[i] * 10000 - paid_by_version[i], "{arm}");
             assert_eq!(outcome["average_final_amount_minor"], if version == 1 { 8000 } else { 9000 });
         }
+        // The same counts in Prometheus, labelled by version, while the rollout is active.
+        let metrics = app.get("/metrics").await.text;
+        for (version, completed) in [(1, by_version[0]), (2, by_version[1])] {
+            assert_eq!(
+                rollout_gauge(&metrics, version, "completed"),
+                Some(completed),
+                "version {version}:\n{metrics}"
+            );
+        }
         let comparison = &read.body["outcomes"]["comparison"];
         assert_eq!(comparison["sample_sizes"][0], read.body["outcomes"]["stable"]["started"]);
         assert!(comparison["p_value"].as_f64().unwrap() > 0.0, "{comparison}");
@@ -113,9 +134,19 @@ on_both_databases! {
         let ramped = patch(&app, &format!("{FUNCTION}/rollout"), &json!({"percent": 99})).await;
         ramped.assert_status(200);
         assert_eq!(ramped.body["percent"], 99);
+        let stable_waiting = waiting.iter().filter(|(_, pinned)| *pinned == 1).count();
+        let metrics = app.get("/metrics").await.text;
+        assert_eq!(
+            rollout_gauge(&metrics, 1, "awaiting_payment"),
+            (stable_waiting > 0).then(|| i64::try_from(stable_waiting).unwrap()),
+            "{metrics}"
+        );
 
         let promoted = app.post(&format!("{FUNCTION}/rollout/promote"), &json!({})).await;
         promoted.assert_status(200);
+        // An ended rollout leaves no series behind.
+        let metrics = app.get("/metrics").await.text;
+        assert_eq!(rollout_gauge(&metrics, 1, "awaiting_payment"), None, "{metrics}");
         assert_eq!(promoted.body["state"], "promoted");
         assert_eq!(promoted.body["percent"], 100);
         for _ in 0..5 {
