@@ -19,6 +19,7 @@ import type { PickerData } from "./pickers";
 import { FlowPanel } from "../flows/FlowPanel";
 import type { FlowBody } from "../flows/FlowDiagram";
 import { useMe } from "../../session/session";
+import { ReleasePanels } from "../release/ReleasePanels";
 
 export interface Problems {
   /** What produced them: a draft save, a check, a publish attempt or an evaluation. */
@@ -327,6 +328,23 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
     }
   }
 
+  /** A rollout started, was promoted or aborted: the published version changed, so start
+   * again from what the server now holds, as after a publish. */
+  async function released(message: string, releaseWarnings: Violation[]) {
+    setError(undefined);
+    setProblems(null);
+    setWarnings(releaseWarnings.length > 0 ? { source: "publish", violations: releaseWarnings } : null);
+    try {
+      const fresh = await getDocument(scope, kind, name);
+      setServer(fresh);
+      setFormData(fresh.draft ?? fresh.published ?? formData);
+      setShowAllErrors(false);
+      setNotice(message);
+    } catch (e) {
+      setError(e);
+    }
+  }
+
   useSaveShortcut(() => void save(), !readOnly && idle);
 
   function openTab(next: Tab) {
@@ -537,6 +555,15 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
       )}
       {error != null && <ErrorNotice error={error} />}
       {problems && <ProblemList problems={problems} />}
+      {scope.type === "merchant" && !readOnly && server != null && (
+        <ReleasePanels
+          doc={{ merchantId: scope.merchantId, kind, name }}
+          hasDraft={hasDraft}
+          dirty={dirty}
+          publishedVersion={publishedVersion}
+          onPublished={released}
+        />
+      )}
       {kind === "order-flow" && scope.type === "platform" && readOnly && me.merchant_id && server?.published && (
         <CustomizeFlow merchantId={me.merchant_id} flow={server.published} />
       )}

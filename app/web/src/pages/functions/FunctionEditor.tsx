@@ -30,6 +30,7 @@ import {
   type Violation,
 } from "./model";
 import { TestCasesTable, verdictOf } from "./TestCasesTable";
+import { ReleasePanels } from "../release/ReleasePanels";
 import "./function-editor.css";
 
 const KIND = "discount-function";
@@ -104,6 +105,10 @@ function MerchantFunctionEditor({ scope, merchantId, name }: { scope: Scope; mer
         setNotice(`Published version ${version}.`);
         loaded.reload();
       }}
+      onReleased={(message) => {
+        setNotice(message);
+        loaded.reload();
+      }}
       onDraftDiscarded={(publishedVersion) => {
         setNotice(
           publishedVersion !== null
@@ -131,11 +136,13 @@ interface EditorProps {
   onNotice(notice: string | null): void;
   onReload(): void;
   onPublished(version: number): void;
+  /** A rollout started, was promoted or aborted: `message` says what happened. */
+  onReleased(message: string): void;
   /** The saved draft was deleted; `publishedVersion` is what the function is back to (null: gone). */
   onDraftDiscarded(publishedVersion: number | null): void;
 }
 
-function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished, onDraftDiscarded }: EditorProps) {
+function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished, onReleased, onDraftDiscarded }: EditorProps) {
   const initial = loaded.body;
   const [description, setDescription] = useState(initial.description ?? "");
   const [script, setScript] = useState(initial.script ?? "");
@@ -534,6 +541,14 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           </ul>
         </div>
       )}
+
+      <ReleasePanels
+        doc={{ merchantId, kind: KIND, name }}
+        hasDraft={hasDraft}
+        dirty={dirty}
+        publishedVersion={loaded.publishedVersion}
+        onPublished={(message) => onReleased(message)}
+      />
 
       <label className="fn-field">
         <span>Description</span>
