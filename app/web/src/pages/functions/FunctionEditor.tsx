@@ -280,7 +280,12 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
         e.violations.length > 0 ? e.violations : [{ pointer: "", message: e.message }],
       );
     else if (e instanceof ApiProblem && e.status === 409)
-      showProblems("Nothing to publish", [{ pointer: "", message: e.message }]);
+      showProblems(
+        e.problem.type?.endsWith("/rollout-in-progress")
+          ? "Not published: a rollout is in progress (promote or abort it first)"
+          : "Nothing to publish",
+        [{ pointer: "", message: e.message }],
+      );
     else setFailure(e);
   };
 
