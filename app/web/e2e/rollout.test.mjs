@@ -159,12 +159,12 @@ test("roll the draft out to 50%, ramp to 80%, compare the outcomes, promote", as
   assert.equal((await server.api("GET", `${FN}/rollout`)).body.percent, 80);
   await screenshot(page, "rollout-outcomes");
 
-  // A new draft cannot be published while the rollout runs: the editor says why.
+  // A new draft cannot be published while the rollout runs: Publish waits and says why.
   await saveDraft(60);
   await page.reload();
   await page.getByTestId("rollout-state").filter({ hasText: "active · 80%" }).waitFor();
-  await page.getByRole("button", { name: "Publish", exact: true }).click();
-  await page.getByText("Not published: a rollout is in progress (promote or abort it first)").waitFor();
+  await page.getByTestId("publish-reason").filter({ hasText: "A rollout is in progress (v2 to 80% of new orders)" }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Publish", exact: true }).isDisabled(), true);
 
   await panel.getByRole("button", { name: "Promote to 100%" }).click();
   await page.getByText("Promoted: v2 goes to every new order.").waitFor();

@@ -19,7 +19,8 @@ import type { PickerData } from "./pickers";
 import { FlowPanel } from "../flows/FlowPanel";
 import type { FlowBody } from "../flows/FlowDiagram";
 import { useMe } from "../../session/session";
-import { ReleasePanels } from "../release/ReleasePanels";
+import { ReleasePanels, rolloutBlocksPublish } from "../release/ReleasePanels";
+import type { Rollout } from "../../api/release";
 
 export interface Problems {
   /** What produced them: a draft save, a check, a publish attempt or an evaluation. */
@@ -176,7 +177,8 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   const hasDraft = server?.draft != null;
   const publishedVersion = server?.published_version ?? null;
   const idle = busy === null && jsonError === null;
-  const publishBlocked = nothingToPublish(server, dirty, formData);
+  const [rollout, setRollout] = useState<Rollout | null>(null);
+  const publishBlocked = rolloutBlocksPublish(rollout) ?? nothingToPublish(server, dirty, formData);
 
   const prompt = useUnsavedChangesPrompt(dirty && busy === null, `${name} (${kind})`);
 
@@ -562,6 +564,7 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
           dirty={dirty}
           publishedVersion={publishedVersion}
           onPublished={released}
+          onRollout={setRollout}
         />
       )}
       {kind === "order-flow" && scope.type === "platform" && readOnly && me.merchant_id && server?.published && (

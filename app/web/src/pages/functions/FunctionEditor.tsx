@@ -30,7 +30,8 @@ import {
   type Violation,
 } from "./model";
 import { TestCasesTable, verdictOf } from "./TestCasesTable";
-import { ReleasePanels } from "../release/ReleasePanels";
+import { ReleasePanels, rolloutBlocksPublish } from "../release/ReleasePanels";
+import type { Rollout } from "../../api/release";
 import "./function-editor.css";
 
 const KIND = "discount-function";
@@ -175,12 +176,14 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     return p ? JSON.stringify(buildDocument(p.description ?? "", p.script ?? "", (p.tests ?? []).map(rowFromTest)).doc) : null;
   }, [loaded.published]);
   const pendingJson = dirty ? JSON.stringify(built.doc) : hasDraft ? baseline : null;
+  const [rollout, setRollout] = useState<Rollout | null>(null);
   const publishBlocked =
-    pendingJson === null
+    rolloutBlocksPublish(rollout) ??
+    (pendingJson === null
       ? `Nothing to publish: there is no draft, and v${loaded.publishedVersion} is what is published.`
       : pendingJson === publishedJson
         ? `Nothing to publish: ${dirty ? "the editor" : "the draft"} equals the published v${loaded.publishedVersion}.`
-        : null;
+        : null);
   // A new function's untouched template is not worth a prompt when leaving.
   const [template] = useState(() => JSON.stringify(built.doc));
   const edited = loaded.etag !== null ? dirty : JSON.stringify(built.doc) !== template;
@@ -553,6 +556,7 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
         dirty={dirty}
         publishedVersion={loaded.publishedVersion}
         onPublished={(message) => onReleased(message)}
+        onRollout={setRollout}
       />
 
       <label className="fn-field">

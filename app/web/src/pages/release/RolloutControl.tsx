@@ -1,7 +1,7 @@
 // The staged rollout of a merchant's document: start one with a percentage (it publishes the
 // saved draft to that share of new orders), ramp it, promote it to every order or abort it;
 // its state and percent, and the outcomes of both versions (OutcomeComparison).
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import {
   abortRollout,
   getRollout,
@@ -23,13 +23,15 @@ type Action = "start" | "ramp" | "promote" | "abort" | "refresh";
 
 const STATE_BADGE: Record<Rollout["state"], string> = { active: "info", promoted: "ok", aborted: "warn" };
 
-export function RolloutControl({ doc, hasDraft, dirty, publishedVersion, onPublished }: {
+export function RolloutControl({ doc, hasDraft, dirty, publishedVersion, onPublished, onRollout }: {
   doc: DocRef;
   hasDraft: boolean;
   dirty: boolean;
   publishedVersion: number | null;
   /** The document's published versions changed (start, promote, abort): reload it. */
   onPublished: (message: string, warnings: Violation[]) => void;
+  /** The rollout shown changed (null: none), so the editor can say why Publish waits. */
+  onRollout?: (rollout: Rollout | null) => void;
 }) {
   const loaded = useLoad(async () => {
     const [newest, { currency }] = await Promise.all([getRollout(doc), loadCurrency(doc.merchantId)]);
@@ -41,6 +43,9 @@ export function RolloutControl({ doc, hasDraft, dirty, publishedVersion, onPubli
   const [error, setError] = useState<unknown>();
   const current = rollout !== undefined ? rollout : loaded.data?.newest;
   const currency = loaded.data?.currency ?? "CNY";
+  useEffect(() => {
+    if (current !== undefined) onRollout?.(current);
+  }, [current, onRollout]);
   const active = current?.state === "active";
   const percent = Number(percentText);
   const percentValid = /^\d+$/.test(percentText.trim()) && percent >= 1 && percent <= 99;
