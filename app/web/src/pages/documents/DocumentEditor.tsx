@@ -19,6 +19,8 @@ import type { PickerData } from "./pickers";
 import { FlowPanel } from "../flows/FlowPanel";
 import type { FlowBody } from "../flows/FlowDiagram";
 import { useMe } from "../../session/session";
+import { ReleasePanels, rolloutBlocksPublish } from "../release/ReleasePanels";
+import type { Rollout } from "../../api/release";
 
 export interface Problems {
   /** What produced them: a draft save, a check, a publish attempt or an evaluation. */
@@ -175,7 +177,8 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
   const hasDraft = server?.draft != null;
   const publishedVersion = server?.published_version ?? null;
   const idle = busy === null && jsonError === null;
-  const publishBlocked = nothingToPublish(server, dirty, formData);
+  const [rollout, setRollout] = useState<Rollout | null>(null);
+  const publishBlocked = rolloutBlocksPublish(rollout) ?? nothingToPublish(server, dirty, formData);
 
   const prompt = useUnsavedChangesPrompt(dirty && busy === null, `${name} (${kind})`);
 
@@ -324,6 +327,23 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
       showFailure(e, "save");
     } finally {
       setBusy(null);
+    }
+  }
+
+  /** A rollout started, was promoted or aborted: the published version changed, so start
+   * again from what the server now holds, as after a publish. */
+  async function released(message: string, releaseWarnings: Violation[]) {
+    setError(undefined);
+    setProblems(null);
+    setWarnings(releaseWarnings.length > 0 ? { source: "publish", violations: releaseWarnings } : null);
+    try {
+      const fresh = await getDocument(scope, kind, name);
+      setServer(fresh);
+      setFormData(fresh.draft ?? fresh.published ?? formData);
+      setShowAllErrors(false);
+      setNotice(message);
+    } catch (e) {
+      setError(e);
     }
   }
 
@@ -537,6 +557,16 @@ export function DocumentEditor({ scope, kind, name, doc, schema, reload, readOnl
       )}
       {error != null && <ErrorNotice error={error} />}
       {problems && <ProblemList problems={problems} />}
+      {scope.type === "merchant" && !readOnly && server != null && (
+        <ReleasePanels
+          doc={{ merchantId: scope.merchantId, kind, name }}
+          hasDraft={hasDraft}
+          dirty={dirty}
+          publishedVersion={publishedVersion}
+          onPublished={released}
+          onRollout={setRollout}
+        />
+      )}
       {kind === "order-flow" && scope.type === "platform" && readOnly && me.merchant_id && server?.published && (
         <CustomizeFlow merchantId={me.merchant_id} flow={server.published} />
       )}

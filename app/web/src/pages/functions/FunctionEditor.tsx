@@ -30,6 +30,8 @@ import {
   type Violation,
 } from "./model";
 import { TestCasesTable, verdictOf } from "./TestCasesTable";
+import { ReleasePanels, rolloutBlocksPublish } from "../release/ReleasePanels";
+import type { Rollout } from "../../api/release";
 import "./function-editor.css";
 
 const KIND = "discount-function";
@@ -104,6 +106,10 @@ function MerchantFunctionEditor({ scope, merchantId, name }: { scope: Scope; mer
         setNotice(`Published version ${version}.`);
         loaded.reload();
       }}
+      onReleased={(message) => {
+        setNotice(message);
+        loaded.reload();
+      }}
       onDraftDiscarded={(publishedVersion) => {
         setNotice(
           publishedVersion !== null
@@ -131,11 +137,13 @@ interface EditorProps {
   onNotice(notice: string | null): void;
   onReload(): void;
   onPublished(version: number): void;
+  /** A rollout started, was promoted or aborted: `message` says what happened. */
+  onReleased(message: string): void;
   /** The saved draft was deleted; `publishedVersion` is what the function is back to (null: gone). */
   onDraftDiscarded(publishedVersion: number | null): void;
 }
 
-function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished, onDraftDiscarded }: EditorProps) {
+function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, onPublished, onReleased, onDraftDiscarded }: EditorProps) {
   const initial = loaded.body;
   const [description, setDescription] = useState(initial.description ?? "");
   const [script, setScript] = useState(initial.script ?? "");
@@ -168,12 +176,14 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
     return p ? JSON.stringify(buildDocument(p.description ?? "", p.script ?? "", (p.tests ?? []).map(rowFromTest)).doc) : null;
   }, [loaded.published]);
   const pendingJson = dirty ? JSON.stringify(built.doc) : hasDraft ? baseline : null;
+  const [rollout, setRollout] = useState<Rollout | null>(null);
   const publishBlocked =
-    pendingJson === null
+    rolloutBlocksPublish(rollout) ??
+    (pendingJson === null
       ? `Nothing to publish: there is no draft, and v${loaded.publishedVersion} is what is published.`
       : pendingJson === publishedJson
         ? `Nothing to publish: ${dirty ? "the editor" : "the draft"} equals the published v${loaded.publishedVersion}.`
-        : null;
+        : null);
   // A new function's untouched template is not worth a prompt when leaving.
   const [template] = useState(() => JSON.stringify(built.doc));
   const edited = loaded.etag !== null ? dirty : JSON.stringify(built.doc) !== template;
@@ -273,7 +283,12 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
         e.violations.length > 0 ? e.violations : [{ pointer: "", message: e.message }],
       );
     else if (e instanceof ApiProblem && e.status === 409)
-      showProblems("Nothing to publish", [{ pointer: "", message: e.message }]);
+      showProblems(
+        e.problem.type?.endsWith("/rollout-in-progress")
+          ? "Not published: a rollout is in progress (promote or abort it first)"
+          : "Nothing to publish",
+        [{ pointer: "", message: e.message }],
+      );
     else setFailure(e);
   };
 
@@ -534,6 +549,15 @@ function Editor({ scope, merchantId, name, loaded, notice, onNotice, onReload, o
           </ul>
         </div>
       )}
+
+      <ReleasePanels
+        doc={{ merchantId, kind: KIND, name }}
+        hasDraft={hasDraft}
+        dirty={dirty}
+        publishedVersion={loaded.publishedVersion}
+        onPublished={(message) => onReleased(message)}
+        onRollout={setRollout}
+      />
 
       <label className="fn-field">
         <span>Description</span>
