@@ -36,6 +36,22 @@ pub async fn find_version(
     Versions::find_by_id((document_id, version)).one(db).await
 }
 
+/// The number of the document's newest version: the published one, or above it the
+/// candidate of an aborted rollout, which keeps its number.
+pub async fn newest_version(
+    db: &impl ConnectionTrait,
+    document_id: i64,
+) -> Result<Option<i32>, DbErr> {
+    Versions::find()
+        .select_only()
+        .column(metadata_version::Column::Version)
+        .filter(metadata_version::Column::DocumentId.eq(document_id))
+        .order_by_desc(metadata_version::Column::Version)
+        .into_tuple()
+        .one(db)
+        .await
+}
+
 /// A document's versions, newest first.
 pub async fn list_versions(
     db: &impl ConnectionTrait,

@@ -423,7 +423,11 @@ async fn publish_version(
     actor: &str,
     how: How,
 ) -> ServiceResult<i32> {
-    let version = document.published_version.unwrap_or(0) + 1;
+    // Not the published version + 1: an aborted rollout's candidate keeps its number.
+    let version = metadata::newest_version(&state.db, document.id)
+        .await?
+        .unwrap_or(0)
+        + 1;
     let now = persistence::now();
     let (action, consume_draft, rolled_back_from, rollout_percent) = match how {
         How::Publish => ("published", true, None, None),

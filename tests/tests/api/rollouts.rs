@@ -173,6 +173,13 @@ on_both_databases! {
         }
         let document = app.get(FUNCTION).await;
         assert_eq!(document.body["published_version"], 2);
+        // The aborted candidate keeps its number: the next publish is version 4.
+        draft_alipay(&app, 60).await;
+        let published = app.post(&format!("{FUNCTION}/publish"), &json!({})).await;
+        published.assert_status(201);
+        assert_eq!(published.body["version"], 4);
+        let (_, final_amount, pinned) = checkout(&app, None).await;
+        assert_eq!((final_amount, pinned), (6000, 4));
 
         let audit = app.get("/v1/merchants/haidilao/audit-log?limit=200").await;
         let actions: Vec<&str> = audit.body["data"]
