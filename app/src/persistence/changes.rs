@@ -70,13 +70,6 @@ pub enum Guard {
         consume_draft: bool,
         at: DateTime<Utc>,
     },
-    /// Moves the document to its next revision, changing nothing else (a change to its
-    /// rollout). Refused when the document moved past `revision`.
-    TouchDocument {
-        id: i64,
-        revision: i64,
-        at: DateTime<Utc>,
-    },
 }
 
 /// A timer to schedule; the database numbers it.
@@ -333,12 +326,6 @@ impl Guard {
                 at,
             } => backend.build(&document_cas(
                 without_draft(metadata_document::Entity::update_many()),
-                *id,
-                *revision,
-                *at,
-            )),
-            Guard::TouchDocument { id, revision, at } => backend.build(&document_cas(
-                metadata_document::Entity::update_many(),
                 *id,
                 *revision,
                 *at,
@@ -710,7 +697,11 @@ fn outbox_statements(
     if events.is_empty() {
         return vec![];
     }
-    let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    // SQLite's deliveries find the events by id; PostgreSQL's come from the insert itself.
+    let ids: Vec<String> = match backend {
+        DbBackend::Postgres => vec![],
+        _ => events.iter().map(|e| e.id.clone()).collect(),
+    };
     let mut inserts = Vec::new();
     insert_chunks(
         &mut inserts,

@@ -66,20 +66,6 @@ pub async fn change(
             ),
         })?;
     let now = persistence::now();
-    let guard = match change {
-        Change::Abort => Guard::SetPublishedVersion {
-            id: document.id,
-            revision: document.revision,
-            version: rollout.stable_version,
-            consume_draft: false,
-            at: now,
-        },
-        Change::Ramp(_) | Change::Promote => Guard::TouchDocument {
-            id: document.id,
-            revision: document.revision,
-            at: now,
-        },
-    };
     let (percent, new_state, ended_at, action, to_version) = match change {
         Change::Ramp(percent) => (
             i32::from(percent.get()),
@@ -103,22 +89,30 @@ pub async fn change(
             rollout.stable_version,
         ),
     };
-    let changes = ChangeSet::guarded(guard)
-        .with(Write::UpdateRollout {
-            id: rollout.id,
-            percent,
-            state: new_state,
-            ended_at,
-        })
-        .with(audit_row(
-            &scope_key,
-            at,
-            action,
-            actor,
-            Some(rollout.candidate_version),
-            Some(to_version),
-            now,
-        ));
+    // New orders go to the version published; during a rollout that is the candidate, so a
+    // ramp or a promotion sets it again (moving the revision) and an abort sets it back.
+    let changes = ChangeSet::guarded(Guard::SetPublishedVersion {
+        id: document.id,
+        revision: document.revision,
+        version: to_version,
+        consume_draft: false,
+        at: now,
+    })
+    .with(Write::UpdateRollout {
+        id: rollout.id,
+        percent,
+        state: new_state,
+        ended_at,
+    })
+    .with(audit_row(
+        &scope_key,
+        at,
+        action,
+        actor,
+        Some(rollout.candidate_version),
+        Some(to_version),
+        now,
+    ));
     let applied = state.writer.apply(changes).await;
     // New orders must see the change at once: snapshots read before are stale either way.
     state.published.published();

@@ -114,8 +114,9 @@ async fn merchant_document(
     state: &AppState,
     principal: &Principal,
     path: &DocumentPath,
+    access: Access,
 ) -> ApiResult<DocumentRef> {
-    let at = document_ref(state, principal, path, Access::Write).await?;
+    let at = document_ref(state, principal, path, access).await?;
     match at.scope {
         Scope::Merchant(_) => Ok(at),
         Scope::Platform => Err(ApiError::not_found("rollouts are per merchant")),
@@ -182,7 +183,7 @@ async fn start_rollout(
     headers: HeaderMap,
     request: Deferred<Json<Value>>,
 ) -> ApiResult<(StatusCode, axum::Json<RolloutStarted>)> {
-    let at = merchant_document(&state, &principal, &path).await?;
+    let at = merchant_document(&state, &principal, &path, Access::Write).await?;
     let Json(request) = request.read()?;
     let request: RolloutRequest = from_value(request)?;
     let publication = metadata::publish(
@@ -221,7 +222,7 @@ async fn get_rollout(
     principal: Principal,
     Path(path): Path<DocumentPath>,
 ) -> ApiResult<axum::Json<Rollout>> {
-    let at = merchant_document(&state, &principal, &path).await?;
+    let at = merchant_document(&state, &principal, &path, Access::Read).await?;
     let row = rollouts::latest(&state, &at).await?;
     view(&state, &at, row).await
 }
@@ -270,7 +271,7 @@ async fn ramp_rollout(
     headers: HeaderMap,
     request: Deferred<Json<Value>>,
 ) -> ApiResult<axum::Json<Rollout>> {
-    let at = merchant_document(&state, &principal, &path).await?;
+    let at = merchant_document(&state, &principal, &path, Access::Write).await?;
     let Json(request) = request.read()?;
     let request: RolloutRequest = from_value(request)?;
     change(state, principal, at, headers, Change::Ramp(request.percent)).await
@@ -297,7 +298,7 @@ async fn promote_rollout(
     Path(path): Path<DocumentPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Rollout>> {
-    let at = merchant_document(&state, &principal, &path).await?;
+    let at = merchant_document(&state, &principal, &path, Access::Write).await?;
     change(state, principal, at, headers, Change::Promote).await
 }
 
@@ -324,6 +325,6 @@ async fn abort_rollout(
     Path(path): Path<DocumentPath>,
     headers: HeaderMap,
 ) -> ApiResult<axum::Json<Rollout>> {
-    let at = merchant_document(&state, &principal, &path).await?;
+    let at = merchant_document(&state, &principal, &path, Access::Write).await?;
     change(state, principal, at, headers, Change::Abort).await
 }
