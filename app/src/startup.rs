@@ -78,7 +78,13 @@ async fn retrying<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
 /// Connects and brings the schema up to date.
 pub async fn open_database(args: &DatabaseArgs) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let db = retrying("connecting to the database", || {
-        persistence::connect(&args.database_url, args.sqlite_sync, args.pool_size)
+        persistence::connect(
+            &args.database_url,
+            args.sqlite_sync,
+            persistence::Pool::Requests {
+                size: args.pool_size,
+            },
+        )
     })
     .await?;
     retrying("migrating the database", || Migrator::up(&db, None)).await?;

@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 
 use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
-use crate::persistence::SqliteSync;
 use crate::persistence::changes::GuardStatement;
 use crate::persistence::fan_out::Sinks;
 use crate::persistence::leases::ReturnedRow;
+use crate::persistence::{Pool, SqliteSync};
 
 pub(super) async fn start(
     url: &str,
@@ -46,15 +46,16 @@ pub(super) async fn start(
             };
             runtime.block_on(async move {
                 // One connection per transaction, and a spare while a broken one is replaced.
-                let connections = Some(transactions + 1);
-                let db =
-                    match crate::persistence::connect(&url, SqliteSync::Full, connections).await {
-                        Ok(db) => db,
-                        Err(error) => {
-                            let _ = connected.send(Err(WriteError::from(error)));
-                            return;
-                        }
-                    };
+                let pool = Pool::Writer {
+                    connections: transactions + 1,
+                };
+                let db = match crate::persistence::connect(&url, SqliteSync::Full, pool).await {
+                    Ok(db) => db,
+                    Err(error) => {
+                        let _ = connected.send(Err(WriteError::from(error)));
+                        return;
+                    }
+                };
                 let _ = connected.send(Ok(()));
                 let queue = Arc::new(Mutex::new(queue));
                 let mut appliers = JoinSet::new();
