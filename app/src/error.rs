@@ -5,6 +5,7 @@
 use domain::Violation;
 
 use crate::persistence::writer::WriteError;
+use crate::problem_type::ProblemType;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -13,7 +14,7 @@ pub enum ServiceError {
     /// The operation conflicts with the resource's state; `problem` names the rule it broke.
     #[error("{detail}")]
     Conflict {
-        problem: &'static str,
+        problem: ProblemType,
         detail: String,
     },
     /// The caller changed from a revision that is no longer the newest.
@@ -56,14 +57,14 @@ impl ServiceError {
     /// `merchant-not-configured`, not a 404: the merchant exists); `remedy` says what to do.
     pub fn not_configured(what: &str, remedy: &str) -> Self {
         ServiceError::Conflict {
-            problem: "merchant-not-configured",
+            problem: ProblemType::MerchantNotConfigured,
             detail: format!("the merchant has no published {what}; {remedy}"),
         }
     }
 
     fn changed_concurrently() -> Self {
         ServiceError::Conflict {
-            problem: "conflict",
+            problem: ProblemType::Conflict,
             detail:
                 "the resource was changed concurrently or already exists; read it again and retry"
                     .into(),
@@ -92,7 +93,7 @@ impl From<WriteError> for ServiceError {
             WriteError::Contended(reason) => {
                 tracing::warn!(%reason, "a write lost a race with another writer");
                 ServiceError::Conflict {
-                    problem: "concurrent-modification",
+                    problem: ProblemType::ConcurrentModification,
                     detail: "the resource kept changing while this request was applied; retry it"
                         .into(),
                 }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod metrics;
 pub mod openapi_enums;
 pub mod persistence;
+pub mod problem_type;
 pub mod published;
 pub mod scripts;
 pub mod services;

@@ -1,15 +1,21 @@
-//! The domain's named enums as OpenAPI schemas: a string that takes exactly the domain's
-//! values, read from its `ALL`, never a hand-written copy that could drift.
+//! The domain's named enums, and the problem types, as OpenAPI schemas: a string that takes
+//! exactly the values, read from the type's `ALL`, never a hand-written copy that could drift.
 
 use utoipa::openapi::RefOr;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+use crate::problem_type::ProblemType;
 
 /// A string schema that takes exactly `values`.
 pub fn string_enum(values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    string_enum_object(values).into()
+}
+
+fn string_enum_object(values: impl IntoIterator<Item = &'static str>) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values))
-        .into()
 }
 
 /// Declares a schema type for one of the domain's named enums: how a field or parameter the
@@ -82,4 +88,36 @@ domain_enum_schema! {
 domain_enum_schema! {
     /// [`RolloutState`](domain::lifecycle::RolloutState).
     RolloutStateSchema as "RolloutState" = domain::lifecycle::RolloutState
+}
+
+/// The `type` URIs of [`ProblemType`], described by a table of what each means (rather than
+/// `x-enum-descriptions`: utoipa keeps extensions in a `HashMap`, so a second one would print
+/// in a different order on each run and the committed document would churn). Each member is
+/// named after its slug in `x-enum-varnames` (OpenAPI Generator's extension, which the Python
+/// SDK's generator reads), so that an SDK's enum member reads `ORDER_FINAL`, not a name
+/// mangled from the whole URI.
+impl utoipa::PartialSchema for ProblemType {
+    fn schema() -> RefOr<Schema> {
+        let varnames: Vec<String> = ProblemType::ALL
+            .iter()
+            .map(|problem| problem.slug().to_ascii_uppercase().replace('-', "_"))
+            .collect();
+        string_enum_object(ProblemType::ALL.iter().map(|problem| problem.uri()))
+            .description(Some(format!(
+                "A URI naming a kind of problem; stable, safe to branch on.\n\n{}",
+                ProblemType::table()
+            )))
+            .extensions(Some(
+                ExtensionsBuilder::new()
+                    .add("x-enum-varnames", varnames)
+                    .build(),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProblemType {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("ProblemType")
+    }
 }

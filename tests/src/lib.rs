@@ -98,9 +98,22 @@ impl TestResponse {
             "problem type {problem_type:?} does not end in {suffix:?}: {}",
             self.text
         );
+        self.assert_documented_problem_type();
         assert_eq!(self.body["status"], status);
         assert!(self.body["title"].is_string() && self.body["detail"].is_string());
         self
+    }
+
+    /// Asserts that the problem's `type` is one the OpenAPI document lists, so that an SDK's
+    /// enum can read it.
+    #[track_caller]
+    fn assert_documented_problem_type(&self) {
+        let problem_type = &self.body["type"];
+        assert!(
+            documented_problem_types().contains(problem_type),
+            "problem type {problem_type} is not in the document's ProblemType enum: {}",
+            self.text
+        );
     }
 
     /// The JSON pointers of a 422's `errors[]`.
@@ -483,13 +496,23 @@ impl TestResponse {
             self.text
         );
         assert_eq!(self.body["status"], self.status, "{}", self.text);
-        assert!(
-            self.body["type"].is_string() && self.body["title"].is_string(),
-            "{}",
-            self.text
-        );
+        assert!(self.body["title"].is_string(), "{}", self.text);
+        self.assert_documented_problem_type();
         self
     }
+}
+
+/// The values of the document's `ProblemType` enum. The document is the one the app serves
+/// (built in process; a test holds the committed file to it), read once.
+fn documented_problem_types() -> &'static [Value] {
+    static TYPES: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    TYPES.get_or_init(|| {
+        let document = serde_json::to_value(app::http::openapi()).expect("the document is JSON");
+        document["components"]["schemas"]["ProblemType"]["enum"]
+            .as_array()
+            .expect("the document's ProblemType is an enum")
+            .clone()
+    })
 }
 
 /// A response read off the wire by [`TestApp::raw_request`].

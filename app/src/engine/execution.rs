@@ -628,7 +628,7 @@ fn parse_status(order: &order::Model) -> ServiceResult<OrderStatus> {
 /// An event the execution cannot take in its state (e.g. a late duplicate).
 fn invalid_state(error: workflow::FlowError) -> ServiceError {
     ServiceError::Conflict {
-        problem: "invalid-state",
+        problem: crate::problem_type::ProblemType::InvalidState,
         detail: error.to_string(),
     }
 }

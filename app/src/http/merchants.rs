@@ -16,6 +16,7 @@ use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
 use crate::persistence::entities::merchant;
 use crate::persistence::merchants;
+use crate::problem_type::ProblemType;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -158,7 +159,7 @@ async fn create_merchant(
     let created = crate::services::merchants::create(&state.writer, &body.id, name)
         .await?
         .ok_or_else(|| ServiceError::Conflict {
-            problem: "merchant-exists",
+            problem: ProblemType::MerchantExists,
             detail: format!("a merchant with id '{}' already exists", body.id),
         })?;
     Ok((StatusCode::CREATED, axum::Json(created.into())))

@@ -41,6 +41,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::http::problem::{ApiError, PROBLEM_JSON, problem_response};
+use crate::problem_type::ProblemType;
 use crate::state::AppState;
 use docs::{ApiDoc, ScopesInDescriptions};
 use extract::BODY_LIMIT;
@@ -205,7 +206,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> impl IntoResponse {
     problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
+        ProblemType::MethodNotAllowed,
         "this route does not accept that method; see /docs".into(),
         vec![],
     )
@@ -226,27 +227,17 @@ where
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response.map(axum::body::Body::new);
     }
-    let (slug, detail) = match status {
-        // Only the request timeout answers 503 without a problem body of ours.
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "request-timeout".to_owned(),
-            "the request took too long and was abandoned; retry it (with the same \
-             Idempotency-Key, a retry never acts twice)"
-                .to_owned(),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload-too-large".to_owned(),
-            format!("request body is larger than the limit of {BODY_LIMIT} bytes"),
-        ),
-        other => {
-            let reason = other.canonical_reason().unwrap_or("error");
-            (
-                reason.to_ascii_lowercase().replace(' ', "-"),
-                reason.to_owned(),
-            )
+    let problem_type = bare_problem_type(status);
+    let detail = match problem_type {
+        ProblemType::RequestTimeout => "the request took too long and was abandoned; retry it \
+             (with the same Idempotency-Key, a retry never acts twice)"
+            .to_owned(),
+        ProblemType::PayloadTooLarge => {
+            format!("request body is larger than the limit of {BODY_LIMIT} bytes")
         }
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
-    let mut problem = problem_response(status, &slug, detail, vec![]);
+    let mut problem = problem_response(status, problem_type, detail, vec![]);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         problem
             .headers_mut()
@@ -258,4 +249,32 @@ where
         }
     }
     problem
+}
+
+/// The problem type of an error status a layer answered without a body of ours. Each status
+/// a layer can make has its own type; any other is the generic client or server error, so
+/// that `type` stays in the document's closed set whatever a layer answers.
+fn bare_problem_type(status: StatusCode) -> ProblemType {
+    match status {
+        // The docs UI with no such file (the router's own fallback answers a problem).
+        StatusCode::NOT_FOUND => ProblemType::NotFound,
+        // The router's own 405, for a route registered after its method fallback was set.
+        StatusCode::METHOD_NOT_ALLOWED => ProblemType::MethodNotAllowed,
+        // The request timeout answers 503 (it is the only layer that does); 408 is the
+        // status for the same thing should a layer use it.
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+            ProblemType::RequestTimeout
+        }
+        // The body limit, read by any extractor but ours.
+        StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
+        // axum's own body extractors: a body that is not JSON, or JSON of the wrong shape.
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemType::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ProblemType::ValidationFailed,
+        // The rate limit answers a problem of its own; this is any layer's 429.
+        StatusCode::TOO_MANY_REQUESTS => ProblemType::RateLimited,
+        // E.g. the docs UI's 500 when it cannot serve a file, or axum's 400 for a console
+        // asset path that does not parse.
+        status if status.is_server_error() => ProblemType::Internal,
+        _ => ProblemType::BadRequest,
+    }
 }

@@ -8,9 +8,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::ServiceError;
+use crate::problem_type::ProblemType;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-const PROBLEM_BASE: &str = "https://orderflow.dev/problems/";
 
 /// Everything a request can fail with: what the HTTP edge itself refuses, or what a service
 /// failed with. Each has a stable problem `type`.
@@ -74,21 +74,21 @@ impl ApiError {
         }
     }
 
-    fn problem_type(&self) -> &'static str {
+    fn problem_type(&self) -> ProblemType {
         match self {
-            ApiError::BadRequest(_) => "bad-request",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::PayloadTooLarge { .. } => "payload-too-large",
-            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::BadRequest(_) => ProblemType::BadRequest,
+            ApiError::Unauthorized => ProblemType::Unauthorized,
+            ApiError::Forbidden(_) => ProblemType::Forbidden,
+            ApiError::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
             ApiError::Service(error) => match error {
-                ServiceError::NotFound(_) => "not-found",
-                ServiceError::Conflict { problem, .. } => problem,
-                ServiceError::StaleRevision => "precondition-failed",
-                ServiceError::Invalid { .. } => "validation-failed",
-                ServiceError::Unavailable => "unavailable",
-                ServiceError::StorageFull => "storage-full",
-                ServiceError::Internal(_) => "internal",
+                ServiceError::NotFound(_) => ProblemType::NotFound,
+                ServiceError::Conflict { problem, .. } => *problem,
+                ServiceError::StaleRevision => ProblemType::PreconditionFailed,
+                ServiceError::Invalid { .. } => ProblemType::ValidationFailed,
+                ServiceError::Unavailable => ProblemType::Unavailable,
+                ServiceError::StorageFull => ProblemType::StorageFull,
+                ServiceError::Internal(_) => ProblemType::Internal,
             },
         }
     }
@@ -97,10 +97,9 @@ impl ApiError {
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem; stable, safe to branch on.
-    #[schema(example = "https://orderflow.dev/problems/validation-failed")]
+    /// The kind of problem.
     #[serde(rename = "type")]
-    pub problem_type: String,
+    pub problem_type: ProblemType,
     /// A short summary of the kind of problem.
     #[schema(example = "Unprocessable Entity")]
     pub title: String,
@@ -144,12 +143,12 @@ impl From<Violation> for ProblemViolation {
 
 pub fn problem_response(
     status: StatusCode,
-    problem_type: &str,
+    problem_type: ProblemType,
     detail: String,
     errors: Vec<Violation>,
 ) -> Response {
     let problem = Problem {
-        problem_type: format!("{PROBLEM_BASE}{problem_type}"),
+        problem_type,
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail,
@@ -184,7 +183,7 @@ impl IntoResponse for ApiError {
         };
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // A full disk is not freed in a second; retrying at once would only add load.
-            let seconds = if problem_type == "storage-full" {
+            let seconds = if problem_type == ProblemType::StorageFull {
                 "30"
             } else {
                 "1"

@@ -14,6 +14,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::http::auth::hash_key;
 use crate::http::problem::problem_response;
+use crate::problem_type::ProblemType;
 
 /// Distinct keys remembered before idle ones are forgotten.
 const PRUNE_AT: usize = 10_000;
@@ -54,7 +55,7 @@ pub async fn limit(State(limiter): State<RateLimit>, request: Request, next: Nex
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             let mut response = problem_response(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
+                ProblemType::RateLimited,
                 format!("too many requests for this API key; retry in {seconds} s"),
                 vec![],
             );

@@ -11,6 +11,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::ChangeSet;
 use crate::persistence::entities::idempotency_key;
 use crate::persistence::writer::Applied;
+use crate::problem_type::ProblemType;
 use crate::state::AppState;
 
 /// How often a request stages again before it answers 409: each refusal means another
@@ -131,7 +132,7 @@ where
         }
     }
     Err(ServiceError::Conflict {
-        problem: "concurrent-modification",
+        problem: ProblemType::ConcurrentModification,
         detail: "the resource kept changing while this request was applied; retry it".into(),
     })
 }

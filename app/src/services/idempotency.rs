@@ -14,6 +14,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::{ChangeSet, Write};
 use crate::persistence::entities::idempotency_key;
 use crate::persistence::{self, idempotency};
+use crate::problem_type::ProblemType;
 use crate::services::commit::{Staged, commit};
 use crate::state::AppState;
 
@@ -114,7 +115,7 @@ async fn stored_answer(state: &AppState, key: &IdempotencyKey) -> ServiceResult<
     }
     if stored.status == IN_FLIGHT {
         return Err(ServiceError::Conflict {
-            problem: "idempotency-key-in-flight",
+            problem: ProblemType::IdempotencyKeyInFlight,
             detail: "a request with this Idempotency-Key is still being processed; retry shortly"
                 .into(),
         });

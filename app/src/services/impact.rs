@@ -29,6 +29,7 @@ use crate::engine::{self, Pinned};
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::impact::{SampleRange, SampledOrder, priced_orders};
 use crate::persistence::{metadata as metadata_rows, stored_json};
+use crate::problem_type::ProblemType;
 use crate::published::{DEFAULT, FunctionVersion, PricingFunctions, ROUTING_TABLE};
 use crate::services::metadata::{self, DocumentRef};
 use crate::state::AppState;
@@ -99,7 +100,7 @@ pub async fn candidate(
         None => {
             let row = metadata::find(&state.db, at).await?;
             let draft = row.draft.ok_or_else(|| ServiceError::Conflict {
-                problem: "no-draft",
+                problem: ProblemType::NoDraft,
                 detail: format!(
                     "{} '{}' has no draft to preview; save one, or pass the candidate as \
                      `document`",

@@ -19,6 +19,7 @@ use crate::persistence::events::{Subject, new_event};
 use crate::persistence::metadata::{self, Address};
 use crate::persistence::rollouts;
 use crate::persistence::writer::Applied;
+use crate::problem_type::ProblemType;
 use crate::published::ROUTING_TABLE;
 use crate::scripts::Scripts;
 use crate::services::commit::{Staged, commit};
@@ -87,7 +88,7 @@ impl Precondition<'_> {
 
 pub(super) fn stale() -> ServiceError {
     ServiceError::Conflict {
-        problem: "concurrent-modification",
+        problem: ProblemType::ConcurrentModification,
         detail: "the document changed while this request was applied; read it again and retry"
             .into(),
     }
@@ -286,7 +287,7 @@ pub async fn publish(
     refuse_during_rollout(state, at, &document).await?;
     if rollout.is_some() && document.published_version.is_none() {
         return Err(ServiceError::Conflict {
-            problem: "nothing-to-roll-out-against",
+            problem: ProblemType::NothingToRollOutAgainst,
             detail: format!(
                 "{} '{}' has no published version for the other orders to keep; publish it to every order first",
                 at.kind, at.name
@@ -297,7 +298,7 @@ pub async fn publish(
         .draft
         .clone()
         .ok_or_else(|| ServiceError::Conflict {
-            problem: "no-draft",
+            problem: ProblemType::NoDraft,
             detail: format!(
                 "{} '{}' has no draft to publish; save one with PUT .../draft first",
                 at.kind, at.name
@@ -309,7 +310,7 @@ pub async fn publish(
         && published == draft
     {
         return Err(ServiceError::Conflict {
-            problem: "nothing-to-publish",
+            problem: ProblemType::NothingToPublish,
             detail: format!(
                 "the draft of {} '{}' equals the published version {version}: there is nothing to publish",
                 at.kind, at.name
@@ -334,7 +335,7 @@ async fn refuse_during_rollout(
     match rollouts::latest(&state.db, document.id).await? {
         Some(rollout) if rollout.state == RolloutState::Active.as_str() => {
             Err(ServiceError::Conflict {
-                problem: "rollout-in-progress",
+                problem: ProblemType::RolloutInProgress,
                 detail: format!(
                     "version {} of {} '{}' is rolled out to {}% of new orders; promote or abort that rollout first",
                     rollout.candidate_version, at.kind, at.name, rollout.percent

@@ -17,6 +17,7 @@ use crate::engine::{self, Execution, Pinned, PinnedDocument};
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::entities::{order, rollout_order};
 use crate::persistence::{executions, orders};
+use crate::problem_type::ProblemType;
 use crate::published::{
     DEFAULT, OfferedMethod, ROUTING_TABLE, Snapshot, methods_from_input, offered_methods,
 };
@@ -267,7 +268,7 @@ async fn same_order(
         Ok(Created::Existing(existing, methods))
     } else {
         Err(ServiceError::Conflict {
-            problem: "order-num-conflict",
+            problem: ProblemType::OrderNumConflict,
             detail: format!(
                 "order_num '{}' already names a different order ({})",
                 existing.order_num.as_deref().unwrap_or_default(),
@@ -291,11 +292,11 @@ pub async fn order_methods(state: &AppState, order_id: &str) -> ServiceResult<Ve
 pub fn task_conflict(state: Option<TaskState>) -> ServiceError {
     match state {
         Some(TaskState::TimedOut) => ServiceError::Conflict {
-            problem: "task-timed-out",
+            problem: ProblemType::TaskTimedOut,
             detail: "the task timed out before this callback".into(),
         },
         _ => ServiceError::Conflict {
-            problem: "task-already-completed",
+            problem: ProblemType::TaskAlreadyCompleted,
             detail: "the task was already completed".into(),
         },
     }
@@ -335,7 +336,7 @@ pub async fn stage_pay(
     }
     if execution.status() != OrderStatus::AwaitingPayment {
         return Err(ServiceError::Conflict {
-            problem: "order-not-awaiting-payment",
+            problem: ProblemType::OrderNotAwaitingPayment,
             detail: format!(
                 "the order is {}; only an order awaiting payment can be paid",
                 execution.status()
@@ -356,7 +357,7 @@ pub async fn stage_pay(
     let token = execution
         .awaited_payment()
         .ok_or_else(|| ServiceError::Conflict {
-            problem: "order-not-awaiting-payment",
+            problem: ProblemType::OrderNotAwaitingPayment,
             detail: "the order's flow is not waiting for a payment".into(),
         })?
         .to_owned();
@@ -459,13 +460,13 @@ pub async fn stage_cancel(
     authorize(execution.order())?;
     if execution.status().is_final() {
         return Err(ServiceError::Conflict {
-            problem: "order-final",
+            problem: ProblemType::OrderFinal,
             detail: format!("the order is already {}", execution.status()),
         });
     }
     if execution.is_final() {
         return Err(ServiceError::Conflict {
-            problem: "order-final",
+            problem: ProblemType::OrderFinal,
             detail: "the order's flow has already ended".into(),
         });
     }

@@ -18,6 +18,7 @@ use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::metadata_rollout;
 use crate::persistence::rollouts::{self, OutcomeGroup};
 use crate::persistence::writer::Applied;
+use crate::problem_type::ProblemType;
 use crate::services::metadata::{self, DocumentRef, Precondition, audit_row, stale};
 use crate::state::AppState;
 
@@ -59,7 +60,7 @@ pub async fn change(
         .await?
         .filter(|r| r.state == RolloutState::Active.as_str())
         .ok_or_else(|| ServiceError::Conflict {
-            problem: "no-active-rollout",
+            problem: ProblemType::NoActiveRollout,
             detail: format!(
                 "{} '{}' has no active rollout; start one with POST .../rollout",
                 at.kind, at.name

@@ -16,6 +16,7 @@ use crate::persistence::changes::{ChangeSet, Guard, Write};
 use crate::persistence::entities::{webhook_delivery, webhook_endpoint};
 use crate::persistence::writer::Applied;
 use crate::persistence::{self, Page, PageRequest, deliveries, webhooks};
+use crate::problem_type::ProblemType;
 use crate::state::AppState;
 
 /// Endpoints a merchant may have at most.
@@ -172,7 +173,7 @@ pub async fn create(
     check_url(&spec.url, state.webhook_allow_private).await?;
     if webhooks::list(&state.db, merchant.as_str()).await?.len() >= MAX_ENDPOINTS {
         return Err(ServiceError::Conflict {
-            problem: "too-many-endpoints",
+            problem: ProblemType::TooManyEndpoints,
             detail: format!("a merchant has at most {MAX_ENDPOINTS} webhook endpoints"),
         });
     }

@@ -50,6 +50,7 @@ from orderflow_client.models import (
     MerchantSaveDraftJsonBody,
     OrderView,
     PayOrder,
+    ProblemType,
     Published,
     SubscribableEventType,
     WebhookDeliveryStatus,
@@ -331,7 +332,7 @@ def main() -> None:
         raise Mismatch("a second payment of the same order succeeded")
     except ProblemError as problem:
         check(
-            problem.status == 409 and problem.type.endswith("/order-not-awaiting-payment"),
+            problem.status == 409 and problem.type == ProblemType.ORDER_NOT_AWAITING_PAYMENT,
             f"second payment problem {problem.problem.to_dict()!r}",
         )
         step(f"  -> {problem.status} {problem.type}")
@@ -341,7 +342,10 @@ def main() -> None:
         ok(create_order.sync_detailed(client=storefront, body=CreateOrder(merchant_id=merchant_id, currency="CNY", items=[])))
         raise Mismatch("an order without items was accepted")
     except ProblemError as problem:
-        check(problem.status == 422 and "/items" in problem.pointers, f"empty order problem {problem.problem.to_dict()!r}")
+        check(
+            problem.status == 422 and problem.type == ProblemType.VALIDATION_FAILED and "/items" in problem.pointers,
+            f"empty order problem {problem.problem.to_dict()!r}",
+        )
         step(f"  -> {problem.status} at {', '.join(problem.pointers)}")
 
     step("admin: read the execution history")

@@ -3,8 +3,9 @@
 Every error orderflow answers is ``application/problem+json`` (RFC 9457), which the
 generated operations parse as ``Problem`` and return beside successful bodies. ``ok()``
 turns that into control flow: it returns a successful answer's parsed body and raises
-``ProblemError`` for a problem, carrying its ``type`` (a stable URI, safe to branch on), its
-``detail`` and the JSON pointers of the fields at fault.
+``ProblemError`` for a problem, carrying its ``type`` (a ``ProblemType``: a stable URI, safe
+to branch on, e.g. ``ProblemType.ORDER_FINAL``), its ``detail`` and the JSON pointers of the
+fields at fault.
 
 This module is not generated: ``generate.sh`` copies it into the package.
 """

@@ -37,6 +37,7 @@ import {
   type HistoryEvent,
   type ListWebhookDelivery,
   type Problem,
+  type ProblemType,
   type SubscribableEventType,
 } from './generated/orderflow/index.js';
 
@@ -328,8 +329,10 @@ async function main(): Promise<void> {
   });
   check(again.response.status === 409, `second payment answered ${again.response.status}`);
   const problem: Problem | undefined = again.error;
+  // A member of the SDK's ProblemType union: tsc refuses a type the document does not list.
+  const notAwaitingPayment: ProblemType = 'https://orderflow.dev/problems/order-not-awaiting-payment';
   check(
-    problem !== undefined && problem.status === 409 && typeof problem.type === 'string',
+    problem !== undefined && problem.status === 409 && problem.type === notAwaitingPayment,
     `second payment problem ${JSON.stringify(problem)}`,
   );
   step(`  -> ${problem.status} ${problem.type}`);
