@@ -7,6 +7,7 @@ pub mod docs;
 mod events;
 pub mod extract;
 mod functions;
+mod history;
 mod idempotency;
 mod impact;
 mod merchants;
