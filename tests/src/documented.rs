@@ -14,10 +14,25 @@ pub async fn assert_history_documented(app: &TestApp, history: &[Value]) {
     );
 }
 
-/// What breaks the shape the served OpenAPI document gives each history entry's `type`: the
-/// member of the `HistoryEvent` union that its discriminator maps the type to, and so the
-/// union itself. One line per violation, naming the entry.
+/// What breaks the shape the served OpenAPI document gives each history entry's `type`.
 pub async fn history_violations(app: &TestApp, history: &[Value]) -> Vec<String> {
+    union_violations(app, "HistoryEvent", history).await
+}
+
+/// Asserts that each value has exactly the shape the served OpenAPI document's union
+/// `schema` (a `oneOf` with a discriminator) gives it.
+pub async fn assert_union_documented(app: &TestApp, schema: &str, values: &[Value]) {
+    let violations = union_violations(app, schema, values).await;
+    assert!(
+        violations.is_empty(),
+        "{schema}s break their documented shapes: {violations:#?}"
+    );
+}
+
+/// What breaks the shape the served OpenAPI document's union `schema` gives each value: the
+/// member its discriminator maps the value's discriminating property to, and so the union
+/// itself. One line per violation, naming the value.
+pub async fn union_violations(app: &TestApp, schema: &str, values: &[Value]) -> Vec<String> {
     let document = app
         .send(reqwest::Method::GET, "/openapi.json", None, None)
         .await;
@@ -27,25 +42,29 @@ pub async fn history_violations(app: &TestApp, history: &[Value]) -> Vec<String>
         schema["$ref"] = json!(pointer);
         jsonschema::validator_for(&schema).expect("the document's schema compiles")
     };
-    let union = validator_at("#/components/schemas/HistoryEvent");
-    let mapping =
-        &document.body["components"]["schemas"]["HistoryEvent"]["discriminator"]["mapping"];
+    let union = validator_at(&format!("#/components/schemas/{schema}"));
+    let discriminator = &document.body["components"]["schemas"][schema]["discriminator"];
+    let property = discriminator["propertyName"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{schema} has no discriminator"));
     let mut violations = Vec::new();
-    for entry in history {
-        let Some(member) = entry["type"]
+    for value in values {
+        let member = value[property]
             .as_str()
-            .and_then(|kind| mapping[kind].as_str())
-        else {
-            violations.push(format!("{entry}: the document maps no schema to its type"));
+            .and_then(|tag| discriminator["mapping"][tag].as_str());
+        let Some(member) = member else {
+            violations.push(format!(
+                "{value}: the document maps no schema to its {property}"
+            ));
             continue;
         };
         violations.extend(
             validator_at(member)
-                .iter_errors(entry)
-                .map(|e| format!("{entry}: {e} at {}", e.instance_path())),
+                .iter_errors(value)
+                .map(|e| format!("{value}: {e} at {}", e.instance_path())),
         );
-        if !union.is_valid(entry) {
-            violations.push(format!("{entry}: not exactly one HistoryEvent"));
+        if !union.is_valid(value) {
+            violations.push(format!("{value}: not exactly one {schema}"));
         }
     }
     violations
