@@ -7,6 +7,7 @@ pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod openapi_enums;
+pub mod openapi_kinds;
 pub mod persistence;
 pub mod problem_type;
 pub mod published;

@@ -34,9 +34,8 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Openapi => {
-            let document = app::http::openapi()
-                .to_pretty_json()
-                .map_err(|e| e.to_string())?;
+            let document =
+                serde_json::to_string_pretty(&app::http::openapi()).map_err(|e| e.to_string())?;
             println!("{document}");
         }
         Command::Migrate(args) => {

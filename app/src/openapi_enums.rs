@@ -68,8 +68,22 @@ domain_enum_schema! {
 }
 
 domain_enum_schema! {
-    /// [`HistoryKind`](domain::lifecycle::HistoryKind): what a history entry records.
-    HistoryKindSchema as "HistoryKind" = domain::lifecycle::HistoryKind
+    /// [`Action`](domain::documents::flow::Action): what a task step runs.
+    ActionSchema as "FlowAction" = values(
+        domain::documents::flow::Action::ALL.map(domain::documents::flow::Action::as_str)
+    )
+}
+
+domain_enum_schema! {
+    /// A flow step's `type` ([`Step::TYPES`](domain::documents::flow::Step::TYPES)).
+    StepTypeSchema as "StepType" = values(domain::documents::flow::Step::TYPES)
+}
+
+domain_enum_schema! {
+    /// [`FunctionErrorKind`](domain::function::FunctionErrorKind): why a script failed.
+    FunctionErrorKindSchema as "FunctionErrorKind" = values(
+        domain::function::FunctionErrorKind::ALL.map(domain::function::FunctionErrorKind::as_str)
+    )
 }
 
 domain_enum_schema! {

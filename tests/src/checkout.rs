@@ -233,10 +233,14 @@ impl TestApp {
         order.body
     }
 
-    /// The whole execution history of an order, oldest first.
+    /// The whole execution history of an order, oldest first, each entry checked against
+    /// the document's `HistoryEvent`.
     pub async fn history(&self, order_id: &str) -> Vec<Value> {
-        self.list_all(&format!("/v1/orders/{order_id}/history"))
-            .await
+        let history = self
+            .list_all(&format!("/v1/orders/{order_id}/history"))
+            .await;
+        crate::documented::assert_history_documented(self, &history).await;
+        history
     }
 
     /// Reads the order every [`POLL_INTERVAL`] until its status is `status`, for at most

@@ -4,6 +4,72 @@ use serde_json::{Value, json};
 
 use crate::TestApp;
 
+/// Asserts that each entry of an execution's history has exactly the shape the served
+/// OpenAPI document gives its `type`.
+pub async fn assert_history_documented(app: &TestApp, history: &[Value]) {
+    let violations = history_violations(app, history).await;
+    assert!(
+        violations.is_empty(),
+        "history entries break their documented shapes: {violations:#?}"
+    );
+}
+
+/// What breaks the shape the served OpenAPI document gives each history entry's `type`.
+pub async fn history_violations(app: &TestApp, history: &[Value]) -> Vec<String> {
+    union_violations(app, "HistoryEvent", history).await
+}
+
+/// Asserts that each value has exactly the shape the served OpenAPI document's union
+/// `schema` (a `oneOf` with a discriminator) gives it.
+pub async fn assert_union_documented(app: &TestApp, schema: &str, values: &[Value]) {
+    let violations = union_violations(app, schema, values).await;
+    assert!(
+        violations.is_empty(),
+        "{schema}s break their documented shapes: {violations:#?}"
+    );
+}
+
+/// What breaks the shape the served OpenAPI document's union `schema` gives each value: the
+/// member its discriminator maps the value's discriminating property to, and so the union
+/// itself. One line per violation, naming the value.
+pub async fn union_violations(app: &TestApp, schema: &str, values: &[Value]) -> Vec<String> {
+    let document = app
+        .send(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    document.assert_status(200);
+    let validator_at = |pointer: &str| {
+        let mut schema = document.body.clone();
+        schema["$ref"] = json!(pointer);
+        jsonschema::validator_for(&schema).expect("the document's schema compiles")
+    };
+    let union = validator_at(&format!("#/components/schemas/{schema}"));
+    let discriminator = &document.body["components"]["schemas"][schema]["discriminator"];
+    let property = discriminator["propertyName"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{schema} has no discriminator"));
+    let mut violations = Vec::new();
+    for value in values {
+        let member = value[property]
+            .as_str()
+            .and_then(|tag| discriminator["mapping"][tag].as_str());
+        let Some(member) = member else {
+            violations.push(format!(
+                "{value}: the document maps no schema to its {property}"
+            ));
+            continue;
+        };
+        violations.extend(
+            validator_at(member)
+                .iter_errors(value)
+                .map(|e| format!("{value}: {e} at {}", e.instance_path())),
+        );
+        if !union.is_valid(value) {
+            violations.push(format!("{value}: not exactly one {schema}"));
+        }
+    }
+    violations
+}
+
 /// Asserts that each event has exactly the shape the served OpenAPI document gives a
 /// delivery of its type (its `webhooks` entry): envelope and data.
 pub async fn assert_events_documented(app: &TestApp, events: &[Value]) {

@@ -13,6 +13,7 @@ use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
+use crate::openapi_enums::FunctionErrorKindSchema;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -84,19 +85,19 @@ pub struct FunctionOutput {
     /// The final amount, in minor units.
     #[schema(example = 8000)]
     pub amount_minor: i64,
-    #[schema(example = "Alipay: 20% off")]
+    #[schema(required = true, example = "Alipay: 20% off")]
     pub label: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScriptError {
-    /// `Function.CompileError`, `Function.RuntimeError`, `Function.LimitExceeded`,
-    /// `Function.Timeout` or `Function.InvalidResult`.
-    #[schema(example = "Function.RuntimeError")]
+    #[schema(value_type = FunctionErrorKindSchema, example = "Function.RuntimeError")]
     pub kind: String,
     pub message: String,
     /// 1-based, when the error has a position in the script.
+    #[schema(required = true)]
     pub line: Option<usize>,
+    #[schema(required = true)]
     pub column: Option<usize>,
 }
 

@@ -14,12 +14,13 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::http::auth::{KeyScope, Principal};
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
 use crate::http::extract::{Json, Path, Query};
+use crate::http::history::HistoryEvent;
 use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
-use crate::openapi_enums::{CancelReasonSchema, HistoryKindSchema, OrderStatusSchema};
-use crate::persistence::entities::{execution_event, order};
+use crate::openapi_enums::{CancelReasonSchema, OrderStatusSchema};
+use crate::persistence::entities::order;
 use crate::persistence::{executions, orders as order_rows};
 use crate::published::OfferedMethod;
 use crate::services::idempotency::Answer;
@@ -658,36 +659,6 @@ async fn get_order(
 ) -> ApiResult<axum::Json<OrderView>> {
     let order = admin_order(&state, &principal, &order_id).await?;
     Ok(axum::Json(OrderView::full(&state, order).await?))
-}
-
-/// One event of an execution's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryEvent {
-    pub seq: i32,
-    /// What the entry records: the execution starting, a step entered, a task scheduled,
-    /// finished, retried or timed out, a choice, a discount function's run, an error caught,
-    /// the execution's end.
-    #[serde(rename = "type")]
-    #[schema(value_type = HistoryKindSchema, example = "ExecutionStarted")]
-    pub event_type: String,
-    pub step: Option<String>,
-    pub at: DateTime<Utc>,
-    #[schema(value_type = Object)]
-    pub detail: Value,
-}
-
-impl TryFrom<execution_event::Model> for HistoryEvent {
-    type Error = ApiError;
-
-    fn try_from(event: execution_event::Model) -> ApiResult<Self> {
-        Ok(Self {
-            detail: crate::persistence::stored_json(&event.detail)?,
-            seq: event.seq,
-            event_type: event.kind,
-            step: event.step,
-            at: event.at,
-        })
-    }
 }
 
 /// An order's execution history, in order: what it pinned, every step, which route and

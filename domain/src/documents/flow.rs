@@ -21,6 +21,22 @@ pub enum Step {
     Fail(TerminalStep),
 }
 
+impl Step {
+    /// Every step's `type`, as the history names it (the API documents them as an enum).
+    pub const TYPES: [&'static str; 6] = ["task", "choice", "pass", "wait", "succeed", "fail"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Step::Task(_) => "task",
+            Step::Choice(_) => "choice",
+            Step::Pass(_) => "pass",
+            Step::Wait(_) => "wait",
+            Step::Succeed(_) => "succeed",
+            Step::Fail(_) => "fail",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct TaskStep {
     pub name: String,
@@ -55,6 +71,30 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, for the API's documentation of the history's `TaskScheduled`.
+    pub const ALL: [Action; 7] = [
+        Action::ResolvePaymentCombination,
+        Action::AwaitPayment,
+        Action::ApplyDiscount,
+        Action::RunFunction,
+        Action::CompleteOrder,
+        Action::CancelOrder,
+        Action::AwaitCallback,
+    ];
+
+    /// The name flows and the history use (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ResolvePaymentCombination => "resolve_payment_combination",
+            Action::AwaitPayment => "await_payment",
+            Action::ApplyDiscount => "apply_discount",
+            Action::RunFunction => "run_function",
+            Action::CompleteOrder => "complete_order",
+            Action::CancelOrder => "cancel_order",
+            Action::AwaitCallback => "await_callback",
+        }
+    }
+
     /// Actions that wait for an outside system and so need `pattern: waitForCallback`.
     pub fn waits_for_callback(self) -> bool {
         matches!(self, Action::AwaitPayment | Action::AwaitCallback)
@@ -174,5 +214,45 @@ impl Step {
             Step::Wait(wait) => sequential(&wait.goto, wait.end),
             Step::Succeed(_) | Step::Fail(_) => vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::Kind;
+
+    /// The lists the API documents the history with are the ones the order-flow schema
+    /// accepts, so neither can gain a value the other lacks.
+    #[test]
+    fn actions_and_step_types_are_the_schemas() {
+        let schema = crate::schema::schema(Kind::OrderFlow);
+        let actions: Vec<&str> = schema["$defs"]["taskStep"]["properties"]["action"]["enum"]
+            .as_array()
+            .expect("the action enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(actions, Action::ALL.map(Action::as_str));
+        for action in Action::ALL {
+            assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
+        }
+        let types: Vec<&str> = schema["$defs"]["step"]["oneOf"]
+            .as_array()
+            .expect("one schema per step type")
+            .iter()
+            .map(|step| {
+                let name = step["$ref"]
+                    .as_str()
+                    .expect("a $ref")
+                    .trim_start_matches("#/$defs/");
+                schema["$defs"][name]["properties"]["type"]["const"]
+                    .as_str()
+                    .expect("the step's type")
+            })
+            .collect();
+        assert_eq!(types, Step::TYPES);
     }
 }

@@ -23,6 +23,14 @@ pub enum FunctionErrorKind {
 }
 
 impl FunctionErrorKind {
+    pub const ALL: [FunctionErrorKind; 5] = [
+        Self::CompileError,
+        Self::RuntimeError,
+        Self::LimitExceeded,
+        Self::Timeout,
+        Self::InvalidResult,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CompileError => "Function.CompileError",

@@ -475,7 +475,7 @@ impl Run<'_> {
         self.record(
             HistoryKind::StepEntered,
             Some(name),
-            json!({"type": step_type(step)}),
+            json!({"type": step.type_name()}),
         );
         match step {
             Step::Task(_) => self.schedule_task(name),
@@ -678,17 +678,6 @@ impl Run<'_> {
 /// A waiting step with no timeout of its own nor a flow timeout (which publishing forbids)
 /// still ends: after a day.
 const DEFAULT_CALLBACK_TIMEOUT_SECONDS: u64 = 86_400;
-
-fn step_type(step: &Step) -> &'static str {
-    match step {
-        Step::Task(_) => "task",
-        Step::Choice(_) => "choice",
-        Step::Pass(_) => "pass",
-        Step::Wait(_) => "wait",
-        Step::Succeed(_) => "succeed",
-        Step::Fail(_) => "fail",
-    }
-}
 
 #[cfg(test)]
 mod tests;

@@ -39,7 +39,7 @@ from orderflow_client.models import (
     CreateMerchant,
     CreateOrder,
     CreateWebhookEndpoint,
-    Document,
+    DiscountFunctionDocument,
     Event,
     Item,
     KeyScope,
@@ -50,8 +50,10 @@ from orderflow_client.models import (
     MerchantSaveDraftJsonBody,
     OrderView,
     PayOrder,
+    PaymentCombinationDocument,
     ProblemType,
     Published,
+    RoutingTableDocument,
     SubscribableEventType,
     WebhookDeliveryStatus,
     WebhookDeliveryWithAttempts,
@@ -93,13 +95,21 @@ def expect(resp: Response[Any], status: int, model: type) -> Any:
     return body
 
 
+# A document's class is its kind's: the `Document` union has one member per kind.
+DOCUMENT_CLASSES: dict[str, type] = {
+    "payment-combination": PaymentCombinationDocument,
+    "discount-function": DiscountFunctionDocument,
+    "routing-table": RoutingTableDocument,
+}
+
+
 def publish(admin: AuthenticatedClient, merchant_id: str, kind: str, name: str, body: dict[str, Any]) -> int:
-    saved: Document = expect(
+    saved = expect(
         merchant_save_draft.sync_detailed(
             merchant_id, kind, name, client=admin, body=MerchantSaveDraftJsonBody.from_dict(body)
         ),
         200,
-        Document,
+        DOCUMENT_CLASSES[kind],
     )
     check(saved.draft is not None and saved.draft.to_dict() == body, f"{kind}/{name}: draft echoed back differs")
     published: Published = expect(

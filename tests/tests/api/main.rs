@@ -10,6 +10,7 @@ mod deliveries;
 mod events;
 mod faults;
 mod functions;
+mod history;
 mod history_limit;
 mod hostile_input;
 mod idempotency;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use tests::documented::{assert_union_documented, union_violations};
 use tests::{TestApp, json, on_both_databases};
 
 /// A seeded metadata document: where it lives over HTTP and what the file says.
@@ -250,6 +251,41 @@ on_both_databases! {
                     .collect();
                 assert_eq!(actions, [("published", &json!(1)), ("draft_saved", &Value::Null)], "{}", document.path());
             }
+        }
+    }
+
+    async fn seed_documents_as_served_match_their_kinds_schemas_in_the_document(app: TestApp) {
+        let mut documents = Vec::new();
+        let mut versions = Vec::new();
+        for seed in seed_documents() {
+            let document = app.get(&seed.path()).await;
+            document.assert_status(200);
+            documents.push(document.body);
+            let version = app.get(&format!("{}/versions/1", seed.path())).await;
+            version.assert_status(200);
+            versions.push(version.body);
+        }
+        // A draft is documented as the kind's body too.
+        let path = "/v1/merchants/haidilao/metadata/payment-combination/default";
+        app.put(&format!("{path}/draft"), &json!({"methods": [{"method": "alipay"}]}))
+            .await
+            .assert_status(200);
+        documents.push(app.get(path).await.body);
+        assert_union_documented(&app, "Document", &documents).await;
+        assert_union_documented(&app, "Version", &versions).await;
+
+        // The bodies are held to the kind's schema, not to any object.
+        let mut broken = documents.last().expect("a document").clone();
+        broken["draft"]["methods"] = json!([]);
+        let mut mislabeled = versions[0].clone();
+        mislabeled["kind"] = json!("routing-table");
+        for value in [(broken, "Document"), (mislabeled, "Version")] {
+            assert!(
+                !union_violations(&app, value.1, std::slice::from_ref(&value.0)).await.is_empty(),
+                "{} passed as a {}",
+                value.0,
+                value.1
+            );
         }
     }
 

@@ -8,8 +8,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{self, DocumentPath, KindPath, VersionPath};
 use super::views::{
-    AuditEntry, CheckResult, Document, DocumentSummary, Published, RollbackRequest, Version,
-    VersionSummary,
+    AuditEntry, CheckResult, DocumentByKind, DocumentSummary, Published, RollbackRequest, Version,
+    VersionByKind, VersionSummary,
 };
 use crate::http::auth::Principal;
 use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
@@ -37,6 +37,11 @@ const PROBLEM: &str = "application/problem+json";
 ///
 /// The body is the document; it is validated against the kind's JSON Schema (422 with one
 /// JSON pointer per violation). Honours `If-Match` (412 when stale).
+///
+/// The body's schema depends on `kind`, a path parameter, which OpenAPI cannot select a
+/// request schema by; so the body is documented as any object. Its shape is the kind's
+/// component in this document (`PaymentCombination`, `OrderFlow`, … as in the responses'
+/// `Document` union), also served at `GET /v1/schemas/{kind}`.
 #[utoipa::path(put, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
@@ -48,7 +53,7 @@ const PROBLEM: &str = "application/problem+json";
     request_body(description = "The document, as the kind's JSON Schema describes it: JSON, or YAML (converted to JSON)",
         content((Object = "application/json"), (Object = "application/yaml"))),
     responses(
-        (status = 200, description = "Saved", body = Document, headers(("ETag" = String, description = "The new ETag"))),
+        (status = 200, description = "Saved", body = DocumentByKind, headers(("ETag" = String, description = "The new ETag"))),
         AuthErrors, BodyErrors, NotFoundError,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
@@ -98,7 +103,7 @@ async fn merchant_discard_draft(
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
-        (status = 200, description = "The document", body = Document, headers(("ETag" = String, description = "The current ETag"))),
+        (status = 200, description = "The document", body = DocumentByKind, headers(("ETag" = String, description = "The current ETag"))),
         AuthErrors, NotFoundError, ParameterError,
     ))]
 async fn merchant_get_document(
@@ -212,7 +217,7 @@ async fn merchant_list_versions(
         ("version" = i32, Path, description = "The version number"),
     ),
     responses(
-        (status = 200, description = "The version", body = Version),
+        (status = 200, description = "The version", body = VersionByKind),
         AuthErrors, NotFoundError, ParameterError,
     ))]
 async fn merchant_get_version(

@@ -6,9 +6,11 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::openapi_enums::MetadataKindSchema;
+use crate::openapi_kinds::kind_union_schema;
 use crate::persistence::entities::metadata_document;
 
-/// A document: its published version and its draft.
+/// A document: its published version and its draft. Documented per kind, as
+/// [`DocumentByKind`].
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Document {
     #[schema(value_type = MetadataKindSchema, example = "payment-combination")]
@@ -91,7 +93,12 @@ pub struct VersionSummary {
     pub rolled_back_from: Option<i32>,
 }
 
-/// A published version, with its body.
+kind_union_schema! {
+    /// The `Document` component: a [`Document`] per kind, its bodies of the kind's schema.
+    DocumentByKind as "Document" = Document, &["published", "draft"]
+}
+
+/// A published version, with its body. Documented per kind, as [`VersionByKind`].
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Version {
     #[schema(value_type = MetadataKindSchema)]
@@ -103,6 +110,11 @@ pub struct Version {
     pub published_at: DateTime<Utc>,
     pub published_by: String,
     pub rolled_back_from: Option<i32>,
+}
+
+kind_union_schema! {
+    /// The `Version` component: a [`Version`] per kind, its body of the kind's schema.
+    VersionByKind as "Version" = Version, &["body"]
 }
 
 /// One change to a document.
