@@ -423,7 +423,7 @@ impl Execution {
             token: token.to_owned(),
             execution_id: self.execution.id.clone(),
             step: step.to_owned(),
-            action: action_name(action).to_owned(),
+            action: action.as_str().to_owned(),
             state: TaskState::Waiting.as_str().into(),
             created_at: self.now,
             heartbeat_at: None,
@@ -630,18 +630,6 @@ fn invalid_state(error: workflow::FlowError) -> ServiceError {
     ServiceError::Conflict {
         problem: crate::problem_type::ProblemType::InvalidState,
         detail: error.to_string(),
-    }
-}
-
-pub fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::ResolvePaymentCombination => "resolve_payment_combination",
-        Action::AwaitPayment => "await_payment",
-        Action::ApplyDiscount => "apply_discount",
-        Action::RunFunction => "run_function",
-        Action::CompleteOrder => "complete_order",
-        Action::CancelOrder => "cancel_order",
-        Action::AwaitCallback => "await_callback",
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use domain::workflow::{Event, Flow};
 
 pub use changes::ExecutionChanges;
-pub use execution::{Execution, PricingResources, StoredExecution, action_name};
+pub use execution::{Execution, PricingResources, StoredExecution};
 pub use pins::{Pinned, PinnedDocument};
 
 use crate::error::{ServiceError, ServiceResult};

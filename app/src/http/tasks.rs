@@ -6,7 +6,6 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::engine::action_name;
 use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
 use crate::http::extract::{Json, Path};
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -79,7 +78,7 @@ async fn task_success(
     Json(body): Json<TaskSuccess>,
 ) -> ApiResult<axum::Json<TaskOutcome>> {
     let task = waiting_task(&state, &token).await?;
-    let order = if task.action == action_name(domain::documents::flow::Action::AwaitPayment) {
+    let order = if task.action == domain::documents::flow::Action::AwaitPayment.as_str() {
         let method = body.output["payment_method"].as_str().ok_or_else(|| {
             ApiError::invalid_field(
                 "/output/payment_method",

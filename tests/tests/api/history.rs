@@ -100,8 +100,8 @@ async fn assert_drift_is_caught(app: &TestApp, history: &[Value]) {
 
 /// Creates a haidilao order with `notes` and `amount`, pays it with Alipay, and runs its
 /// review (failing it once with `Review.Busy`, then a heartbeat and success) unless the
-/// choice ends it first; returns the kinds of its history.
-async fn run_order(app: &TestApp, notes: &str, amount: i64) -> BTreeSet<String> {
+/// choice ends it first; returns its history.
+async fn run_order(app: &TestApp, notes: &str, amount: i64) -> Vec<Value> {
     let mut body = order_body("haidilao");
     body["fields"]["notes"] = json!(notes);
     body["items"] =
@@ -135,8 +135,11 @@ async fn run_order(app: &TestApp, notes: &str, amount: i64) -> BTreeSet<String> 
         matches!(order["status"].as_str(), Some("completed" | "canceled")),
         "{order}"
     );
-    app.history(&id)
-        .await
+    app.history(&id).await
+}
+
+fn kinds_of(history: &[Value]) -> BTreeSet<String> {
+    history
         .iter()
         .map(|e| e["type"].as_str().expect("type").to_owned())
         .collect()
@@ -152,9 +155,11 @@ on_both_databases! {
         ));
         app.publish("/v1/merchants/haidilao", "discount-function", "alipay-discount", &function).await;
 
-        let mut kinds = run_order(&app, "asap", 10_000).await;
-        kinds.extend(run_order(&app, "asap", THROWING_AMOUNT).await);
-        kinds.extend(run_order(&app, "big", 10_000).await);
+        let completed = run_order(&app, "asap", 10_000).await;
+        assert_drift_is_caught(&app, &completed).await;
+        let mut kinds = kinds_of(&completed);
+        kinds.extend(kinds_of(&run_order(&app, "asap", THROWING_AMOUNT).await));
+        kinds.extend(kinds_of(&run_order(&app, "big", 10_000).await));
         // The rest (timeouts, cancels, the history's cap) come from the tests of those.
         for kind in [
             "ExecutionStarted", "StepEntered", "TaskScheduled", "TaskSucceeded", "TaskFailed",
