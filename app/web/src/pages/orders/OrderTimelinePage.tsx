@@ -38,7 +38,9 @@ async function loadHistory(orderId: string): Promise<HistoryEvent[]> {
         params: { path: { order_id: orderId }, query: { limit: HISTORY_PAGE, cursor } },
       }),
     );
-    events.push(...res.data);
+    // openapi-fetch's response type drops properties typed only `null` (an execution-wide
+    // entry's `step`), so the page's items are the document's HistoryEvent as served.
+    events.push(...(res.data as HistoryEvent[]));
     if (!res.next_cursor) break;
     cursor = res.next_cursor;
   }
