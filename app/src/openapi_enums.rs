@@ -1,9 +1,11 @@
 //! The domain's named enums, and the problem types, as OpenAPI schemas: a string that takes
 //! exactly the values, read from the type's `ALL`, never a hand-written copy that could drift.
 
-use utoipa::openapi::RefOr;
+use std::collections::BTreeMap;
+
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{Discriminator, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
 
 use crate::problem_type::ProblemType;
 
@@ -134,4 +136,22 @@ impl utoipa::ToSchema for ProblemType {
     fn name() -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Borrowed("ProblemType")
     }
+}
+
+/// `oneOf` the named member schemas, told apart by `property`: one (value of `property`,
+/// member schema name) per member, so generators pick the member by its tag.
+pub fn discriminated_union<'a>(
+    description: String,
+    property: &str,
+    members: impl IntoIterator<Item = (&'a str, String)>,
+) -> RefOr<Schema> {
+    let mut one_of = OneOfBuilder::new().description(Some(description));
+    let mut mapping = BTreeMap::new();
+    for (tag, name) in members {
+        one_of = one_of.item(Ref::from_schema_name(&name));
+        mapping.insert(tag.to_owned(), format!("#/components/schemas/{name}"));
+    }
+    let mut discriminator = Discriminator::new(property);
+    discriminator.mapping = mapping;
+    one_of.discriminator(Some(discriminator)).into()
 }

@@ -15,12 +15,10 @@ use std::collections::BTreeMap;
 
 use domain::Kind;
 use serde_json::Value;
-use utoipa::openapi::schema::{
-    Discriminator, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
-};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{Ref, RefOr};
 
-use crate::openapi_enums::string_enum;
+use crate::openapi_enums::{discriminated_union, string_enum};
 
 /// The component name of a kind's document schema: `payment-combination` →
 /// `PaymentCombination`.
@@ -129,22 +127,16 @@ impl KindUnion {
 
     /// `oneOf` the per-kind members, with a discriminator on `kind`.
     pub fn schema(&self) -> RefOr<Schema> {
-        let mut one_of = OneOfBuilder::new().description(Some(format!(
-            "A {} of one kind: `kind` says which, and so the schema of its body.",
-            self.union.to_lowercase()
-        )));
-        let mut mapping = BTreeMap::new();
-        for kind in Kind::ALL {
-            let name = self.member_name(kind);
-            one_of = one_of.item(Ref::from_schema_name(&name));
-            mapping.insert(
-                kind.as_str().to_owned(),
-                format!("#/components/schemas/{name}"),
-            );
-        }
-        let mut discriminator = Discriminator::new("kind");
-        discriminator.mapping = mapping;
-        one_of.discriminator(Some(discriminator)).into()
+        discriminated_union(
+            format!(
+                "A {} of one kind: `kind` says which, and so the schema of its body.",
+                self.union.to_lowercase()
+            ),
+            "kind",
+            Kind::ALL
+                .iter()
+                .map(|kind| (kind.as_str(), self.member_name(*kind))),
+        )
     }
 
     /// The per-kind members: the template with `kind` fixed and each body property referring

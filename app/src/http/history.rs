@@ -8,21 +8,19 @@
 //! detail without its type here fails them.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use domain::lifecycle::HistoryKind;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::schema::{
-    AdditionalProperties, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
-    SchemaFormat, Type,
+    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::http::problem::ApiError;
-use crate::openapi_enums::string_enum;
+use crate::openapi_enums::{discriminated_union, string_enum};
 use crate::persistence::entities::execution_event;
 use details::*;
 
@@ -139,21 +137,13 @@ fn event_schema_name(kind: HistoryKind) -> String {
 
 impl PartialSchema for HistoryEvent {
     fn schema() -> RefOr<Schema> {
-        let mut one_of = OneOfBuilder::new().description(Some(
-            "One event of an execution's history; `type` says what it records and so which shape `detail` has.",
-        ));
-        let mut mapping = BTreeMap::new();
-        for kind in HistoryKind::ALL {
-            let name = event_schema_name(*kind);
-            one_of = one_of.item(Ref::from_schema_name(&name));
-            mapping.insert(
-                kind.as_str().to_owned(),
-                format!("#/components/schemas/{name}"),
-            );
-        }
-        let mut discriminator = Discriminator::new("type");
-        discriminator.mapping = mapping;
-        one_of.discriminator(Some(discriminator)).into()
+        discriminated_union(
+            "One event of an execution's history; `type` says what it records and so which shape `detail` has.".into(),
+            "type",
+            HistoryKind::ALL
+                .iter()
+                .map(|kind| (kind.as_str(), event_schema_name(*kind))),
+        )
     }
 }
 
