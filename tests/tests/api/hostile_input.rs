@@ -161,11 +161,12 @@ on_both_databases! {
         let objects = format!("{}1{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
         let inside = format!(r#"{{"methods":[{{"method":"alipay","label":{arrays}}}]}}"#);
         let unclosed = "[".repeat(100_000);
+        // Past the parser's recursion limit, the body is malformed JSON.
         for body in [arrays.clone(), objects.clone(), inside, unclosed] {
             let draft = put_draft_raw(&app, body.clone()).await;
-            draft.assert_client_problem();
+            draft.assert_problem(400, "bad-request");
             let merchant = app.send_raw(Method::POST, "/v1/merchants", Some("application/json"), body).await;
-            merchant.assert_client_problem();
+            merchant.assert_problem(400, "bad-request");
         }
         // Nesting the parser accepts is judged by the schema.
         let nested = format!("{}{}", "[".repeat(100), "]".repeat(100));
@@ -191,8 +192,8 @@ on_both_databases! {
             let response = put_draft_raw(&app, combination_with_min(amount)).await;
             response.assert_violations(&["/methods/0/min_amount_minor"]);
         }
-        // Too large to be a number at all: rejected, never a server error.
-        put_draft_raw(&app, combination_with_min("1e400")).await.assert_client_problem();
+        // Too large to be a number at all: malformed JSON, never a server error.
+        put_draft_raw(&app, combination_with_min("1e400")).await.assert_problem(400, "bad-request");
         // Routing rules hold money too.
         let table = json!({"rules": [{"when": {"method": "alipay", "max_amount_minor": 10.25}, "function": "alipay-discount"}]});
         app.put("/v1/merchants/haidilao/metadata/routing-table/default/draft", &table)
@@ -221,8 +222,7 @@ on_both_databases! {
                     format!("methods:\n  - method: alipay\n    min_amount_minor: {amount}\n"),
                 )
                 .await;
-            json.assert_client_problem();
-            yaml.assert_client_problem();
+            json.assert_violations(&["/methods/0/min_amount_minor"]);
             assert_eq!(
                 (yaml.status, yaml.error_pointers()),
                 (json.status, json.error_pointers()),
@@ -297,15 +297,17 @@ on_both_databases! {
         let saved = app.put(DRAFT, &json!({"methods": [{"method": "alipay", "label": label}]})).await;
         saved.assert_status(200);
         assert_eq!(app.get(DOC).await.body["draft"]["methods"][0]["label"], label);
-        // Non-ASCII and over-long names in paths are client errors.
-        for path in [
-            "/v1/merchants/%E6%B5%B7%E5%BA%95%E6%8D%9E".to_owned(),
-            "/v1/merchants/haidilao/metadata/payment-combination/%E6%B5%B7".to_owned(),
-            format!("/v1/merchants/haidilao/metadata/payment-combination/{}", "a".repeat(10_000)),
-            format!("/v1/merchants/{}", "a".repeat(10_000)),
-            "/v1/merchants/%FF%FE".to_owned(),
+        // Non-ASCII and over-long names in paths are client errors: a merchant id that is
+        // no slug names no merchant (404, as for any unknown one); a document name that
+        // breaks its pattern, or a path that is not UTF-8, is malformed (400).
+        for (path, status, problem) in [
+            ("/v1/merchants/%E6%B5%B7%E5%BA%95%E6%8D%9E".to_owned(), 404, "not-found"),
+            ("/v1/merchants/haidilao/metadata/payment-combination/%E6%B5%B7".to_owned(), 400, "bad-request"),
+            (format!("/v1/merchants/haidilao/metadata/payment-combination/{}", "a".repeat(10_000)), 400, "bad-request"),
+            (format!("/v1/merchants/{}", "a".repeat(10_000)), 404, "not-found"),
+            ("/v1/merchants/%FF%FE".to_owned(), 400, "bad-request"),
         ] {
-            app.get(&path).await.assert_client_problem();
+            app.get(&path).await.assert_problem(status, problem);
         }
         still_serving(&app).await;
     }
@@ -344,36 +346,37 @@ on_both_databases! {
     }
 
     async fn traversal_like_paths_are_client_errors(app: TestApp) {
-        // Sent on the wire as written: an HTTP client would normalise these away.
-        for target in [
-            "/v1/merchants/haidilao/metadata/payment-combination/..",
-            "/v1/merchants/haidilao/metadata/payment-combination/%2e%2e",
-            "/v1/merchants/haidilao/metadata/payment-combination/%2E%2E/versions",
-            "/v1/merchants/haidilao/metadata/payment-combination/..%2f..%2fplatform",
-            "/v1/merchants/haidilao/metadata/payment-combination/default%2f..%2fother",
-            "/v1/merchants/haidilao/metadata/payment-combination/%00",
-            "/v1/merchants/haidilao/metadata/..%2f..%2fplatform%2fmetadata%2fpayment-method/alipay",
-            "/v1/merchants/..",
-            "/v1/merchants/%2e%2e",
-            "/v1/merchants/..%2fhaidilao",
-            "/v1/merchants/haidilao%2f..%2fxibei",
-            "/v1/merchants/../merchants/haidilao/metadata/payment-combination/default/../..",
-            "/v1/platform/metadata/payment-method/..%5c..%5cetc%5cpasswd",
+        // Sent on the wire as written: an HTTP client would normalise these away. A document
+        // name with dots or slashes breaks its pattern (400); what matches no route, or a
+        // merchant id that is no slug, is not found (404).
+        let malformed = (400, "https://orderflow.dev/problems/bad-request");
+        let not_found = (404, "https://orderflow.dev/problems/not-found");
+        for (target, (status, problem_type)) in [
+            ("/v1/merchants/haidilao/metadata/payment-combination/..", malformed),
+            ("/v1/merchants/haidilao/metadata/payment-combination/%2e%2e", malformed),
+            ("/v1/merchants/haidilao/metadata/payment-combination/%2E%2E/versions", malformed),
+            ("/v1/merchants/haidilao/metadata/payment-combination/..%2f..%2fplatform", malformed),
+            ("/v1/merchants/haidilao/metadata/payment-combination/default%2f..%2fother", malformed),
+            ("/v1/merchants/haidilao/metadata/payment-combination/%00", not_found),
+            ("/v1/merchants/haidilao/metadata/..%2f..%2fplatform%2fmetadata%2fpayment-method/alipay", not_found),
+            ("/v1/merchants/..", not_found),
+            ("/v1/merchants/%2e%2e", not_found),
+            ("/v1/merchants/..%2fhaidilao", not_found),
+            ("/v1/merchants/haidilao%2f..%2fxibei", not_found),
+            ("/v1/merchants/../merchants/haidilao/metadata/payment-combination/default/../..", not_found),
+            ("/v1/platform/metadata/payment-method/..%5c..%5cetc%5cpasswd", malformed),
         ] {
             let response = app.raw_request("GET", target).await;
-            assert!(
-                (400..500).contains(&response.status),
-                "{target}: expected a 4xx, got {}: {}",
-                response.status,
-                response.body
-            );
+            assert_eq!(response.status, status, "{target}: {}", response.body);
             assert_eq!(response.header("content-type"), Some("application/problem+json"), "{target}: {}", response.body);
             let problem: Value = serde_json::from_str(&response.body).unwrap_or_else(|e| panic!("{target}: {e}: {}", response.body));
             assert_eq!(problem["status"], response.status);
+            assert_eq!(problem["type"], problem_type, "{target}: {}", response.body);
         }
         // A PUT through a traversal-like name writes nothing.
         let response = app.raw_request("PUT", "/v1/merchants/haidilao/metadata/payment-combination/%2e%2e/draft").await;
-        assert!((400..500).contains(&response.status), "{}", response.status);
+        assert_eq!(response.status, 400, "{}", response.body);
+        assert!(response.body.contains(malformed.1), "{}", response.body);
         combination_untouched(&app).await;
         still_serving(&app).await;
     }
@@ -413,19 +416,16 @@ on_both_databases! {
                 .json(&json!({"methods": [{"method": "alipay"}]})),
         )
         .await;
-        response.assert_client_problem();
+        response.assert_problem(400, "bad-request");
         combination_untouched(&app).await;
-        // Absurd pagination parameters.
-        for query in ["limit=99999999999999999999999", "limit=1.5", "limit=", "cursor=", "limit=1&limit=2"] {
-            let response = app.get(&format!("/v1/merchants?{query}")).await;
-            assert!(response.status < 500, "{query}: {}", response.text);
-            if response.status != 200 {
-                response.assert_client_problem();
-            }
+        // Absurd pagination parameters are malformed; an empty cursor is the first page.
+        for query in ["limit=99999999999999999999999", "limit=1.5", "limit=", "limit=1&limit=2"] {
+            app.get(&format!("/v1/merchants?{query}")).await.assert_problem(400, "bad-request");
         }
-        // A version that is not a 32-bit number.
+        app.get("/v1/merchants?cursor=").await.assert_status(200);
+        // A version that is not a 32-bit number is malformed; one below 1 names no version.
         app.get(&format!("{DOC}/versions/99999999999")).await.assert_problem(400, "bad-request");
-        app.get(&format!("{DOC}/versions/-1")).await.assert_client_problem();
+        app.get(&format!("{DOC}/versions/-1")).await.assert_problem(404, "not-found");
         app.send(Method::GET, "/v1/merchants", Some(&"k".repeat(8_000)), None)
             .await
             .assert_problem(401, "unauthorized");
