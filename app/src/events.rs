@@ -173,7 +173,9 @@ pub struct OrderCanceledData {
 pub struct TaskAwaitingCallbackData {
     pub step: String,
     pub token: String,
-    /// The step's input, as its flow maps it.
+    /// The step's input: the fields its `inputMappings` name, or without mappings the
+    /// execution's input (`ExecutionInput`). The mappings are the merchant's flow's, so the
+    /// object is left open.
     #[schema(value_type = Object)]
     pub input: Value,
     pub deadline: DateTime<Utc>,

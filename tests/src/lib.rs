@@ -210,7 +210,7 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
-        read(request.send().await.expect("request failed")).await
+        execute(request).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -265,17 +265,65 @@ impl TestApp {
     }
 }
 
-pub async fn read(response: reqwest::Response) -> TestResponse {
+/// Reads a response whole. Every 409 is held to its operation's documented problem types,
+/// so that a conflict the server answers but the document does not list fails the test that
+/// met it.
+async fn read(method: &Method, response: reqwest::Response) -> TestResponse {
+    let path = response.url().path().to_owned();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.expect("body");
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    TestResponse {
+    let response = TestResponse {
         status,
         headers,
         text,
         body,
+    };
+    if response.status == 409 {
+        assert_conflict_documented(method, &path, &response);
     }
+    response
+}
+
+/// Asserts that the 409's problem `type` is one its operation lists in `x-problem-types`.
+fn assert_conflict_documented(method: &Method, path: &str, response: &TestResponse) {
+    let operation = documented_operation(method, path).unwrap_or_else(|| {
+        panic!("{method} {path} answered 409 but the document has no such operation")
+    });
+    let listed = &operation["responses"]["409"]["x-problem-types"];
+    let listed = listed.as_array().unwrap_or_else(|| {
+        panic!(
+            "{method} {path} answered 409 but documents no 409 with x-problem-types: {}",
+            response.text
+        )
+    });
+    assert!(
+        listed.contains(&response.body["type"]),
+        "{method} {path} answered 409 {} but documents only {listed:?}",
+        response.text
+    );
+}
+
+/// The document's operation for a concrete request path: the template whose literal
+/// segments match most (`/orders/stats` before `/orders/{order_id}`).
+fn documented_operation(method: &Method, path: &str) -> Option<&'static Value> {
+    let segments: Vec<&str> = path.split('/').collect();
+    document()["paths"]
+        .as_object()?
+        .iter()
+        .filter_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let matches = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(part, segment)| part.starts_with('{') || part == segment);
+            let literal = parts.iter().filter(|part| !part.starts_with('{')).count();
+            matches.then_some((literal, item))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .and_then(|(_, item)| item.get(method.as_str().to_ascii_lowercase()))
 }
 
 /// Creates an empty database on the PostgreSQL server named by
@@ -456,7 +504,14 @@ impl TestApp {
 
 /// Sends a prepared request and reads the response whole.
 pub async fn execute(request: reqwest::RequestBuilder) -> TestResponse {
-    read(request.send().await.expect("request failed")).await
+    let (client, request) = request.build_split();
+    let request = request.expect("a valid request");
+    let method = request.method().clone();
+    read(
+        &method,
+        client.execute(request).await.expect("request failed"),
+    )
+    .await
 }
 
 impl TestResponse {
@@ -502,17 +557,18 @@ impl TestResponse {
     }
 }
 
-/// The values of the document's `ProblemType` enum. The document is the one the app serves
-/// (built in process; a test holds the committed file to it), read once.
+/// The values of the document's `ProblemType` enum.
 fn documented_problem_types() -> &'static [Value] {
-    static TYPES: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    TYPES.get_or_init(|| {
-        let document = serde_json::to_value(app::http::openapi()).expect("the document is JSON");
-        document["components"]["schemas"]["ProblemType"]["enum"]
-            .as_array()
-            .expect("the document's ProblemType is an enum")
-            .clone()
-    })
+    document()["components"]["schemas"]["ProblemType"]["enum"]
+        .as_array()
+        .expect("the document's ProblemType is an enum")
+}
+
+/// The OpenAPI document the app serves (built in process; a test holds the committed file
+/// to it), read once.
+fn document() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(app::http::openapi)
 }
 
 /// A response read off the wire by [`TestApp::raw_request`].

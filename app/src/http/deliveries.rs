@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError, WriteConflicts};
 use crate::http::extract::{Deferred, Json, Path, Query, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams, encode_cursor};
@@ -210,7 +210,7 @@ async fn get_delivery(
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = Redelivery,
-    responses((status = 201, description = "The new delivery", body = WebhookDelivery), AuthErrors, BodyErrors, NotFoundError))]
+    responses((status = 201, description = "The new delivery", body = WebhookDelivery), AuthErrors, BodyErrors, NotFoundError, WriteConflicts))]
 async fn redeliver(
     State(state): State<AppState>,
     principal: Principal,
@@ -230,7 +230,7 @@ async fn redeliver(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
-    responses((status = 200, description = "What came of the attempt (also when the receiver failed)", body = AttemptOutcome), AuthErrors, NotFoundError))]
+    responses((status = 200, description = "What came of the attempt (also when the receiver failed)", body = AttemptOutcome), AuthErrors, NotFoundError, WriteConflicts))]
 async fn send_test_event(
     State(state): State<AppState>,
     principal: Principal,

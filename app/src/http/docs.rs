@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::http::events::EventWebhooks;
 use crate::http::problem::{PROBLEM_JSON, Problem, ProblemViolation};
+use crate::problem_type::ProblemType;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,18 +56,82 @@ fn problems(entries: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
     entries
         .iter()
         .map(|(status, description)| {
-            let response = ResponseBuilder::new()
-                .description(*description)
-                .content(
-                    PROBLEM_JSON,
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build();
+            let response = problem_response(description).build();
             ((*status).to_owned(), RefOr::T(response))
         })
         .collect()
+}
+
+fn problem_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    )
+}
+
+/// The extension on a 409 response that lists the `type` URIs its problems can carry.
+pub const PROBLEM_TYPES_EXTENSION: &str = "x-problem-types";
+
+/// What any write can answer 409 with: it lost a race with another writer, too often
+/// (`concurrent-modification`) or on a uniqueness rule (`conflict`).
+const RACES: [ProblemType; 2] = [ProblemType::ConcurrentModification, ProblemType::Conflict];
+
+/// An operation's 409: `problems` (then, for a write, [`RACES`]), each with what it means in
+/// the description and by URI in `x-problem-types`. They are named from the closed
+/// [`ProblemType`] enum, so no operation can document a type the server does not have; the
+/// black-box tests hold every 409 the server answers to its operation's list.
+pub fn conflicts(problems: &[ProblemType], write: bool) -> BTreeMap<String, RefOr<Response>> {
+    let races = if write { &RACES[..] } else { &[] };
+    let listed: Vec<ProblemType> = problems.iter().chain(races).copied().collect();
+    let mut description = String::from("A conflict with the resource's state; `type` is one of:\n");
+    for problem in &listed {
+        description.push_str(&format!(
+            "\n- `{}`: {}",
+            problem.slug(),
+            problem.description()
+        ));
+    }
+    let uris: Vec<&str> = listed.iter().map(|problem| problem.uri()).collect();
+    let response = problem_response(&description)
+        .extensions(Some(
+            ExtensionsBuilder::new()
+                .add(PROBLEM_TYPES_EXTENSION, uris)
+                .build(),
+        ))
+        .build();
+    BTreeMap::from([("409".to_owned(), RefOr::T(response))])
+}
+
+/// Declares the 409 responses of operations as types for `responses(...)`: `Name: write =
+/// [ProblemType variants]` for an operation that writes (and so also answers [`RACES`]),
+/// `Name: read = [...]` for one that does not.
+macro_rules! conflict_responses {
+    ($($(#[doc = $doc:literal])* $name:ident: $access:ident = [$($problem:ident),* $(,)?];)+) => {$(
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> std::collections::BTreeMap<
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+            > {
+                $crate::http::docs::conflicts(
+                    &[$($crate::problem_type::ProblemType::$problem),*],
+                    $crate::http::docs::conflict_responses!(@write $access),
+                )
+            }
+        }
+    )+};
+    (@write write) => { true };
+    (@write read) => { false };
+}
+pub(crate) use conflict_responses;
+
+conflict_responses! {
+    /// 409 of a write whose only conflicts are races.
+    WriteConflicts: write = [];
 }
 
 /// 401 and 403: every authenticated operation.
@@ -174,6 +240,43 @@ impl Modify for ScopesInDescriptions {
                     Some(description) => format!("{description}\n\n{line}"),
                     None => line,
                 });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PROBLEM_TYPES_EXTENSION;
+    use crate::problem_type::ProblemType;
+
+    /// No 409 is written by hand: each lists, by URI, problem types the server has.
+    #[test]
+    fn every_conflict_lists_its_problem_types() {
+        let document = crate::http::openapi();
+        let operations = document["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(move |(method, operation)| (format!("{method} {path}"), operation))
+            });
+        for (name, operation) in operations {
+            let Some(conflict) = operation["responses"].get("409") else {
+                continue;
+            };
+            let listed = conflict[PROBLEM_TYPES_EXTENSION]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: a 409 without {PROBLEM_TYPES_EXTENSION}"));
+            assert!(!listed.is_empty(), "{name}");
+            for uri in listed {
+                assert!(
+                    ProblemType::ALL.iter().any(|problem| problem.uri() == uri),
+                    "{name}: {uri} is no problem type"
+                );
             }
         }
     }

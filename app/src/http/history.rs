@@ -267,11 +267,9 @@ mod details {
         #[schema(example = "CNY")]
         currency: String,
         items: Vec<Item>,
-        /// As given, validated against the checkout page's address fields.
-        #[schema(value_type = Object)]
+        #[schema(schema_with = crate::http::orders::address_schema)]
         address: Value,
-        /// As given, validated against the checkout page's other fields.
-        #[schema(value_type = Object)]
+        #[schema(schema_with = crate::http::orders::fields_schema)]
         fields: Value,
         payment_methods: Vec<OfferedMethod>,
     }
@@ -401,7 +399,7 @@ mod details {
         method: Option<String>,
         merchant_id: String,
         items: Vec<Item>,
-        #[schema(value_type = Object)]
+        #[schema(schema_with = crate::http::orders::fields_schema)]
         fields: Value,
     }
 

@@ -6,24 +6,30 @@ use std::borrow::Cow;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use domain::impact::{FailureReason, ImpactReport, PriceOutcome, ReplayedOrder, Tally};
-use domain::{DocumentName, Scope};
+use domain::{DocumentName, Kind, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, conflict_responses};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
-use crate::http::problem::{ApiError, ApiResult, PROBLEM_JSON, Problem};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::http::schemas::parse_kind;
+use crate::openapi_kinds::body_schema_name;
 use crate::persistence::impact::SampleRange;
 use crate::services::impact::{self, DEFAULT_SAMPLE, MAX_SAMPLE, Sample};
 use crate::services::metadata::DocumentRef;
 use crate::state::AppState;
+
+conflict_responses! {
+    /// 409 of an impact preview: no `document` in the body and no saved draft.
+    ImpactConflicts: read = [NoDraft];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(preview_impact))
@@ -42,12 +48,32 @@ struct ImpactPath {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"sample": {"limit": 1000}}))]
 pub struct ImpactRequest {
-    /// The candidate document, as the kind's JSON Schema describes it. When omitted, the
-    /// document's saved draft.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = candidate_schema)]
     pub document: Option<Value>,
     /// Which orders to replay; the newest 1,000 that reached pricing when omitted.
     pub sample: Option<SampleRequest>,
+}
+
+/// `document`: a body of one of the kinds an impact preview covers. The path's `kind` says
+/// which, and a request schema cannot be selected by a path parameter, so the schema takes
+/// any of them; the server holds the body to the path's kind (422 otherwise).
+fn candidate_schema() -> Schema {
+    let kinds = [
+        Kind::DiscountFunction,
+        Kind::RoutingTable,
+        Kind::PaymentCombination,
+        Kind::CheckoutPage,
+    ];
+    let mut any_of = AnyOfBuilder::new().description(Some(
+        "The candidate document, a body of the path's `kind` (its component here, or \
+         `GET /v1/schemas/{kind}`). When omitted or null, the document's saved draft.",
+    ));
+    for kind in kinds {
+        any_of = any_of.item(Ref::from_schema_name(body_schema_name(kind)));
+    }
+    any_of
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
 }
 
 /// The orders a preview replays: the merchant's newest orders that reached pricing (paid,
@@ -327,8 +353,7 @@ impl LargestChange {
     request_body = ImpactRequest,
     responses(
         (status = 200, description = "What the candidate would have done to the sample", body = ImpactResponse),
-        (status = 409, description = "No `document` was given and the document has no saved draft (`no-draft`)", body = Problem, content_type = PROBLEM_JSON),
-        AuthErrors, BodyErrors, NotFoundError,
+        AuthErrors, BodyErrors, NotFoundError, ImpactConflicts,
     ))]
 async fn preview_impact(
     State(state): State<AppState>,

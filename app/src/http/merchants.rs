@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ServiceError;
 use crate::http::auth::{KeyScope, NewKey, Principal, merchant_not_found};
+use crate::http::docs::{WriteConflicts, conflict_responses};
 use crate::http::extract::{Deferred, Json, Path, Query, from_value};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::{ApiError, ApiResult, Problem};
@@ -18,6 +19,11 @@ use crate::persistence::entities::merchant;
 use crate::persistence::merchants;
 use crate::problem_type::ProblemType;
 use crate::state::AppState;
+
+conflict_responses! {
+    /// 409 of creating a merchant.
+    CreateMerchantConflicts: write = [MerchantExists];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -132,7 +138,7 @@ const PROBLEM: &str = "application/problem+json";
         (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not a platform admin key", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A merchant with this id exists", body = Problem, content_type = PROBLEM),
+        CreateMerchantConflicts,
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
         (status = 415, description = "The body is not declared JSON (`Content-Type: application/json`)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Invalid id or name", body = Problem, content_type = PROBLEM),
@@ -239,6 +245,7 @@ async fn current_key(principal: Principal) -> axum::Json<CurrentKey> {
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
         (status = 415, description = "The body is not declared JSON (`Content-Type: application/json`)", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Unknown or disallowed scope", body = Problem, content_type = PROBLEM),
+        WriteConflicts,
     ))]
 async fn create_api_key(
     State(state): State<AppState>,

@@ -12,13 +12,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::http::auth::{KeyScope, Principal};
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
-use crate::http::extract::{Json, Path, Query};
+use crate::http::docs::{
+    AuthErrors, BodyErrors, NotFoundError, ParameterError, conflict_responses,
+};
+use crate::http::extract::{Deferred, Json, Path, Query};
 use crate::http::history::HistoryEvent;
 use crate::http::idempotency::{IdempotencyKeyHeader, idempotent};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::{List, PageParams};
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::openapi_enums::{CancelReasonSchema, OrderStatusSchema};
 use crate::persistence::entities::order;
 use crate::persistence::{executions, orders as order_rows};
@@ -29,7 +31,17 @@ use crate::services::orders::{self, Created, Item, NewOrder};
 use crate::state::AppState;
 use domain::lifecycle::{CancelReason, OrderStatus};
 
-const PROBLEM: &str = "application/problem+json";
+conflict_responses! {
+    /// 409 of reading the checkout page: the merchant has no published payment combination.
+    CheckoutPageConflicts: read = [MerchantNotConfigured];
+    /// 409 of starting an order: its `order_num` names another, the merchant has not
+    /// published what an order needs, or the `Idempotency-Key` is in flight.
+    CreateOrderConflicts: write = [OrderNumConflict, MerchantNotConfigured, IdempotencyKeyInFlight];
+    /// 409 of paying: the order does not await payment, or its deadline passed.
+    PayConflicts: write = [OrderNotAwaitingPayment, TaskTimedOut, InvalidState, IdempotencyKeyInFlight];
+    /// 409 of canceling: the order or its flow has ended.
+    CancelConflicts: write = [OrderFinal, InvalidState, IdempotencyKeyInFlight];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -81,9 +93,9 @@ pub struct OrderView {
     pub payment_method: Option<String>,
     pub discount: Option<Discount>,
     pub items: Vec<Item>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = address_schema)]
     pub address: Value,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = fields_schema)]
     pub fields: Value,
     /// The methods the customer may pay with, in display order (omitted in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,8 +253,7 @@ pub struct ResolvedCheckoutPage {
     params(("merchant_id" = String, Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The resolved checkout page", body = ResolvedCheckoutPage),
-        AuthErrors, NotFoundError,
-        (status = 409, description = "The merchant has no published payment combination", body = Problem, content_type = PROBLEM),
+        AuthErrors, NotFoundError, CheckoutPageConflicts,
     ))]
 async fn checkout_page(
     State(state): State<AppState>,
@@ -282,29 +293,39 @@ pub struct CreateOrder {
     #[schema(example = "CNY")]
     pub currency: String,
     pub items: Vec<Item>,
-    /// Validated against the checkout page's address fields.
     #[serde(default)]
     #[schema(schema_with = address_schema)]
     pub address: Map<String, Value>,
-    /// Validated against the checkout page's other fields.
     #[serde(default)]
     #[schema(schema_with = fields_schema)]
     pub fields: Map<String, Value>,
 }
 
-// utoipa drops `example` beside `value_type = Object`, so these two free-form objects are
-// described by hand. The examples are what the demo merchants' checkout pages ask for.
+// An order's address and fields are keyed by the fields of the merchant's checkout page, a
+// document the merchant publishes: the keys and each value's type are known only at run
+// time, so the schemas stay open objects and say so. utoipa drops `example` beside
+// `value_type = Object`, so they are described by hand; the examples are what the demo
+// merchants' checkout pages ask for. The order's other appearances (its read, its
+// execution's input) use the same two.
 
-fn address_schema() -> utoipa::openapi::Object {
+pub(crate) fn address_schema() -> utoipa::openapi::Object {
     free_form_object(
-        "Validated against the checkout page's address fields.",
+        "The order's address: the merchant's checkout page's address fields (its sections of \
+         kind `address`) by name, each a string, number or boolean as the field's `type` says \
+         (`null` counts as absent). Which fields there are is the merchant's published \
+         checkout page, so this schema leaves the object open; without a checkout page any \
+         object is taken.",
         serde_json::json!({"recipient": "Li Lei", "phone": "+86 138 0000 0000", "street": "1 Chaoyang Road, Building 3, Floor 12"}),
     )
 }
 
-fn fields_schema() -> utoipa::openapi::Object {
+pub(crate) fn fields_schema() -> utoipa::openapi::Object {
     free_form_object(
-        "Validated against the checkout page's other fields.",
+        "The order's other checkout fields: the merchant's checkout page's fields outside its \
+         address sections, by name, each a string, number or boolean as the field's `type` \
+         says (`null` counts as absent). Which fields there are is the merchant's published \
+         checkout page, so this schema leaves the object open; without a checkout page any \
+         object is taken.",
         serde_json::json!({"delivery_time": "asap", "notes": "No cilantro, please"}),
     )
 }
@@ -381,8 +402,7 @@ fn validate_new_order(body: &CreateOrder) -> Vec<Violation> {
     responses(
         (status = 201, description = "Started; usually awaiting payment", body = OrderView),
         (status = 200, description = "An order with this order_num and body already exists", body = OrderView),
-        AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "order_num names another order, the merchant has not published what an order needs (`merchant-not-configured`: its payment combination, or the routing table its flow prices by), or the key is in flight", body = Problem, content_type = PROBLEM),
+        AuthErrors, BodyErrors, NotFoundError, CreateOrderConflicts,
     ))]
 async fn create_order(
     State(state): State<AppState>,
@@ -451,7 +471,9 @@ pub struct PayOrder {
 ///
 /// Completes the order's payment step and runs the flow on (discount, completion), so the
 /// answer carries the final status and amount. A method the order does not offer is a 422
-/// and the order keeps waiting. Honours `Idempotency-Key`.
+/// and the order keeps waiting. A payment after the deadline is a 409 `task-timed-out`, and
+/// the order is canceled with `payment_timeout`, whether the timer or this request got there
+/// first. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/storefront/orders/{order_id}/payment", tag = "storefront",
     security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
     params(
@@ -461,17 +483,32 @@ pub struct PayOrder {
     request_body = PayOrder,
     responses(
         (status = 200, description = "The order after its flow ran: read `status`. `completed` (or `processing` while a later step waits) is paid and done; `canceled` with a `cancel_reason` (e.g. `no_route`) is an order the flow canceled after the payment step", body = OrderView),
-        AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "The order is not awaiting payment (`order-not-awaiting-payment`), or its payment deadline passed (`task-timed-out`: the order is canceled with `payment_timeout`, whether the timer or this request got there first)", body = Problem, content_type = PROBLEM),
+        AuthErrors, BodyErrors, NotFoundError, PayConflicts,
     ))]
 async fn pay_order(
     State(state): State<AppState>,
     principal: Principal,
     Path(order_id): Path<String>,
     headers: HeaderMap,
-    Json(raw): Json<Value>,
+    body: Deferred<Json<Value>>,
 ) -> ApiResult<Response> {
-    let body: PayOrder = crate::http::extract::from_value(raw.clone())?;
+    // Who may pay is decided from the order, which the payment reads in its own transaction.
+    // A body that cannot be taken is refused only after the same decision, read here, so
+    // that a caller who may not pay gets the 404 a valid body would get: only the happy
+    // path skips the extra read.
+    let read = body.read().and_then(|Json(raw)| {
+        Ok((
+            crate::http::extract::from_value::<PayOrder>(raw.clone())?,
+            raw,
+        ))
+    });
+    let (body, raw) = match read {
+        Ok(read) => read,
+        Err(refused) => {
+            checkout_order(&state, &principal, &order_id).await?;
+            return Err(refused);
+        }
+    };
     let endpoint = format!("POST /v1/storefront/orders/{order_id}/payment");
     idempotent(&state, &principal, &endpoint, &headers, &raw, || async {
         let authorize = |order: &order::Model| may_checkout(&principal, order);
@@ -493,8 +530,7 @@ async fn pay_order(
     ),
     responses(
         (status = 200, description = "Canceled", body = OrderView),
-        AuthErrors, NotFoundError, ParameterError,
-        (status = 409, description = "The order is already completed or canceled", body = Problem, content_type = PROBLEM),
+        AuthErrors, NotFoundError, ParameterError, CancelConflicts,
     ))]
 async fn cancel_order(
     State(state): State<AppState>,

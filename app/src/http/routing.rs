@@ -12,14 +12,19 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::engine::pricing::{Pricing, PricingOutcome};
 use crate::error::ServiceError;
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, conflict_responses};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
-use crate::http::problem::{ApiError, ApiResult, PROBLEM_JSON, Problem};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::published::ROUTING_TABLE;
 use crate::services::discounts;
 use crate::state::AppState;
+
+conflict_responses! {
+    /// 409 of an evaluation: no published routing table and none in the body.
+    EvaluateConflicts: read = [MerchantNotConfigured];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(evaluate_routing))
@@ -89,8 +94,7 @@ pub struct EvaluateResponse {
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "Where the payment is routed, and its price", body = EvaluateResponse),
-        (status = 409, description = "The merchant has no published routing table and the request passes none (`merchant-not-configured`)", body = Problem, content_type = PROBLEM_JSON),
-        AuthErrors, BodyErrors, NotFoundError,
+        AuthErrors, BodyErrors, NotFoundError, EvaluateConflicts,
     ))]
 async fn evaluate_routing(
     State(state): State<AppState>,

@@ -2,13 +2,13 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError};
+use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError, conflict_responses};
 use crate::http::extract::{Json, Path};
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::openapi_enums::{OrderStatusSchema, TaskStateSchema};
 use crate::persistence::entities::task;
 use crate::persistence::executions;
@@ -16,7 +16,15 @@ use crate::services::commit::commit;
 use crate::services::orders::{self, TaskResult};
 use crate::state::AppState;
 
-const PROBLEM: &str = "application/problem+json";
+conflict_responses! {
+    /// 409 of a success callback: the task no longer waits. A payment step's success is a
+    /// payment, so it meets a payment's conflicts too.
+    SuccessConflicts: write = [TaskAlreadyCompleted, TaskTimedOut, OrderNotAwaitingPayment, InvalidState];
+    /// 409 of a failure callback: the task no longer waits.
+    FailureConflicts: write = [TaskAlreadyCompleted, TaskTimedOut, InvalidState];
+    /// 409 of a heartbeat: the task no longer waits.
+    HeartbeatConflicts: write = [TaskAlreadyCompleted, TaskTimedOut];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,10 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSuccess {
-    /// The step's output. For a payment step: `{"payment_method": "alipay"}`.
+    /// The step's output, an object (`{}` when omitted): the flow's `outputMappings` read
+    /// it by field. For a payment step: `{"payment_method": "alipay"}`.
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub output: Value,
+    pub output: Map<String, Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,8 +78,7 @@ pub struct TaskOutcome {
     request_body = TaskSuccess,
     responses(
         (status = 200, description = "Completed", body = TaskOutcome),
-        BodyErrors, NotFoundError, RateLimitError,
-        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+        BodyErrors, NotFoundError, RateLimitError, SuccessConflicts,
     ))]
 async fn task_success(
     State(state): State<AppState>,
@@ -79,12 +87,16 @@ async fn task_success(
 ) -> ApiResult<axum::Json<TaskOutcome>> {
     let task = waiting_task(&state, &token).await?;
     let order = if task.action == domain::documents::flow::Action::AwaitPayment.as_str() {
-        let method = body.output["payment_method"].as_str().ok_or_else(|| {
-            ApiError::invalid_field(
-                "/output/payment_method",
-                "a payment step's output names the payment_method",
-            )
-        })?;
+        let method = body
+            .output
+            .get("payment_method")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "/output/payment_method",
+                    "a payment step's output names the payment_method",
+                )
+            })?;
         // The token is the authority: whoever holds it may complete the step.
         let stage = || async {
             orders::stage_pay(&state, &task.execution_id, method, Some(&token), |_| Ok(())).await
@@ -92,7 +104,7 @@ async fn task_success(
         commit(&state, stage, |_| None).await?.0
     } else {
         let stage = || async {
-            let result = TaskResult::Success(body.output.clone());
+            let result = TaskResult::Success(Value::Object(body.output.clone()));
             orders::stage_task_result(&state, &task.execution_id, &token, result).await
         };
         commit(&state, stage, |_| None).await?
@@ -122,8 +134,7 @@ async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
     request_body = TaskFailure,
     responses(
         (status = 200, description = "Failed; the flow handled the error", body = TaskOutcome),
-        BodyErrors, NotFoundError, RateLimitError,
-        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+        BodyErrors, NotFoundError, RateLimitError, FailureConflicts,
     ))]
 async fn task_failure(
     State(state): State<AppState>,
@@ -163,8 +174,7 @@ async fn task_failure(
     params(("token" = String, Path, description = "The task token the waiting step issued")),
     responses(
         (status = 200, description = "Recorded", body = TaskOutcome),
-        NotFoundError, RateLimitError,
-        (status = 409, description = "The task already finished (`task-already-completed`) or timed out (`task-timed-out`)", body = Problem, content_type = PROBLEM),
+        NotFoundError, RateLimitError, HeartbeatConflicts,
     ))]
 async fn task_heartbeat(
     State(state): State<AppState>,

@@ -11,18 +11,23 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::docs::{
+    AuthErrors, BodyErrors, NotFoundError, WriteConflicts, conflict_responses,
+};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::pagination::List;
-use crate::http::problem::{ApiError, ApiResult, Problem};
+use crate::http::problem::{ApiError, ApiResult};
 use crate::openapi_enums::SubscribableEventTypeSchema;
 use crate::persistence::entities::webhook_endpoint;
 use crate::persistence::webhooks as endpoint_rows;
 use crate::services::webhooks::{self, EndpointChanges, EndpointSpec};
 use crate::state::AppState;
 
-const PROBLEM: &str = "application/problem+json";
+conflict_responses! {
+    /// 409 of creating a webhook endpoint: the merchant has as many as allowed (16).
+    CreateEndpointConflicts: write = [TooManyEndpoints];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -170,8 +175,7 @@ fn description(text: Option<String>) -> ApiResult<Option<String>> {
     request_body = CreateWebhookEndpoint,
     responses(
         (status = 201, description = "Created; `secret` is shown only here", body = WebhookEndpointWithSecret),
-        AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "The merchant has 16 endpoints already (`too-many-endpoints`)", body = Problem, content_type = PROBLEM),
+        AuthErrors, BodyErrors, NotFoundError, CreateEndpointConflicts,
     ))]
 async fn create_endpoint(
     State(state): State<AppState>,
@@ -239,7 +243,7 @@ async fn get_endpoint(
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = UpdateWebhookEndpoint,
-    responses((status = 200, description = "The endpoint, changed", body = WebhookEndpoint), AuthErrors, BodyErrors, NotFoundError))]
+    responses((status = 200, description = "The endpoint, changed", body = WebhookEndpoint), AuthErrors, BodyErrors, NotFoundError, WriteConflicts))]
 async fn update_endpoint(
     State(state): State<AppState>,
     principal: Principal,
@@ -264,7 +268,7 @@ async fn update_endpoint(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
-    responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError))]
+    responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, WriteConflicts))]
 async fn delete_endpoint(
     State(state): State<AppState>,
     principal: Principal,
@@ -281,7 +285,7 @@ async fn delete_endpoint(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(("merchant_id" = String, Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
-    responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpointWithSecret), AuthErrors, NotFoundError))]
+    responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpointWithSecret), AuthErrors, NotFoundError, WriteConflicts))]
 async fn rotate_secret(
     State(state): State<AppState>,
     principal: Principal,

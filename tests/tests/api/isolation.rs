@@ -282,12 +282,10 @@ const OUTSIDE_THE_DOCUMENT: &[(&str, &str)] = &[
     ("GET", "/admin/"),
 ];
 
-/// Operations whose tenant is known only from the body (a new order names its merchant) or
-/// from the order read inside the payment's transaction: a wrong body is a 422 first.
-const TENANT_AFTER_BODY: &[(&str, &str)] = &[
-    ("POST", "/v1/storefront/orders"),
-    ("POST", "/v1/storefront/orders/{order_id}/payment"),
-];
+/// Operations whose tenant is known only from the body: a new order names its merchant, so
+/// a body that cannot be read names no tenant to refuse, and is answered as it is to anyone
+/// who may start orders.
+const TENANT_AFTER_BODY: &[(&str, &str)] = &[("POST", "/v1/storefront/orders")];
 
 /// Bodies no operation can read, as `(what, content type, bytes)`. Not one over 1 MiB: the
 /// size limit is the edge's, answered 413 to every caller before any key is looked at
@@ -476,6 +474,18 @@ fn mismatch(response: &TestResponse, expect: Expect) -> Option<String> {
                 return Some(format!(
                     "a {expected} that is not problem+json ({content_type:?})"
                 ));
+            }
+            let problem_type = match expected {
+                401 => Some("unauthorized"),
+                403 => Some("forbidden"),
+                404 => Some("not-found"),
+                _ => None,
+            }
+            .map(|slug| format!("https://orderflow.dev/problems/{slug}"));
+            if let Some(problem_type) = problem_type
+                && response.body["type"] != problem_type.as_str()
+            {
+                return Some(format!("a {expected} whose type is not {problem_type}"));
             }
             if expected == 401 && response.header("www-authenticate") != Some("Bearer") {
                 return Some("a 401 without `WWW-Authenticate: Bearer`".into());
@@ -678,7 +688,7 @@ on_both_databases! {
         }
         // The same refusals with a body that is wrong for the operation: who may call it is
         // decided before what they sent, so a refused caller learns nothing from a 422.
-        // Except where the body or the order itself names the tenant (checked later).
+        // Except where only the body names the tenant (TENANT_AFTER_BODY).
         for route in routes.iter().filter(|r| {
             r.body.is_some()
                 && r.access != Public

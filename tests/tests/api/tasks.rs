@@ -69,6 +69,15 @@ on_both_databases! {
         );
         assert_eq!(app.order(&id).await["status"], "processing");
 
+        // A step's output is an object, as the document says; anything else is refused and
+        // the task keeps waiting.
+        for output in [json!("approved"), json!([true]), json!(null)] {
+            callback(&app, &token, "success", Some(&json!({"output": output})))
+                .await
+                .assert_violations(&["/output"]);
+        }
+        assert_eq!(app.order(&id).await["status"], "processing");
+
         let done = callback(&app, &token, "success", Some(&json!({"output": {"approved": true}}))).await;
         done.assert_status(200);
         assert_eq!(

@@ -12,11 +12,18 @@ use super::views::{
     VersionByKind, VersionSummary,
 };
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, ParameterError};
+use crate::http::docs::{
+    AuthErrors, BodyErrors, NotFoundError, ParameterError, WriteConflicts, conflict_responses,
+};
 use crate::http::extract::{Deferred, Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::ApiResult;
 use crate::state::AppState;
+
+conflict_responses! {
+    /// 409 of publishing a platform document (platform documents are never rolled out).
+    PlatformPublishConflicts: write = [NoDraft, NothingToPublish];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,7 +60,7 @@ const PROBLEM: &str = "application/problem+json";
         content((Object = "application/json"), (Object = "application/yaml"))),
     responses(
         (status = 200, description = "Saved", body = DocumentByKind, headers(("ETag" = String, description = "The new ETag"))),
-        AuthErrors, BodyErrors, NotFoundError,
+        AuthErrors, BodyErrors, NotFoundError, WriteConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn platform_save_draft(
@@ -80,7 +87,7 @@ async fn platform_save_draft(
     ),
     responses(
         (status = 204, description = "The draft was discarded"),
-        AuthErrors, NotFoundError, ParameterError,
+        AuthErrors, NotFoundError, ParameterError, WriteConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn platform_discard_draft(
@@ -140,8 +147,7 @@ async fn platform_list_documents(
     ),
     responses(
         (status = 201, description = "Published", body = Published),
-        AuthErrors, NotFoundError, ParameterError,
-        (status = 409, description = "There is no draft to publish (`no-draft`), or it equals the published version (`nothing-to-publish`)", body = crate::http::problem::Problem, content_type = PROBLEM),
+        AuthErrors, NotFoundError, ParameterError, PlatformPublishConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
         (status = 422, description = "The draft fails the checks; every problem is listed", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
@@ -165,7 +171,7 @@ async fn platform_publish(
         ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
-    request_body(description = "The document to check: JSON, or YAML (converted to JSON)",
+    request_body(description = "The document to check, as JSON or YAML (converted to JSON): any object, since what breaks the kind's schema is reported in `problems`, not refused; the kind's shape is its component here (`PaymentCombination`, `OrderFlow`, …) and `GET /v1/schemas/{kind}`",
         content((Object = "application/json"), (Object = "application/yaml"))),
     responses(
         (status = 200, description = "The problems publishing it would meet; none when `publishable`", body = CheckResult),
@@ -231,7 +237,7 @@ async fn platform_get_version(
     request_body = RollbackRequest,
     responses(
         (status = 201, description = "Published as a new version", body = Published),
-        AuthErrors, BodyErrors, NotFoundError,
+        AuthErrors, BodyErrors, NotFoundError, WriteConflicts,
     ))]
 async fn platform_rollback(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{Access, DocumentPath, document_ref, if_match};
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError};
+use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, conflict_responses};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::problem::{ApiError, ApiResult, ProblemViolation};
 use crate::openapi_enums::{MetadataKindSchema, RolloutStateSchema};
@@ -21,6 +21,13 @@ use crate::persistence::entities::metadata_rollout;
 use crate::services::metadata::{self, DocumentRef};
 use crate::services::rollouts::{self, Change, VersionOutcome};
 use crate::state::AppState;
+
+conflict_responses! {
+    /// 409 of starting a rollout: a publish to part of the orders.
+    StartRolloutConflicts: write = [NoDraft, NothingToPublish, NothingToRollOutAgainst, RolloutInProgress];
+    /// 409 of ramping, promoting or aborting a rollout.
+    ActiveRolloutConflicts: write = [NoActiveRollout];
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -172,8 +179,7 @@ async fn view(
     request_body = RolloutRequest,
     responses(
         (status = 201, description = "Published to the share of new orders", body = RolloutStarted),
-        AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "No draft (`no-draft`), nothing changed (`nothing-to-publish`), no published version for the other orders to keep (`nothing-to-roll-out-against`), or a rollout is active (`rollout-in-progress`)", body = crate::http::problem::Problem, content_type = PROBLEM),
+        AuthErrors, BodyErrors, NotFoundError, StartRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn start_rollout(
@@ -260,8 +266,7 @@ async fn change(
     request_body = RolloutRequest,
     responses(
         (status = 200, description = "Ramped", body = Rollout),
-        AuthErrors, BodyErrors, NotFoundError,
-        (status = 409, description = "No rollout is active (`no-active-rollout`)", body = crate::http::problem::Problem, content_type = PROBLEM),
+        AuthErrors, BodyErrors, NotFoundError, ActiveRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn ramp_rollout(
@@ -288,8 +293,7 @@ async fn ramp_rollout(
     ),
     responses(
         (status = 200, description = "Promoted", body = Rollout),
-        AuthErrors, NotFoundError,
-        (status = 409, description = "No rollout is active (`no-active-rollout`)", body = crate::http::problem::Problem, content_type = PROBLEM),
+        AuthErrors, NotFoundError, ActiveRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn promote_rollout(
@@ -315,8 +319,7 @@ async fn promote_rollout(
     ),
     responses(
         (status = 200, description = "Aborted", body = Rollout),
-        AuthErrors, NotFoundError,
-        (status = 409, description = "No rollout is active (`no-active-rollout`)", body = crate::http::problem::Problem, content_type = PROBLEM),
+        AuthErrors, NotFoundError, ActiveRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn abort_rollout(
