@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 
 use domain::Kind;
 use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
 
 use crate::openapi_enums::{discriminated_union, string_enum};
@@ -24,6 +26,20 @@ use crate::openapi_enums::{discriminated_union, string_enum};
 /// `PaymentCombination`.
 pub fn body_schema_name(kind: Kind) -> String {
     kind.as_str().split('-').map(capitalized).collect()
+}
+
+/// A request property that holds a document body of one of `kinds`, or null: `anyOf` their
+/// components. A path parameter picks the kind, which a schema cannot select by, so the
+/// server holds the body to that kind (422 otherwise).
+pub fn optional_body(kinds: &[Kind], description: &str) -> Schema {
+    kinds
+        .iter()
+        .fold(
+            AnyOfBuilder::new().description(Some(description)),
+            |any_of, kind| any_of.item(Ref::from_schema_name(body_schema_name(*kind))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
 }
 
 fn capitalized(word: &str) -> String {

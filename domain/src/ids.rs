@@ -31,6 +31,10 @@ fn is_slug(s: &str, min: usize, max: usize, allow_underscore: bool) -> bool {
 pub struct MerchantId(String);
 
 impl MerchantId {
+    /// What [`MerchantId::parse`] accepts, as an ECMA-262 regular expression (for the API
+    /// document; a test keeps the two in step).
+    pub const PATTERN: &'static str = "^[a-z0-9][a-z0-9-]{1,62}$";
+
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if is_slug(s, 2, 63, false) {
             Ok(Self(s.to_owned()))
@@ -126,11 +130,17 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The documented pattern accepts exactly what `parse` accepts.
+        /// The documented patterns accept exactly what `parse` accepts.
         #[test]
         fn document_name_pattern_is_parse(name in "[a-z0-9_A-Z./ -]{0,70}|[a-z0-9][a-z0-9_-]{0,66}") {
             let pattern = regex::Regex::new(DocumentName::PATTERN).expect("the pattern compiles");
             proptest::prop_assert_eq!(pattern.is_match(&name), DocumentName::parse(&name).is_ok(), "{}", name);
+        }
+
+        #[test]
+        fn merchant_id_pattern_is_parse(id in "[a-z0-9_A-Z./ -]{0,70}|[a-z0-9][a-z0-9-]{0,65}") {
+            let pattern = regex::Regex::new(MerchantId::PATTERN).expect("the pattern compiles");
+            proptest::prop_assert_eq!(pattern.is_match(&id), MerchantId::parse(&id).is_ok(), "{}", id);
         }
     }
 }

@@ -158,7 +158,7 @@ pub struct Redelivery {
 /// List an endpoint's deliveries, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id"), DeliveryFilter, PageParams),
     responses((status = 200, description = "A page of deliveries", body = List<WebhookDelivery>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_deliveries(
@@ -185,7 +185,7 @@ async fn list_deliveries(
 /// Get a delivery with every attempt at it.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id"),
         ("delivery_id" = String, Path, description = "The delivery's id (`dlv_…`)")),
     responses((status = 200, description = "The delivery and its attempts", body = WebhookDeliveryWithAttempts), AuthErrors, NotFoundError))]
@@ -207,7 +207,7 @@ async fn get_delivery(
 /// The delivery is attempted at once and retried like any other.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/deliveries", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = Redelivery,
     responses((status = 201, description = "The new delivery", body = WebhookDelivery), AuthErrors, BodyErrors, NotFoundError, WriteConflicts))]
@@ -228,7 +228,7 @@ async fn redeliver(
 /// what the receiver answered. Nothing is stored or retried.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/test", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "What came of the attempt (also when the receiver failed)", body = AttemptOutcome), AuthErrors, NotFoundError, WriteConflicts))]
 async fn send_test_event(

@@ -200,6 +200,35 @@ impl IntoResponses for ParameterError {
     }
 }
 
+/// Declares a string path parameter's schema: the pattern the server parses it by, so that
+/// the document is as strict as the server.
+macro_rules! pattern_param {
+    ($(#[doc = $doc:literal])* $name:ident = $pattern:expr) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use pattern_param;
+
+pattern_param! {
+    /// The `{merchant_id}` path parameter, documented with the pattern [`MerchantId::parse`]
+    /// enforces (an id that does not match names no merchant: a 404, as for an unknown one).
+    ///
+    /// [`MerchantId::parse`]: domain::MerchantId::parse
+    MerchantIdParam = domain::MerchantId::PATTERN
+}
+
 /// Appends to each operation's description the key scopes its security requirement names:
 /// the generators carry descriptions into the SDKs' docstrings, not security requirements.
 pub struct ScopesInDescriptions;

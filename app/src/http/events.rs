@@ -49,7 +49,7 @@ pub struct EventFilter {
 /// on later, pass the id of the last event seen as `after`.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/events", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), EventFilter, PageParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), EventFilter, PageParams),
     responses((status = 200, description = "A page of events", body = List<Event>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_events(
     State(state): State<AppState>,

@@ -153,7 +153,7 @@ impl EvaluationResult {
 /// message, line and column: this is the editor's feedback loop.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/functions/dry-run", tag = "functions",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     request_body = DryRunRequest,
     responses(
         (status = 200, description = "The result, or the script's error", body = EvaluationResult),

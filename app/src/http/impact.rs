@@ -9,8 +9,8 @@ use domain::impact::{FailureReason, ImpactReport, PriceOutcome, ReplayedOrder, T
 use domain::{DocumentName, Kind, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -20,7 +20,7 @@ use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::schemas::parse_kind;
-use crate::openapi_kinds::body_schema_name;
+use crate::openapi_kinds::optional_body;
 use crate::persistence::impact::SampleRange;
 use crate::services::impact::{self, DEFAULT_SAMPLE, MAX_SAMPLE, Sample};
 use crate::services::metadata::DocumentRef;
@@ -58,22 +58,16 @@ pub struct ImpactRequest {
 /// which, and a request schema cannot be selected by a path parameter, so the schema takes
 /// any of them; the server holds the body to the path's kind (422 otherwise).
 fn candidate_schema() -> Schema {
-    let kinds = [
-        Kind::DiscountFunction,
-        Kind::RoutingTable,
-        Kind::PaymentCombination,
-        Kind::CheckoutPage,
-    ];
-    let mut any_of = AnyOfBuilder::new().description(Some(
+    optional_body(
+        &[
+            Kind::DiscountFunction,
+            Kind::RoutingTable,
+            Kind::PaymentCombination,
+            Kind::CheckoutPage,
+        ],
         "The candidate document, a body of the path's `kind` (its component here, or \
          `GET /v1/schemas/{kind}`). When omitted or null, the document's saved draft.",
-    ));
-    for kind in kinds {
-        any_of = any_of.item(Ref::from_schema_name(body_schema_name(kind)));
-    }
-    any_of
-        .item(ObjectBuilder::new().schema_type(Type::Null))
-        .into()
+    )
 }
 
 /// The orders a preview replays: the merchant's newest orders that reached pricing (paid,
@@ -346,7 +340,7 @@ impl LargestChange {
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/impact", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`discount-function`, `routing-table`, `payment-combination` or `checkout-page`"),
         ("name" = inline(super::metadata::DocumentNameParam), Path, description = "The document's name: a discount function's, or `default`"),
     ),

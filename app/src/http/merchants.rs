@@ -197,7 +197,7 @@ async fn list_merchants(
 /// Get a merchant.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}", tag = "merchants",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The merchant", body = Merchant),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = PROBLEM),
@@ -234,7 +234,7 @@ async fn current_key(principal: Principal) -> axum::Json<CurrentKey> {
 /// Create an API key for a merchant. The key is shown only in this response.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/api-keys", tag = "merchants",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     request_body = CreateApiKey,
     responses(
         (status = 201, description = "Created; `key` is shown only here", body = ApiKeyCreated),

@@ -250,7 +250,7 @@ pub struct ResolvedCheckoutPage {
 /// offers in display order.
 #[utoipa::path(get, path = "/v1/storefront/merchants/{merchant_id}/checkout-page", tag = "storefront",
     security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The resolved checkout page", body = ResolvedCheckoutPage),
         AuthErrors, NotFoundError, CheckoutPageConflicts,
@@ -588,7 +588,7 @@ pub struct StatsParams {
 /// window ends now; its buckets are consecutive, oldest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders/stats", tag = "orders",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), StatsParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), StatsParams),
     responses((status = 200, description = "The statistics", body = OrderStats), AuthErrors, NotFoundError, ParameterError))]
 async fn order_stats(
     State(state): State<AppState>,
@@ -628,7 +628,7 @@ pub struct OrderFilter {
 /// List a merchant's orders, newest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/orders", tag = "orders",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), OrderFilter, PageParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), OrderFilter, PageParams),
     responses((status = 200, description = "A page of orders", body = List<OrderView>), AuthErrors, NotFoundError, ParameterError))]
 async fn list_orders(
     State(state): State<AppState>,

@@ -151,7 +151,7 @@ impl MethodOverview {
 /// home shows.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/overview", tag = "merchants",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     responses(
         (status = 200, description = "The merchant at a glance", body = MerchantOverview),
         AuthErrors, NotFoundError,

@@ -2,11 +2,12 @@
 //! what that function charges. The same code path as the order workflow.
 
 use axum::extract::State;
-use domain::Scope;
 use domain::documents::{self, routing_table::RoutingTable};
+use domain::{Kind, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Schema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::engine::pricing::{Pricing, PricingOutcome};
@@ -17,6 +18,7 @@ use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::functions::{EvaluationResult, ScriptError};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
+use crate::openapi_kinds::optional_body;
 use crate::published::ROUTING_TABLE;
 use crate::services::discounts;
 use crate::state::AppState;
@@ -38,9 +40,15 @@ pub struct EvaluateRequest {
     pub order: Value,
     #[schema(example = "alipay")]
     pub payment_method: String,
-    /// A routing table to try instead of the published one (e.g. an unpublished draft).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = routing_table_schema)]
     pub routing_table: Option<Value>,
+}
+
+fn routing_table_schema() -> Schema {
+    optional_body(
+        &[Kind::RoutingTable],
+        "A routing table to try instead of the published one (e.g. an unpublished draft).",
+    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,7 +98,7 @@ pub struct EvaluateResponse {
 /// draft before publishing it.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/routing/evaluate", tag = "functions",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "Where the payment is routed, and its price", body = EvaluateResponse),
@@ -128,7 +136,7 @@ async fn evaluate_routing(
                         .collect(),
                 )
             };
-            domain::schema::validate(domain::Kind::RoutingTable, &draft).map_err(prefixed)?;
+            domain::schema::validate(Kind::RoutingTable, &draft).map_err(prefixed)?;
             let table: RoutingTable = documents::parse(&draft).map_err(prefixed)?;
             (
                 None,

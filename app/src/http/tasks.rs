@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError, conflict_responses};
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Deferred, Json, Path};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::openapi_enums::{OrderStatusSchema, TaskStateSchema};
 use crate::persistence::entities::task;
@@ -83,9 +83,10 @@ pub struct TaskOutcome {
 async fn task_success(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Json(body): Json<TaskSuccess>,
+    body: Deferred<Json<TaskSuccess>>,
 ) -> ApiResult<axum::Json<TaskOutcome>> {
     let task = waiting_task(&state, &token).await?;
+    let Json(body) = body.read()?;
     let order = if task.action == domain::documents::flow::Action::AwaitPayment.as_str() {
         let method = body
             .output
@@ -117,7 +118,9 @@ async fn task_success(
 }
 
 /// The task a token names, if it still waits: 404 for an unknown token, 409 for a
-/// finished one.
+/// finished one. The token is the caller's authority, so this is decided before the body is
+/// read, as a key's scope and tenant are elsewhere: an unknown token is a 404 whatever it
+/// sent.
 async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
     let task = executions::find_task(&state.db, token)
         .await?
@@ -139,8 +142,10 @@ async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
 async fn task_failure(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Json(body): Json<TaskFailure>,
+    body: Deferred<Json<TaskFailure>>,
 ) -> ApiResult<axum::Json<TaskOutcome>> {
+    let task = waiting_task(&state, &token).await?;
+    let Json(body) = body.read()?;
     let valid_name = body.error.split('.').all(|part| {
         let mut chars = part.chars();
         chars.next().is_some_and(|c| c.is_ascii_uppercase())
@@ -152,7 +157,6 @@ async fn task_failure(
             "error must be a name such as Payment.Declined (dot-separated words, each capitalised), at most 128 characters",
         ));
     }
-    let task = waiting_task(&state, &token).await?;
     let cause: String = body.cause.chars().take(2_000).collect();
     let stage = || async {
         let result = TaskResult::Failure {

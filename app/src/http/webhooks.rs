@@ -171,7 +171,7 @@ fn description(text: Option<String>) -> ApiResult<Option<String>> {
 /// Register a webhook endpoint. Its signing secret is shown only in this answer.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     request_body = CreateWebhookEndpoint,
     responses(
         (status = 201, description = "Created; `secret` is shown only here", body = WebhookEndpointWithSecret),
@@ -202,7 +202,7 @@ async fn create_endpoint(
 /// List the merchant's webhook endpoints (at most 16), oldest first.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id")),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id")),
     responses((status = 200, description = "Every endpoint; `next_cursor` is always null", body = List<WebhookEndpoint>), AuthErrors, NotFoundError))]
 async fn list_endpoints(
     State(state): State<AppState>,
@@ -224,7 +224,7 @@ async fn list_endpoints(
 /// Get a webhook endpoint (without its secret).
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint", body = WebhookEndpoint), AuthErrors, NotFoundError))]
 async fn get_endpoint(
@@ -240,7 +240,7 @@ async fn get_endpoint(
 /// Change a webhook endpoint: its URL, event types, whether it is enabled, its description.
 #[utoipa::path(patch, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     request_body = UpdateWebhookEndpoint,
     responses((status = 200, description = "The endpoint, changed", body = WebhookEndpoint), AuthErrors, BodyErrors, NotFoundError, WriteConflicts))]
@@ -266,7 +266,7 @@ async fn update_endpoint(
 /// Delete a webhook endpoint.
 #[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 204, description = "Deleted"), AuthErrors, NotFoundError, WriteConflicts))]
 async fn delete_endpoint(
@@ -283,7 +283,7 @@ async fn delete_endpoint(
 /// one keeps signing alongside for 24 hours.
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/webhook-endpoints/{endpoint_id}/rotate-secret", tag = "events",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("endpoint_id" = String, Path, description = "The endpoint's id")),
     responses((status = 200, description = "The endpoint with its new `secret`", body = WebhookEndpointWithSecret), AuthErrors, NotFoundError, WriteConflicts))]
 async fn rotate_secret(

@@ -191,6 +191,56 @@ mod as_strict_as_the_server {
         }
     }
 
+    /// What `DocumentName::parse` and `MerchantId::parse` accept (domain/src/ids.rs, where a
+    /// property test holds each pattern to its parser).
+    const DOCUMENT_NAME: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
+    const MERCHANT_ID: &str = "^[a-z0-9][a-z0-9-]{1,62}$";
+
+    /// Asserts that every operation with the path parameter `parameter` declares `pattern`
+    /// for it, and answers `refusal` (status, problem type) to each value `outside` it.
+    /// Returns those operations.
+    async fn assert_path_pattern(
+        app: &TestApp,
+        demo: &Demo,
+        parameter: &str,
+        pattern: &str,
+        outside: &[&str],
+        (status, problem_type): (u16, &str),
+    ) -> Vec<Operation> {
+        let doc = served(app).await;
+        let mut taking = Vec::new();
+        for operation in operations(&doc) {
+            let Some(declared) = operation.parameter(parameter, "path") else {
+                continue;
+            };
+            assert_eq!(
+                resolve(&doc, &declared["schema"])["pattern"],
+                pattern,
+                "{}: {declared}",
+                operation.id
+            );
+            for value in outside {
+                let path = demo.path(&operation.template, &[(parameter, value)]);
+                send(
+                    app,
+                    operation.method.clone(),
+                    &path,
+                    &[],
+                    body_of(&operation).as_ref(),
+                )
+                .await
+                .assert_problem(status, problem_type);
+            }
+            taking.push(operation);
+        }
+        taking
+    }
+
+    /// An empty object for the operations that take a body.
+    fn body_of(operation: &Operation) -> Option<Value> {
+        matches!(operation.method, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}))
+    }
+
     async fn send(
         app: &TestApp,
         method: Method,
@@ -272,32 +322,28 @@ mod as_strict_as_the_server {
         }
 
         async fn every_document_name_is_declared_with_the_pattern_the_server_enforces(app: TestApp) {
-            let doc = served(&app).await;
+            // Names outside the pattern are malformed whatever the operation…
             let demo = Demo::new(&app).await;
-            let mut named = 0;
-            for operation in operations(&doc) {
-                let Some(name) = operation.parameter("name", "path") else { continue };
-                named += 1;
-                assert_eq!(
-                    resolve(&doc, &name["schema"])["pattern"],
-                    "^[a-z0-9][a-z0-9_-]{0,63}$",
-                    "{}: {name}",
-                    operation.id
-                );
-                let body = matches!(operation.method, Method::POST | Method::PUT).then(|| json!({}));
-                // Names outside the pattern are refused whatever the operation…
-                for outside in ["-x", "Default", "a.b", &"a".repeat(65)] {
-                    let path = demo.path(&operation.template, &[("name", outside)]);
-                    send(&app, operation.method.clone(), &path, &[], body.as_ref())
-                        .await
-                        .assert_problem(400, "bad-request");
-                }
-                // …and the longest name inside it is not.
+            let outside = ["-x", "Default", "a.b", &"a".repeat(65)];
+            let refusal = (400, "bad-request");
+            let named = assert_path_pattern(&app, &demo, "name", DOCUMENT_NAME, &outside, refusal).await;
+            assert_eq!(named.len(), 22, "the metadata operations that take a document name");
+            // …and the longest name inside it is not.
+            for operation in named {
                 let path = demo.path(&operation.template, &[("name", &"a".repeat(64))]);
-                let response = send(&app, operation.method.clone(), &path, &[], body.as_ref()).await;
+                let response = send(&app, operation.method.clone(), &path, &[], body_of(&operation).as_ref()).await;
                 assert_ne!(response.status, 400, "{path}: {}", response.text);
             }
-            assert_eq!(named, 22, "the metadata operations that take a document name");
+        }
+
+        async fn every_merchant_id_is_declared_with_the_pattern_the_server_enforces(app: TestApp) {
+            // An id outside the pattern names no merchant, whatever the operation: a 404 like
+            // any unknown merchant's, decided before the body is read.
+            let demo = Demo::new(&app).await;
+            let outside = ["-x", "Haidilao", "a", "hai_dilao", &"a".repeat(64)];
+            let refusal = (404, "not-found");
+            let with_merchant = assert_path_pattern(&app, &demo, "merchant_id", MERCHANT_ID, &outside, refusal).await;
+            assert_eq!(with_merchant.len(), 35, "the operations under /v1/merchants/{{merchant_id}} and the checkout page");
         }
 
         async fn the_idempotency_key_is_declared_as_the_server_takes_it(app: TestApp) {

@@ -174,9 +174,18 @@ on_both_databases! {
         callback(&app, token, "heartbeat", None)
             .await
             .assert_problem(404, "not-found");
-        // A malformed body on an unknown token is still never a 5xx.
-        let odd = callback(&app, token, "success", Some(&json!({"output": {}, "extra": 1}))).await;
-        odd.assert_client_problem();
+        // The token decides before the body is read: an unknown one is a 404 whatever the
+        // body, as an unknown key is a 401.
+        for body in [json!({"output": {}, "extra": 1}), json!({"output": "x"}), json!([])] {
+            callback(&app, token, "success", Some(&body)).await.assert_problem(404, "not-found");
+        }
+        callback(&app, token, "failure", Some(&json!({"error": "not a name"})))
+            .await
+            .assert_problem(404, "not-found");
+        let malformed = app
+            .send_raw(Method::POST, &format!("/v1/tasks/{token}/success"), Some("application/json"), "{\"output\":")
+            .await;
+        malformed.assert_problem(404, "not-found");
     }
 
     async fn a_callback_after_the_review_timed_out_is_a_conflict(app: TestApp) {

@@ -54,7 +54,7 @@ const PROBLEM: &str = "application/problem+json";
 #[utoipa::path(put, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
@@ -84,7 +84,7 @@ async fn merchant_save_draft(
 #[utoipa::path(delete, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
@@ -107,7 +107,7 @@ async fn merchant_discard_draft(
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
@@ -126,7 +126,7 @@ async fn merchant_get_document(
 /// List the merchant documents of a kind, by name.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"), PageParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"), PageParams),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentSummary>),
         AuthErrors, NotFoundError, ParameterError,
@@ -146,7 +146,7 @@ async fn merchant_list_documents(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/publish", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
@@ -174,7 +174,7 @@ async fn merchant_publish(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
@@ -197,7 +197,7 @@ async fn merchant_check(
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         PageParams,
@@ -219,7 +219,7 @@ async fn merchant_list_versions(
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions/{version}", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("version" = i32, Path, description = "The version number"),
@@ -240,7 +240,7 @@ async fn merchant_get_version(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollback", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
@@ -261,7 +261,7 @@ async fn merchant_rollback(
 /// The merchant's audit log, newest first: draft saves, publishes, rollbacks.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/audit-log", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = String, Path, description = "The merchant's id"), PageParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), PageParams),
     responses(
         (status = 200, description = "A page of audit entries", body = List<AuditEntry>),
         AuthErrors, NotFoundError, ParameterError,

@@ -9,27 +9,16 @@ mod rollouts;
 pub(super) mod views;
 
 use domain::DocumentName;
-use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::http::docs::pattern_param;
 use crate::state::AppState;
 
-/// The `{name}` path parameter of every document operation, documented with the pattern
-/// [`DocumentName::parse`] enforces (a name that does not match is a 400).
-pub struct DocumentNameParam;
-
-impl PartialSchema for DocumentNameParam {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(DocumentName::PATTERN))
-            .into()
-    }
+pattern_param! {
+    /// The `{name}` path parameter of every document operation, documented with the pattern
+    /// [`DocumentName::parse`] enforces (a name that does not match is a 400).
+    DocumentNameParam = DocumentName::PATTERN
 }
-
-impl ToSchema for DocumentNameParam {}
 
 pub fn router() -> OpenApiRouter<AppState> {
     platform::router()

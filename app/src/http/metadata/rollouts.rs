@@ -171,7 +171,7 @@ async fn view(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
@@ -215,7 +215,7 @@ async fn start_rollout(
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
@@ -258,7 +258,7 @@ async fn change(
 #[utoipa::path(patch, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),
@@ -286,7 +286,7 @@ async fn ramp_rollout(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout/promote", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),
@@ -312,7 +312,7 @@ async fn promote_rollout(
 #[utoipa::path(post, path = "/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollout/abort", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("merchant_id" = String, Path, description = "The merchant's id"),
+        ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
         ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),

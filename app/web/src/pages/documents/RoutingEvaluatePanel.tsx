@@ -57,8 +57,9 @@ export function RoutingEvaluatePanel({
           body: {
             payment_method: chosen,
             order: { amount_minor: amountValue, currency: "CNY", items: [], fields: {} },
-            // The unsaved table as edited; the server validates it (422 with pointers).
-            routing_table: table as Record<string, unknown>,
+            // The unsaved table as edited, which may not be a valid RoutingTable yet: the
+            // server validates it (422 with pointers).
+            routing_table: table as Schemas["RoutingTable"],
           },
         }),
       );
