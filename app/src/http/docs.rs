@@ -229,8 +229,9 @@ pattern_param! {
     MerchantIdParam = domain::MerchantId::PATTERN
 }
 
-/// Appends to each operation's description the key scopes its security requirement names:
-/// the generators carry descriptions into the SDKs' docstrings, not security requirements.
+/// Appends to each operation's description the key scopes its security requirement names, or
+/// that it takes no key: the generators carry descriptions into the SDKs' docstrings, not
+/// security requirements.
 pub struct ScopesInDescriptions;
 
 impl Modify for ScopesInDescriptions {
@@ -257,14 +258,17 @@ impl Modify for ScopesInDescriptions {
                     })
                     .filter_map(|scope| scope.as_str().map(|scope| format!("`{scope}`")))
                     .collect();
-                if scopes.is_empty() {
-                    continue;
-                }
-                let mut line = format!("Who may call: API keys with scope {}", scopes.join(" or "));
-                if scopes.len() > 1 {
-                    line.push_str("; a merchant's keys reach only that merchant's resources");
-                }
-                line.push('.');
+                let line = match scopes.len() {
+                    // No security requirement: the probes, and task callbacks, whose token
+                    // in the path is the authority.
+                    0 => "Who may call: anyone; the operation takes no API key.".to_owned(),
+                    1 => format!("Who may call: API keys with scope {}.", scopes[0]),
+                    _ => format!(
+                        "Who may call: API keys with scope {}; a merchant's keys reach only that \
+                         merchant's resources.",
+                        scopes.join(" or ")
+                    ),
+                };
                 operation.description = Some(match operation.description.take() {
                     Some(description) => format!("{description}\n\n{line}"),
                     None => line,

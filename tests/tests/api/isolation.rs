@@ -554,6 +554,17 @@ on_both_databases! {
             if declared != expected {
                 misdeclared.push(format!("{method} {template}: declares {declared:?}, the matrix enforces {expected:?}"));
             }
+            // The generators carry descriptions into docstrings, not security requirements:
+            // the description says the same.
+            let description = operation["description"].as_str().unwrap_or_default();
+            let says = match &expected {
+                None => description.contains("Who may call: anyone; the operation takes no API key."),
+                Some(scopes) => description.contains("Who may call: API keys with scope ")
+                    && scopes.iter().all(|scope| description.contains(&format!("`{scope}`"))),
+            };
+            if !says {
+                misdeclared.push(format!("{method} {template}: its description does not say who may call: {description:?}"));
+            }
         }
         assert!(misdeclared.is_empty(), "{misdeclared:#?}");
         let served_set: BTreeSet<(&str, &str)> =
