@@ -42,6 +42,12 @@ pub fn optional_body(kinds: &[Kind], description: &str) -> Schema {
         .into()
 }
 
+/// The component name of an entry of a kind's `$defs`: checkout-page's `section` →
+/// `CheckoutPageSection`.
+pub fn definition_schema_name(kind: Kind, definition: &str) -> String {
+    format!("{}{}", body_schema_name(kind), capitalized(definition))
+}
+
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     chars
@@ -85,13 +91,13 @@ fn kind_components(kind: Kind) -> Vec<(String, Value)> {
             components.extend(
                 definitions
                     .into_iter()
-                    .map(|(name, schema)| (format!("{prefix}{}", capitalized(&name)), schema)),
+                    .map(|(name, schema)| (definition_schema_name(kind, &name), schema)),
             );
         }
     }
     components.insert(0, (prefix.clone(), root));
     for (_, schema) in &mut components {
-        point_refs_at_components(schema, &prefix);
+        point_refs_at_components(schema, kind);
         // The component's name names it. Generators that name a class after a schema's
         // `title` (openapi-python-client) would otherwise make clashing classes: four
         // kinds title a definition "Identifier", two "Choice"; discount-function's "Item"
@@ -103,24 +109,27 @@ fn kind_components(kind: Kind) -> Vec<(String, Value)> {
     components
 }
 
-/// Rewrites `#/$defs/x` to `#/components/schemas/<prefix>X`.
-fn point_refs_at_components(schema: &mut Value, prefix: &str) {
+/// Rewrites `#/$defs/x` to `#/components/schemas/<Kind>X`.
+fn point_refs_at_components(schema: &mut Value, kind: Kind) {
     match schema {
         Value::Object(fields) => {
             for (key, value) in fields.iter_mut() {
                 match (key.as_str(), value) {
                     ("$ref", Value::String(target)) => {
                         if let Some(name) = target.strip_prefix("#/$defs/") {
-                            *target = format!("#/components/schemas/{prefix}{}", capitalized(name));
+                            *target = format!(
+                                "#/components/schemas/{}",
+                                definition_schema_name(kind, name)
+                            );
                         }
                     }
-                    (_, value) => point_refs_at_components(value, prefix),
+                    (_, value) => point_refs_at_components(value, kind),
                 }
             }
         }
         Value::Array(items) => {
             for item in items {
-                point_refs_at_components(item, prefix);
+                point_refs_at_components(item, kind);
             }
         }
         _ => {}

@@ -29,21 +29,44 @@ pub async fn assert_union_documented(app: &TestApp, schema: &str, values: &[Valu
     );
 }
 
-/// What breaks the shape the served OpenAPI document's union `schema` gives each value: the
-/// member its discriminator maps the value's discriminating property to, and so the union
-/// itself. One line per violation, naming the value.
-pub async fn union_violations(app: &TestApp, schema: &str, values: &[Value]) -> Vec<String> {
+/// Asserts that `value` has exactly the shape of the served OpenAPI document's component
+/// `schema`.
+pub async fn assert_documented(app: &TestApp, schema: &str, value: &Value) {
+    let document = served(app).await;
+    let validator = validator_at(&document, &format!("#/components/schemas/{schema}"));
+    let violations: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "{value} breaks the documented {schema}: {violations:#?}"
+    );
+}
+
+async fn served(app: &TestApp) -> Value {
     let document = app
         .send(reqwest::Method::GET, "/openapi.json", None, None)
         .await;
     document.assert_status(200);
-    let validator_at = |pointer: &str| {
-        let mut schema = document.body.clone();
-        schema["$ref"] = json!(pointer);
-        jsonschema::validator_for(&schema).expect("the document's schema compiles")
-    };
+    document.body
+}
+
+/// A validator of the document's schema at `pointer` (`#/components/schemas/...`).
+fn validator_at(document: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut schema = document.clone();
+    schema["$ref"] = json!(pointer);
+    jsonschema::validator_for(&schema).expect("the document's schema compiles")
+}
+
+/// What breaks the shape the served OpenAPI document's union `schema` gives each value: the
+/// member its discriminator maps the value's discriminating property to, and so the union
+/// itself. One line per violation, naming the value.
+pub async fn union_violations(app: &TestApp, schema: &str, values: &[Value]) -> Vec<String> {
+    let document = served(app).await;
+    let validator_at = |pointer: &str| validator_at(&document, pointer);
     let union = validator_at(&format!("#/components/schemas/{schema}"));
-    let discriminator = &document.body["components"]["schemas"][schema]["discriminator"];
+    let discriminator = &document["components"]["schemas"][schema]["discriminator"];
     let property = discriminator["propertyName"]
         .as_str()
         .unwrap_or_else(|| panic!("{schema} has no discriminator"));
@@ -73,17 +96,15 @@ pub async fn union_violations(app: &TestApp, schema: &str, values: &[Value]) -> 
 /// Asserts that each event has exactly the shape the served OpenAPI document gives a
 /// delivery of its type (its `webhooks` entry): envelope and data.
 pub async fn assert_events_documented(app: &TestApp, events: &[Value]) {
-    let document = app
-        .send(reqwest::Method::GET, "/openapi.json", None, None)
-        .await;
-    document.assert_status(200);
+    let document = served(app).await;
     for event in events {
-        let mut schema = document.body.clone();
-        schema["$ref"] = json!(format!(
-            "#/webhooks/{}/post/requestBody/content/application~1json/schema",
-            event["type"].as_str().expect("type")
-        ));
-        let validator = jsonschema::validator_for(&schema).expect("the document's schema compiles");
+        let validator = validator_at(
+            &document,
+            &format!(
+                "#/webhooks/{}/post/requestBody/content/application~1json/schema",
+                event["type"].as_str().expect("type")
+            ),
+        );
         let errors: Vec<String> = validator
             .iter_errors(event)
             .map(|e| format!("{} at {}", e, e.instance_path()))

@@ -234,16 +234,35 @@ async fn admin_order(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResolvedCheckoutPage {
     pub merchant_id: String,
-    /// The published versions this page was resolved from.
-    #[schema(value_type = Object, example = json!({"checkout_page": 1, "payment_combination": 1}))]
-    pub versions: Value,
+    pub versions: CheckoutVersions,
     #[schema(example = "Checkout · Haidilao Hot Pot")]
     pub title: Option<String>,
-    /// The sections and fields, as the merchant's checkout-page document defines them.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = checkout_sections)]
     pub sections: Value,
     /// The merchant's enabled methods in display order.
     pub payment_methods: Vec<OfferedMethod>,
+}
+
+/// The published versions a checkout page was resolved from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckoutVersions {
+    /// Null when the merchant has no published checkout page (then there are no sections).
+    #[schema(example = 1)]
+    pub checkout_page: Option<i32>,
+    #[schema(example = 1)]
+    pub payment_combination: i32,
+}
+
+/// The page's sections: the `sections` of the merchant's checkout-page document.
+fn checkout_sections() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(
+            crate::openapi_kinds::definition_schema_name(domain::Kind::CheckoutPage, "section"),
+        ))
+        .description(Some(
+            "The sections and fields, as the merchant's checkout-page document defines them.",
+        ))
+        .build()
 }
 
 /// Get the merchant's checkout page: its sections and fields, and the payment methods it
@@ -268,7 +287,10 @@ async fn checkout_page(
     };
     Ok(axum::Json(ResolvedCheckoutPage {
         merchant_id: merchant.to_string(),
-        versions: serde_json::json!({"checkout_page": page_version, "payment_combination": resolved.combination.0}),
+        versions: CheckoutVersions {
+            checkout_page: page_version,
+            payment_combination: resolved.combination.0,
+        },
         title: page["title"].as_str().map(str::to_owned),
         sections: page["sections"].clone(),
         payment_methods: resolved.methods,

@@ -4,9 +4,14 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use domain::Kind;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::Ref;
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::http::auth::Principal;
@@ -19,6 +24,7 @@ use crate::http::pagination::List;
 use crate::http::problem::ApiResult;
 use crate::http::routing::EvaluateResponse;
 use crate::openapi_enums::MetadataKindSchema;
+use crate::openapi_kinds::body_schema_name;
 use crate::services::order_stats::OrderStats;
 use crate::services::overview::{self, AcceptedMethod, EXAMPLE_AMOUNT_MINOR};
 use crate::state::AppState;
@@ -41,9 +47,9 @@ pub struct MerchantOverview {
     /// The order each method is priced on: 10000 minor units in the currency of the
     /// merchant's newest order (`CNY` when it has none).
     pub example_order: ExampleOrder,
-    /// The published routing table `default`.
+    #[schema(schema_with = published_routing_table)]
     pub routing_table: Option<PublishedBody>,
-    /// The published checkout page `default`.
+    #[schema(schema_with = published_checkout_page)]
     pub checkout_page: Option<PublishedBody>,
     /// The flow new orders run: the merchant's own published `order-flow/default`, else the
     /// platform's.
@@ -71,12 +77,48 @@ pub struct ExampleOrder {
     pub currency: String,
 }
 
-/// The newest published version of a document, with its body.
-#[derive(Debug, Serialize, ToSchema)]
+/// The newest published version of a document, with its body. Documented per kind
+/// ([`published`]): its `body` is a document of the field's kind.
+#[derive(Debug, Serialize)]
 pub struct PublishedBody {
     pub version: i32,
-    #[schema(value_type = Object)]
     pub body: Value,
+}
+
+/// A [`PublishedBody`] of `kind`, or null. utoipa makes one schema of one Rust type, so
+/// the per-kind schema is built here.
+fn published(kind: Kind, description: &str) -> Schema {
+    let version = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)));
+    let found = ObjectBuilder::new()
+        .property("version", version)
+        .required("version")
+        .property("body", Ref::from_schema_name(body_schema_name(kind)))
+        .required("body");
+    OneOfBuilder::new()
+        .item(found)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(description))
+        .into()
+}
+
+fn published_routing_table() -> Schema {
+    published(
+        Kind::RoutingTable,
+        "The published routing table `default`; null when none is.",
+    )
+}
+
+fn published_checkout_page() -> Schema {
+    published(
+        Kind::CheckoutPage,
+        "The published checkout page `default`; null when none is.",
+    )
+}
+
+fn order_flow_body() -> Ref {
+    Ref::from_schema_name(body_schema_name(Kind::OrderFlow))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,7 +127,7 @@ pub struct FlowInUse {
     #[schema(example = "platform")]
     pub scope: String,
     pub version: i32,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = order_flow_body)]
     pub body: Value,
 }
 

@@ -21,6 +21,7 @@ on_both_databases! {
     async fn checkout_page_is_resolved_from_the_published_documents(app: TestApp) {
         let page = app.get(PAGE).await;
         page.assert_status(200);
+        tests::documented::assert_documented(&app, "ResolvedCheckoutPage", &page.body).await;
         assert_eq!(page.body["merchant_id"], "haidilao");
         assert_eq!(
             page.body["versions"],

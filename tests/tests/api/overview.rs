@@ -8,6 +8,7 @@ use tests::{TestApp, json, on_both_databases};
 async fn overview(app: &TestApp, merchant: &str) -> Value {
     let response = app.get(&format!("/v1/merchants/{merchant}/overview")).await;
     response.assert_status(200);
+    tests::documented::assert_documented(app, "MerchantOverview", &response.body).await;
     response.body
 }
 

@@ -119,8 +119,11 @@ on_both_databases! {
         app.publish_flow("haidilao", &review_flow(60)).await;
         let (id, token) = paid_order_in_review(&app).await;
 
-        // A malformed error name is refused and the task keeps waiting.
-        for error in ["not-an-error-name", "review.rejected", "Review..Rejected", ""] {
+        // A malformed error name, or one over the documented 128 characters, is refused and
+        // the task keeps waiting.
+        let too_long = format!("Review.{}", "Rejected".repeat(16));
+        assert_eq!(too_long.len(), 135);
+        for error in ["not-an-error-name", "review.rejected", "Review..Rejected", "", &too_long] {
             callback(&app, &token, "failure", Some(&json!({"error": error, "cause": "x"})))
                 .await
                 .assert_violations(&["/error"]);
