@@ -70,6 +70,27 @@ domain_enum_schema! {
 }
 
 domain_enum_schema! {
+    /// The kinds of platform documents ([`Kind::at_platform`](domain::kind::Kind::at_platform)).
+    PlatformKindSchema as "PlatformKind" = values(
+        domain::kind::Kind::ALL.into_iter().filter(|kind| kind.at_platform()).map(domain::kind::Kind::as_str)
+    )
+}
+
+domain_enum_schema! {
+    /// The kinds of a merchant's documents ([`Kind::at_merchants`](domain::kind::Kind::at_merchants)).
+    MerchantKindSchema as "MerchantKind" = values(
+        domain::kind::Kind::ALL.into_iter().filter(|kind| kind.at_merchants()).map(domain::kind::Kind::as_str)
+    )
+}
+
+domain_enum_schema! {
+    /// The kinds with an impact preview ([`PREVIEWABLE`](crate::services::impact::PREVIEWABLE)).
+    PreviewableKindSchema as "PreviewableKind" = values(
+        crate::services::impact::PREVIEWABLE.map(domain::kind::Kind::as_str)
+    )
+}
+
+domain_enum_schema! {
     /// [`Action`](domain::documents::flow::Action): what a task step runs.
     ActionSchema as "FlowAction" = values(
         domain::documents::flow::Action::ALL.map(domain::documents::flow::Action::as_str)

@@ -67,11 +67,20 @@ impl Kind {
     /// The catalog is platform-wide; merchant configuration is per merchant; the order flow
     /// exists at both (the platform's is the default a merchant may override).
     pub fn allowed_in(self, scope: &Scope) -> bool {
-        match self {
-            Kind::PaymentMethod => matches!(scope, Scope::Platform),
-            Kind::OrderFlow => true,
-            _ => matches!(scope, Scope::Merchant(_)),
+        match scope {
+            Scope::Platform => self.at_platform(),
+            Scope::Merchant(_) => self.at_merchants(),
         }
+    }
+
+    /// Whether documents of the kind live at platform scope.
+    pub fn at_platform(self) -> bool {
+        matches!(self, Kind::PaymentMethod | Kind::OrderFlow)
+    }
+
+    /// Whether documents of the kind live at merchant scope.
+    pub fn at_merchants(self) -> bool {
+        self != Kind::PaymentMethod
     }
 
     pub fn scopes_description(self) -> &'static str {

@@ -10,6 +10,9 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 
 use crate::http::events::EventWebhooks;
 use crate::http::problem::{PROBLEM_JSON, Problem, ProblemViolation};
+use crate::openapi_enums::{
+    MerchantKindSchema, MetadataKindSchema, PlatformKindSchema, PreviewableKindSchema,
+};
 use crate::problem_type::ProblemType;
 
 #[derive(OpenApi)]
@@ -23,7 +26,15 @@ validated by JSON Schemas and published through this API.\n\nAuthenticate with \
 Errors are RFC 9457 problem+json. Lists are paginated with `limit` and `cursor`.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, ProblemViolation)),
+    // The kind path parameters refer to these; utoipa collects only bodies' schemas.
+    components(schemas(
+        Problem,
+        ProblemViolation,
+        MetadataKindSchema,
+        PlatformKindSchema,
+        MerchantKindSchema,
+        PreviewableKindSchema
+    )),
     modifiers(&BearerAuth, &EventWebhooks),
     tags(
         (name = "schemas", description = "The JSON Schemas of the metadata kinds"),

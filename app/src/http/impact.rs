@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use domain::impact::{FailureReason, ImpactReport, PriceOutcome, ReplayedOrder, Tally};
-use domain::{DocumentName, Kind, Scope};
+use domain::{DocumentName, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::openapi::RefOr;
@@ -20,6 +20,7 @@ use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::merchants::authorize_merchant;
 use crate::http::problem::{ApiError, ApiResult};
 use crate::http::schemas::parse_kind;
+use crate::openapi_enums::PreviewableKindSchema;
 use crate::openapi_kinds::optional_body;
 use crate::persistence::impact::SampleRange;
 use crate::services::impact::{self, DEFAULT_SAMPLE, MAX_SAMPLE, Sample};
@@ -59,12 +60,7 @@ pub struct ImpactRequest {
 /// any of them; the server holds the body to the path's kind (422 otherwise).
 fn candidate_schema() -> Schema {
     optional_body(
-        &[
-            Kind::DiscountFunction,
-            Kind::RoutingTable,
-            Kind::PaymentCombination,
-            Kind::CheckoutPage,
-        ],
+        &impact::PREVIEWABLE,
         "The candidate document, a body of the path's `kind` (its component here, or \
          `GET /v1/schemas/{kind}`). When omitted or null, the document's saved draft.",
     )
@@ -341,7 +337,7 @@ impl LargestChange {
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`discount-function`, `routing-table`, `payment-combination` or `checkout-page`"),
+        ("kind" = PreviewableKindSchema, Path, description = "`discount-function`, `routing-table`, `payment-combination` or `checkout-page`"),
         ("name" = inline(super::metadata::DocumentNameParam), Path, description = "The document's name: a discount function's, or `default`"),
     ),
     request_body = ImpactRequest,

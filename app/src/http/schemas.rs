@@ -74,7 +74,7 @@ async fn list_schemas(_principal: Principal) -> axum::Json<KindList> {
 /// Get the JSON Schema (draft 2020-12) of a kind.
 #[utoipa::path(get, path = "/v1/schemas/{kind}", tag = "schemas",
     security(("bearer" = ["platform_admin", "merchant_admin", "storefront"])),
-    params(("kind" = String, Path, description = "A metadata kind, e.g. `payment-combination`")),
+    params(("kind" = MetadataKindSchema, Path, description = "A metadata kind, e.g. `payment-combination`")),
     responses(
         (status = 200, description = "The JSON Schema", body = Object),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),

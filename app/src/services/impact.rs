@@ -59,20 +59,26 @@ pub enum Candidate {
     CheckoutPage(Arc<CompiledCheckoutPage>),
 }
 
+/// The kinds with an impact preview: the documents that price or accept an order.
+pub const PREVIEWABLE: [Kind; 4] = [
+    Kind::DiscountFunction,
+    Kind::RoutingTable,
+    Kind::PaymentCombination,
+    Kind::CheckoutPage,
+];
+
 /// Whether the kind has an impact preview, and under which names: the documents orders
 /// use are a merchant's discount functions (any name) and its `default` routing table,
 /// payment combination and checkout page.
 pub fn check_previewable(at: &DocumentRef) -> ServiceResult<()> {
-    let uses_default = match at.kind {
-        Kind::DiscountFunction => false,
-        Kind::RoutingTable | Kind::PaymentCombination | Kind::CheckoutPage => true,
-        other => {
-            return Err(ServiceError::NotFound(format!(
-                "there is no impact preview for {other} documents; it covers discount-function, \
-                 routing-table, payment-combination and checkout-page"
-            )));
-        }
-    };
+    if !PREVIEWABLE.contains(&at.kind) {
+        return Err(ServiceError::NotFound(format!(
+            "there is no impact preview for {} documents; it covers discount-function, \
+             routing-table, payment-combination and checkout-page",
+            at.kind
+        )));
+    }
+    let uses_default = at.kind != Kind::DiscountFunction;
     let default = if at.kind == Kind::RoutingTable {
         ROUTING_TABLE
     } else {

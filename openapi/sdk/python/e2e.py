@@ -47,6 +47,7 @@ from orderflow_client.models import (
     ListWebhookDelivery,
     Merchant,
     MerchantKeyScope,
+    MerchantKind,
     MerchantSaveDraftJsonBody,
     OrderView,
     PayOrder,
@@ -96,14 +97,14 @@ def expect(resp: Response[Any], status: int, model: type) -> Any:
 
 
 # A document's class is its kind's: the `Document` union has one member per kind.
-DOCUMENT_CLASSES: dict[str, type] = {
-    "payment-combination": PaymentCombinationDocument,
-    "discount-function": DiscountFunctionDocument,
-    "routing-table": RoutingTableDocument,
+DOCUMENT_CLASSES: dict[MerchantKind, type] = {
+    MerchantKind.PAYMENT_COMBINATION: PaymentCombinationDocument,
+    MerchantKind.DISCOUNT_FUNCTION: DiscountFunctionDocument,
+    MerchantKind.ROUTING_TABLE: RoutingTableDocument,
 }
 
 
-def publish(admin: AuthenticatedClient, merchant_id: str, kind: str, name: str, body: dict[str, Any]) -> int:
+def publish(admin: AuthenticatedClient, merchant_id: str, kind: MerchantKind, name: str, body: dict[str, Any]) -> int:
     saved = expect(
         merchant_save_draft.sync_detailed(
             merchant_id, kind, name, client=admin, body=MerchantSaveDraftJsonBody.from_dict(body)
@@ -251,7 +252,7 @@ def main() -> None:
     v = publish(
         admin,
         merchant_id,
-        "payment-combination",
+        MerchantKind.PAYMENT_COMBINATION,
         "default",
         {"methods": [{"method": "alipay"}, {"method": "wechat_pay"}]},
     )
@@ -261,7 +262,7 @@ def main() -> None:
     v = publish(
         admin,
         merchant_id,
-        "discount-function",
+        MerchantKind.DISCOUNT_FUNCTION,
         "alipay-discount",
         {
             "description": "Alipay: the customer pays 80%.",
@@ -280,7 +281,7 @@ def main() -> None:
     v = publish(
         admin,
         merchant_id,
-        "routing-table",
+        MerchantKind.ROUTING_TABLE,
         "default",
         {
             "rules": [{"when": {"method": "alipay"}, "function": "alipay-discount"}],

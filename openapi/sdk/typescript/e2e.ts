@@ -36,6 +36,7 @@ import {
   type Event,
   type HistoryEvent,
   type ListWebhookDelivery,
+  type MerchantKind,
   type Problem,
   type ProblemType,
   type SubscribableEventType,
@@ -79,7 +80,7 @@ const admin = createClient(createConfig({ baseUrl, auth: adminKey }));
 
 async function publish(
   merchantId: string,
-  kind: string,
+  kind: MerchantKind,
   name: string,
   body: Record<string, unknown>,
 ): Promise<number> {

@@ -219,6 +219,13 @@ mod as_strict_as_the_server {
                 "{}: {declared}",
                 operation.id
             );
+            assert!(
+                operation.spec["responses"]
+                    .get(status.to_string())
+                    .is_some(),
+                "{} answers {status} to a {parameter} outside the pattern but does not document it",
+                operation.id
+            );
             for value in outside {
                 let path = demo.path(&operation.template, &[(parameter, value)]);
                 send(
@@ -344,6 +351,27 @@ mod as_strict_as_the_server {
             let refusal = (404, "not-found");
             let with_merchant = assert_path_pattern(&app, &demo, "merchant_id", MERCHANT_ID, &outside, refusal).await;
             assert_eq!(with_merchant.len(), 35, "the operations under /v1/merchants/{{merchant_id}} and the checkout page");
+        }
+
+        async fn every_kind_parameter_is_the_enum_the_server_takes(app: TestApp) {
+            let doc = served(&app).await;
+            let demo = Demo::new(&app).await;
+            let every_kind = ["payment-method", "payment-combination", "checkout-page", "discount-function", "routing-table", "order-flow"];
+            let mut with_kind = 0;
+            for operation in operations(&doc) {
+                let Some(declared) = operation.parameter("kind", "path") else { continue };
+                with_kind += 1;
+                let taken = resolve(&doc, &declared["schema"])["enum"].clone();
+                let taken = taken.as_array().unwrap_or_else(|| panic!("{}: kind is not an enum", operation.id));
+                // A kind outside the operation's enum is not there (404), whatever the body.
+                for kind in every_kind.iter().chain(&["no-such-kind"]).filter(|kind| !taken.contains(&json!(kind))) {
+                    let path = demo.path(&operation.template, &[("kind", kind)]);
+                    send(&app, operation.method.clone(), &path, &[], body_of(&operation).as_ref())
+                        .await
+                        .assert_problem(404, "not-found");
+                }
+            }
+            assert_eq!(with_kind, 25, "the document operations, the schema read and the impact preview");
         }
 
         async fn the_idempotency_key_is_declared_as_the_server_takes_it(app: TestApp) {

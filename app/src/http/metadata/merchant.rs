@@ -18,6 +18,7 @@ use crate::http::docs::{
 use crate::http::extract::{Deferred, Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::ApiResult;
+use crate::openapi_enums::MerchantKindSchema;
 use crate::state::AppState;
 
 conflict_responses! {
@@ -55,7 +56,7 @@ const PROBLEM: &str = "application/problem+json";
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `default` or `alipay-discount`"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
@@ -85,7 +86,7 @@ async fn merchant_save_draft(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
@@ -108,7 +109,7 @@ async fn merchant_discard_draft(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
@@ -126,7 +127,7 @@ async fn merchant_get_document(
 /// List the merchant documents of a kind, by name.
 #[utoipa::path(get, path = "/v1/merchants/{merchant_id}/metadata/{kind}", tag = "merchant metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"), PageParams),
+    params(("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"), ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"), PageParams),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentSummary>),
         AuthErrors, NotFoundError, ParameterError,
@@ -147,7 +148,7 @@ async fn merchant_list_documents(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
@@ -175,7 +176,7 @@ async fn merchant_publish(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
     request_body(description = "The document to check, as JSON or YAML (converted to JSON): any object, since what breaks the kind's schema is reported in `problems`, not refused; the kind's shape is its component here (`PaymentCombination`, `OrderFlow`, …) and `GET /v1/schemas/{kind}`",
@@ -198,7 +199,7 @@ async fn merchant_check(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         PageParams,
     ),
@@ -220,7 +221,7 @@ async fn merchant_list_versions(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("version" = i32, Path, description = "The version number"),
     ),
@@ -241,7 +242,7 @@ async fn merchant_get_version(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     request_body = RollbackRequest,

@@ -18,6 +18,7 @@ use crate::http::docs::{
 use crate::http::extract::{Deferred, Json, JsonOrYaml, Path, Query};
 use crate::http::pagination::{List, PageParams};
 use crate::http::problem::ApiResult;
+use crate::openapi_enums::PlatformKindSchema;
 use crate::state::AppState;
 
 conflict_responses! {
@@ -52,7 +53,7 @@ const PROBLEM: &str = "application/problem+json";
 #[utoipa::path(put, path = "/v1/platform/metadata/{kind}/{name}/draft", tag = "platform metadata",
     security(("bearer" = ["platform_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name, e.g. `alipay` or `default`"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
@@ -81,7 +82,7 @@ async fn platform_save_draft(
 #[utoipa::path(delete, path = "/v1/platform/metadata/{kind}/{name}/draft", tag = "platform metadata",
     security(("bearer" = ["platform_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the change is based on"),
     ),
@@ -103,7 +104,7 @@ async fn platform_discard_draft(
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}", tag = "platform metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
@@ -121,7 +122,7 @@ async fn platform_get_document(
 /// List the platform documents of a kind, by name.
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}", tag = "platform metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
-    params(("kind" = String, Path, description = "`payment-method` or `order-flow`"), PageParams),
+    params(("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"), PageParams),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentSummary>),
         AuthErrors, NotFoundError, ParameterError,
@@ -141,7 +142,7 @@ async fn platform_list_documents(
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/publish", tag = "platform metadata",
     security(("bearer" = ["platform_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
@@ -168,7 +169,7 @@ async fn platform_publish(
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/check", tag = "platform metadata",
     security(("bearer" = ["platform_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name (a payment method's must equal its code)"),
     ),
     request_body(description = "The document to check, as JSON or YAML (converted to JSON): any object, since what breaks the kind's schema is reported in `problems`, not refused; the kind's shape is its component here (`PaymentCombination`, `OrderFlow`, …) and `GET /v1/schemas/{kind}`",
@@ -190,7 +191,7 @@ async fn platform_check(
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions", tag = "platform metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         PageParams,
     ),
@@ -211,7 +212,7 @@ async fn platform_list_versions(
 #[utoipa::path(get, path = "/v1/platform/metadata/{kind}/{name}/versions/{version}", tag = "platform metadata",
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("version" = i32, Path, description = "The version number"),
     ),
@@ -231,7 +232,7 @@ async fn platform_get_version(
 #[utoipa::path(post, path = "/v1/platform/metadata/{kind}/{name}/rollback", tag = "platform metadata",
     security(("bearer" = ["platform_admin"])),
     params(
-        ("kind" = String, Path, description = "`payment-method` or `order-flow`"),
+        ("kind" = PlatformKindSchema, Path, description = "`payment-method` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     request_body = RollbackRequest,

@@ -13,10 +13,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::operations::{Access, DocumentPath, document_ref, if_match};
 use crate::http::auth::Principal;
-use crate::http::docs::{AuthErrors, BodyErrors, NotFoundError, conflict_responses};
+use crate::http::docs::{
+    AuthErrors, BodyErrors, NotFoundError, ParameterError, conflict_responses,
+};
 use crate::http::extract::{Deferred, Json, Path, from_value};
 use crate::http::problem::{ApiError, ApiResult, ProblemViolation};
-use crate::openapi_enums::{MetadataKindSchema, RolloutStateSchema};
+use crate::openapi_enums::{MerchantKindSchema, MetadataKindSchema, RolloutStateSchema};
 use crate::persistence::entities::metadata_rollout;
 use crate::services::metadata::{self, DocumentRef};
 use crate::services::rollouts::{self, Change, VersionOutcome};
@@ -172,7 +174,7 @@ async fn view(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag the publish is based on"),
     ),
@@ -216,12 +218,12 @@ async fn start_rollout(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
     ),
     responses(
         (status = 200, description = "The rollout and how each version's orders did", body = Rollout),
-        AuthErrors, NotFoundError,
+        AuthErrors, NotFoundError, ParameterError,
     ))]
 async fn get_rollout(
     State(state): State<AppState>,
@@ -259,7 +261,7 @@ async fn change(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),
     ),
@@ -287,13 +289,13 @@ async fn ramp_rollout(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),
     ),
     responses(
         (status = 200, description = "Promoted", body = Rollout),
-        AuthErrors, NotFoundError, ActiveRolloutConflicts,
+        AuthErrors, NotFoundError, ParameterError, ActiveRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn promote_rollout(
@@ -313,13 +315,13 @@ async fn promote_rollout(
     security(("bearer" = ["platform_admin", "merchant_admin"])),
     params(
         ("merchant_id" = inline(crate::http::docs::MerchantIdParam), Path, description = "The merchant's id"),
-        ("kind" = String, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
+        ("kind" = MerchantKindSchema, Path, description = "`payment-combination`, `checkout-page`, `discount-function`, `routing-table` or `order-flow`"),
         ("name" = inline(super::DocumentNameParam), Path, description = "The document's name"),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The document's ETag the change is based on"),
     ),
     responses(
         (status = 200, description = "Aborted", body = Rollout),
-        AuthErrors, NotFoundError, ActiveRolloutConflicts,
+        AuthErrors, NotFoundError, ParameterError, ActiveRolloutConflicts,
         (status = 412, description = "If-Match names a stale ETag", body = crate::http::problem::Problem, content_type = PROBLEM),
     ))]
 async fn abort_rollout(

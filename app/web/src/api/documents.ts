@@ -19,23 +19,29 @@ export interface Page<T> {
  * validates and answers 422 with pointers. */
 type DocumentBody = Record<string, unknown>;
 
+/** The kinds each scope's path parameter takes. The console's routes carry a kind as text
+ * and pass it on as the scope's kind: the server answers a kind that does not live there
+ * with a 404, which the pages show like any other. */
+type PlatformKind = Schemas["PlatformKind"];
+type MerchantKind = Schemas["MerchantKind"];
+
 export function listDocuments(scope: Scope, kind: string, cursor?: string, limit = 200): Promise<Page<DocumentSummary>> {
   const query = { limit, cursor };
   return scope.type === "platform"
-    ? unwrap(api.GET("/v1/platform/metadata/{kind}", { params: { path: { kind }, query } }))
+    ? unwrap(api.GET("/v1/platform/metadata/{kind}", { params: { path: { kind: kind as PlatformKind }, query } }))
     : unwrap(
         api.GET("/v1/merchants/{merchant_id}/metadata/{kind}", {
-          params: { path: { merchant_id: scope.merchantId, kind }, query },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind }, query },
         }),
       );
 }
 
 export function getDocument(scope: Scope, kind: string, name: string): Promise<Document> {
   return scope.type === "platform"
-    ? unwrap(api.GET("/v1/platform/metadata/{kind}/{name}", { params: { path: { kind, name } } }))
+    ? unwrap(api.GET("/v1/platform/metadata/{kind}/{name}", { params: { path: { kind: kind as PlatformKind, name } } }))
     : unwrap(
         api.GET("/v1/merchants/{merchant_id}/metadata/{kind}/{name}", {
-          params: { path: { merchant_id: scope.merchantId, kind, name } },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name } },
         }),
       );
 }
@@ -46,13 +52,13 @@ export function saveDraft(scope: Scope, kind: string, name: string, draft: unkno
   return scope.type === "platform"
     ? unwrap(
         api.PUT("/v1/platform/metadata/{kind}/{name}/draft", {
-          params: { path: { kind, name }, header },
+          params: { path: { kind: kind as PlatformKind, name }, header },
           body: draft as DocumentBody,
         }),
       )
     : unwrap(
         api.PUT("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", {
-          params: { path: { merchant_id: scope.merchantId, kind, name }, header },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name }, header },
           body: draft as DocumentBody,
         }),
       );
@@ -60,10 +66,10 @@ export function saveDraft(scope: Scope, kind: string, name: string, draft: unkno
 
 export function publish(scope: Scope, kind: string, name: string): Promise<Schemas["Published"]> {
   return scope.type === "platform"
-    ? unwrap(api.POST("/v1/platform/metadata/{kind}/{name}/publish", { params: { path: { kind, name } } }))
+    ? unwrap(api.POST("/v1/platform/metadata/{kind}/{name}/publish", { params: { path: { kind: kind as PlatformKind, name } } }))
     : unwrap(
         api.POST("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/publish", {
-          params: { path: { merchant_id: scope.merchantId, kind, name } },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name } },
         }),
       );
 }
@@ -73,10 +79,10 @@ export function publish(scope: Scope, kind: string, name: string): Promise<Schem
 export async function discardDraft(scope: Scope, kind: string, name: string, etag?: string): Promise<void> {
   const header = etag ? { "If-Match": etag } : {};
   await (scope.type === "platform"
-    ? unwrap(api.DELETE("/v1/platform/metadata/{kind}/{name}/draft", { params: { path: { kind, name }, header } }))
+    ? unwrap(api.DELETE("/v1/platform/metadata/{kind}/{name}/draft", { params: { path: { kind: kind as PlatformKind, name }, header } }))
     : unwrap(
         api.DELETE("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/draft", {
-          params: { path: { merchant_id: scope.merchantId, kind, name }, header },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name }, header },
         }),
       ));
 }
@@ -84,10 +90,10 @@ export async function discardDraft(scope: Scope, kind: string, name: string, eta
 /** POST .../check: every problem publishing `draft` would meet; nothing is saved. */
 export function checkDocument(scope: Scope, kind: string, name: string, draft: unknown): Promise<Schemas["CheckResult"]> {
   return scope.type === "platform"
-    ? unwrap(api.POST("/v1/platform/metadata/{kind}/{name}/check", { params: { path: { kind, name } }, body: draft as DocumentBody }))
+    ? unwrap(api.POST("/v1/platform/metadata/{kind}/{name}/check", { params: { path: { kind: kind as PlatformKind, name } }, body: draft as DocumentBody }))
     : unwrap(
         api.POST("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/check", {
-          params: { path: { merchant_id: scope.merchantId, kind, name } },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name } },
           body: draft as DocumentBody,
         }),
       );
@@ -96,10 +102,10 @@ export function checkDocument(scope: Scope, kind: string, name: string, draft: u
 export function listVersions(scope: Scope, kind: string, name: string, cursor?: string): Promise<Page<VersionSummary>> {
   const query = { limit: 200, cursor };
   return scope.type === "platform"
-    ? unwrap(api.GET("/v1/platform/metadata/{kind}/{name}/versions", { params: { path: { kind, name }, query } }))
+    ? unwrap(api.GET("/v1/platform/metadata/{kind}/{name}/versions", { params: { path: { kind: kind as PlatformKind, name }, query } }))
     : unwrap(
         api.GET("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions", {
-          params: { path: { merchant_id: scope.merchantId, kind, name }, query },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name }, query },
         }),
       );
 }
@@ -120,12 +126,12 @@ export function getVersion(scope: Scope, kind: string, name: string, version: nu
   return scope.type === "platform"
     ? unwrap(
         api.GET("/v1/platform/metadata/{kind}/{name}/versions/{version}", {
-          params: { path: { kind, name, version } },
+          params: { path: { kind: kind as PlatformKind, name, version } },
         }),
       )
     : unwrap(
         api.GET("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/versions/{version}", {
-          params: { path: { merchant_id: scope.merchantId, kind, name, version } },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name, version } },
         }),
       );
 }
@@ -134,13 +140,13 @@ export function rollback(scope: Scope, kind: string, name: string, version: numb
   return scope.type === "platform"
     ? unwrap(
         api.POST("/v1/platform/metadata/{kind}/{name}/rollback", {
-          params: { path: { kind, name } },
+          params: { path: { kind: kind as PlatformKind, name } },
           body: { version },
         }),
       )
     : unwrap(
         api.POST("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/rollback", {
-          params: { path: { merchant_id: scope.merchantId, kind, name } },
+          params: { path: { merchant_id: scope.merchantId, kind: kind as MerchantKind, name } },
           body: { version },
         }),
       );
@@ -158,5 +164,5 @@ export function auditLog(scope: Scope, cursor?: string, limit = 50): Promise<Pag
 }
 
 export function getSchema(kind: string): Promise<Json> {
-  return unwrap(api.GET("/v1/schemas/{kind}", { params: { path: { kind } } })) as Promise<Json>;
+  return unwrap(api.GET("/v1/schemas/{kind}", { params: { path: { kind: kind as Schemas["MetadataKind"] } } })) as Promise<Json>;
 }

@@ -15,7 +15,13 @@ export interface DocRef {
   name: string;
 }
 
-const path = ({ merchantId, kind, name }: DocRef) => ({ path: { merchant_id: merchantId, kind, name } });
+/** The path of a merchant document's operations. `kind` is passed on as the merchant kind
+ * it names; the server answers any other with a 404. */
+const path = ({ merchantId, kind, name }: DocRef) => ({ path: { merchant_id: merchantId, kind: kind as MerchantKind, name } });
+
+type MerchantKind = Schemas["MerchantKind"];
+/** The path of an impact preview: only kinds impactSupported() accepts get there. */
+type ImpactPath = { path: { merchant_id: string; kind: Schemas["PreviewableKind"]; name: string } };
 
 /** Kinds whose change can be previewed on past orders: any discount function, and the
  * `default` routing table, payment combination and checkout page (the ones orders use). */
@@ -27,7 +33,7 @@ export function impactSupported(kind: string, name: string): boolean {
 export function previewImpact(doc: DocRef, limit?: number): Promise<Impact> {
   return unwrap(
     api.POST("/v1/merchants/{merchant_id}/metadata/{kind}/{name}/impact", {
-      params: path(doc),
+      params: path(doc) as ImpactPath,
       body: limit ? { sample: { limit } } : {},
     }),
   );
