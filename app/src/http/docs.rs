@@ -153,10 +153,6 @@ impl IntoResponses for AuthErrors {
         problems(&[
             ("401", "No API key, or an unknown one"),
             ("403", "The API key lacks the scope this operation needs"),
-            (
-                "429",
-                "Too many requests for this API key; see the Retry-After header",
-            ),
         ])
     }
 }
@@ -178,15 +174,6 @@ impl IntoResponses for BodyErrors {
                 "Well-formed but invalid: one `errors[]` entry per violation, each with a JSON pointer",
             ),
         ])
-    }
-}
-
-/// 429: for operations that take no API key (all anonymous callers share one budget).
-pub struct RateLimitError;
-
-impl IntoResponses for RateLimitError {
-    fn responses() -> BTreeMap<String, RefOr<Response>> {
-        problems(&[("429", "Too many requests; see the Retry-After header")])
     }
 }
 
@@ -240,6 +227,48 @@ pattern_param! {
     MerchantIdParam = domain::MerchantId::PATTERN
 }
 
+/// Every operation of the document.
+fn operations_mut(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+    })
+}
+
+/// Documents the 429 of every operation: the rate limit is a layer in front of every route
+/// (`http::rate_limit`), so no operation is exempt. Per API key, or for the operations that
+/// take none, one budget all anonymous callers share.
+pub struct RateLimitedEverywhere;
+
+impl Modify for RateLimitedEverywhere {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for operation in operations_mut(openapi) {
+            let keyed = operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| !requirements.is_empty());
+            let description = if keyed {
+                "Too many requests for this API key; see the Retry-After header"
+            } else {
+                "Too many requests; see the Retry-After header"
+            };
+            operation.responses.responses.insert(
+                "429".to_owned(),
+                RefOr::T(problem_response(description).build()),
+            );
+        }
+    }
+}
+
 /// Appends to each operation's description the key scopes its security requirement names, or
 /// that it takes no key: the generators carry descriptions into the SDKs' docstrings, not
 /// security requirements.
@@ -247,44 +276,35 @@ pub struct ScopesInDescriptions;
 
 impl Modify for ScopesInDescriptions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
-                let scopes: Vec<String> = operation
-                    .security
-                    .iter()
-                    .flatten()
-                    .filter_map(|requirement| serde_json::to_value(requirement).ok())
-                    .flat_map(|requirement| {
-                        requirement["bearer"]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default()
-                    })
-                    .filter_map(|scope| scope.as_str().map(|scope| format!("`{scope}`")))
-                    .collect();
-                let line = match scopes.len() {
-                    // No security requirement: the probes, and task callbacks, whose token
-                    // in the path is the authority.
-                    0 => "Who may call: anyone; the operation takes no API key.".to_owned(),
-                    1 => format!("Who may call: API keys with scope {}.", scopes[0]),
-                    _ => format!(
-                        "Who may call: API keys with scope {}; a merchant's keys reach only that \
-                         merchant's resources.",
-                        scopes.join(" or ")
-                    ),
-                };
-                operation.description = Some(match operation.description.take() {
-                    Some(description) => format!("{description}\n\n{line}"),
-                    None => line,
-                });
-            }
+        for operation in operations_mut(openapi) {
+            let scopes: Vec<String> = operation
+                .security
+                .iter()
+                .flatten()
+                .filter_map(|requirement| serde_json::to_value(requirement).ok())
+                .flat_map(|requirement| {
+                    requirement["bearer"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .filter_map(|scope| scope.as_str().map(|scope| format!("`{scope}`")))
+                .collect();
+            let line = match scopes.len() {
+                // No security requirement: the probes, and task callbacks, whose token
+                // in the path is the authority.
+                0 => "Who may call: anyone; the operation takes no API key.".to_owned(),
+                1 => format!("Who may call: API keys with scope {}.", scopes[0]),
+                _ => format!(
+                    "Who may call: API keys with scope {}; a merchant's keys reach only that \
+                     merchant's resources.",
+                    scopes.join(" or ")
+                ),
+            };
+            operation.description = Some(match operation.description.take() {
+                Some(description) => format!("{description}\n\n{line}"),
+                None => line,
+            });
         }
     }
 }

@@ -44,7 +44,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::http::problem::{ApiError, PROBLEM_JSON, problem_response};
 use crate::problem_type::ProblemType;
 use crate::state::AppState;
-use docs::{ApiDoc, ScopesInDescriptions};
+use docs::{ApiDoc, RateLimitedEverywhere, ScopesInDescriptions};
 use extract::BODY_LIMIT;
 use pagination::ListItemRefs;
 use utoipa::Modify;
@@ -69,6 +69,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
     // After the merge: the list components come from the routes.
     ListItemRefs.modify(&mut document);
     ScopesInDescriptions.modify(&mut document);
+    RateLimitedEverywhere.modify(&mut document);
     // Serializing a document of plain data cannot fail; the kinds' schemas go in as JSON.
     let mut document = serde_json::to_value(document).unwrap_or_default();
     crate::openapi_kinds::add_kind_schemas(&mut document);

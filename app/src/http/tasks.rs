@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::http::docs::{BodyErrors, NotFoundError, RateLimitError, conflict_responses};
+use crate::http::docs::{BodyErrors, NotFoundError, conflict_responses};
 use crate::http::extract::{Deferred, Json, Path};
 use crate::http::problem::{ApiError, ApiResult};
 use crate::openapi_enums::{OrderStatusSchema, TaskStateSchema};
@@ -78,7 +78,7 @@ pub struct TaskOutcome {
     request_body = TaskSuccess,
     responses(
         (status = 200, description = "Completed", body = TaskOutcome),
-        BodyErrors, NotFoundError, RateLimitError, SuccessConflicts,
+        BodyErrors, NotFoundError, SuccessConflicts,
     ))]
 async fn task_success(
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ async fn waiting_task(state: &AppState, token: &str) -> ApiResult<task::Model> {
     request_body = TaskFailure,
     responses(
         (status = 200, description = "Failed; the flow handled the error", body = TaskOutcome),
-        BodyErrors, NotFoundError, RateLimitError, FailureConflicts,
+        BodyErrors, NotFoundError, FailureConflicts,
     ))]
 async fn task_failure(
     State(state): State<AppState>,
@@ -178,7 +178,7 @@ async fn task_failure(
     params(("token" = String, Path, description = "The task token the waiting step issued")),
     responses(
         (status = 200, description = "Recorded", body = TaskOutcome),
-        NotFoundError, RateLimitError, HeartbeatConflicts,
+        NotFoundError, HeartbeatConflicts,
     ))]
 async fn task_heartbeat(
     State(state): State<AppState>,

@@ -50,6 +50,29 @@ async fn a_key_past_its_rate_gets_429(backend: Backend) {
         .await;
     other.assert_status(200);
     assert_ne!(ADMIN_KEY, storefront);
+    // The limit is in front of every route: callers without a key share one budget, probes
+    // included, and every operation documents its 429.
+    let document = app
+        .send(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    document.assert_status(200);
+    for (path, item) in document.body["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            assert!(
+                operation["responses"].get("429").is_some(),
+                "{method} {path} does not document its 429"
+            );
+        }
+    }
+    let mut probes = Vec::new();
+    for _ in 0..20 {
+        probes.push(app.send(reqwest::Method::GET, "/healthz", None, None).await);
+    }
+    probes
+        .iter()
+        .find(|r| r.status == 429)
+        .expect("20 quick anonymous requests at 5 a second reach the limit")
+        .assert_problem(429, "rate-limited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
