@@ -6,9 +6,7 @@
 
 use std::path::PathBuf;
 
-use app::config::{
-    DEFAULT_WRITER_TRANSACTIONS, DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs,
-};
+use app::config::{DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs};
 use app::persistence::SqliteSync;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
@@ -23,6 +21,10 @@ pub mod receiver;
 
 /// The platform admin key every test app accepts (as `ORDERFLOW_ADMIN_KEY`).
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
+/// Write transactions in flight on PostgreSQL in tests: more than the default one, so that
+/// every test also runs the writer's concurrent path (transactions racing on the same rows,
+/// the outbox's order lock), as a deployment that raises it does.
+const WRITER_TRANSACTIONS: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -161,7 +163,7 @@ impl TestApp {
                 // Tests need no power-cut safety; fsync per commit would only slow them.
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
-                writer_transactions: DEFAULT_WRITER_TRANSACTIONS,
+                writer_transactions: WRITER_TRANSACTIONS,
             },
             nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),
@@ -400,7 +402,7 @@ impl TestApp {
                 database_url: database_url.to_owned(),
                 sqlite_sync: SqliteSync::Normal,
                 pool_size: None,
-                writer_transactions: DEFAULT_WRITER_TRANSACTIONS,
+                writer_transactions: WRITER_TRANSACTIONS,
             },
             nats: no_nats(),
             admin_key: Some(Secret(ADMIN_KEY.to_owned())),

@@ -215,8 +215,11 @@ const MAX_PARAMETERS: usize = 30_000;
 /// The bytes of values one multi-row insert carries at most (a row alone may carry more).
 /// sqlx does not set TCP_NODELAY: a message larger than the socket's send buffer (16 KiB
 /// until the kernel grows it) goes out in two writes, and Nagle's algorithm holds the
-/// second until the server's delayed ACK, about 40 ms later, while the writer waits.
-const MESSAGE_BUDGET: usize = 8 * 1024;
+/// second until the server's delayed ACK, about 40 ms later, while the writer waits. 12 KiB
+/// leaves room for the per-value framing the estimates leave out; every statement is one
+/// more round trip and one more execution for PostgreSQL (8 KiB made about four history
+/// inserts per batch).
+const MESSAGE_BUDGET: usize = 12 * 1024;
 /// Values in one `IN` list at most: a power of two under the limit.
 pub const MAX_IN_LIST: usize = 1 << MAX_PARAMETERS.ilog2();
 

@@ -14,7 +14,7 @@ use domain::lifecycle::{DeliveryStatus, EventType};
 use domain::webhooks::{is_delivered, retry_delay, signature_header};
 use rand::Rng;
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
 
@@ -42,6 +42,9 @@ const LEASE: Duration = Duration::from_secs(2 * ATTEMPT_TIMEOUT.as_secs());
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// How often a busy loop takes more.
 const BUSY_POLL: Duration = Duration::from_millis(20);
+/// After a lease that took all it asked for (more is due), how long the loop lets attempts
+/// finish once one has, so that the next lease takes several.
+const GATHER: Duration = Duration::from_millis(2);
 /// An endpoint none of whose deliveries succeeded for this long is disabled when one is
 /// given up.
 const FAILING_FOR: chrono::Duration = chrono::Duration::days(3);
@@ -216,8 +219,24 @@ fn literal_address(url: &str) -> Option<IpAddr> {
 struct InFlight(Mutex<HashMap<String, usize>>);
 
 impl InFlight {
-    fn total(&self) -> usize {
-        self.0.lock().map_or(0, |m| m.values().sum())
+    /// How many deliveries one lease may take: no more than there is room for in all, and
+    /// no more than the fullest endpoint the lease may still take from has room for, since
+    /// they may all be that endpoint's (a lease cannot say how many of each it wants). With
+    /// nothing in flight that is one endpoint's share, so an endpoint with a backlog, dead
+    /// or slow, never takes the slots of the others.
+    fn lease_limit(&self) -> usize {
+        self.0.lock().map_or(0, |m| {
+            let total: usize = m.values().sum();
+            let fullest = m
+                .values()
+                .filter(|n| **n < MAX_IN_FLIGHT_PER_ENDPOINT)
+                .max()
+                .copied()
+                .unwrap_or(0);
+            MAX_IN_FLIGHT
+                .saturating_sub(total)
+                .min(MAX_IN_FLIGHT_PER_ENDPOINT - fullest)
+        })
     }
 
     fn busy(&self) -> Vec<String> {
@@ -254,13 +273,15 @@ impl InFlight {
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let client = state.webhook_client.clone();
     let in_flight = Arc::new(InFlight::default());
+    let finished = Arc::new(Notify::new());
     let mut attempts = JoinSet::new();
     loop {
-        let room = MAX_IN_FLIGHT.saturating_sub(in_flight.total());
+        let room = in_flight.lease_limit();
         let leased = if room == 0 {
             0
         } else {
-            match lease_and_start(&state, &client, &in_flight, &mut attempts, room).await {
+            match lease_and_start(&state, &client, &in_flight, &finished, &mut attempts, room).await
+            {
                 Ok(leased) => leased,
                 Err(error) => {
                     tracing::error!(%error, "taking due webhook deliveries failed");
@@ -269,6 +290,14 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         };
         while attempts.try_join_next().is_some() {}
+        if leased > 0 && leased == room {
+            // A backlog: lease again as soon as attempts make room, not a poll later.
+            tokio::select! {
+                () = finished.notified() => tokio::time::sleep(GATHER).await,
+                _ = shutdown.changed() => break,
+            }
+            continue;
+        }
         // Leases are writes: taken at most every BUSY_POLL while there is work, each for
         // all the room there is, rather than one per finished attempt.
         let pause = if leased > 0 || room == 0 {
@@ -289,6 +318,7 @@ async fn lease_and_start(
     state: &AppState,
     client: &reqwest::Client,
     in_flight: &Arc<InFlight>,
+    finished: &Arc<Notify>,
     attempts: &mut JoinSet<()>,
     room: usize,
 ) -> ServiceResult<usize> {
@@ -320,7 +350,8 @@ async fn lease_and_start(
     for delivery in leased {
         in_flight.start(&delivery.endpoint_id);
         state.metrics.webhook_in_flight.inc();
-        let (state, client, in_flight) = (state.clone(), client.clone(), in_flight.clone());
+        let (state, client) = (state.clone(), client.clone());
+        let (in_flight, finished) = (in_flight.clone(), finished.clone());
         let (events, endpoints) = (events.clone(), endpoints.clone());
         attempts.spawn(async move {
             let outcome = attempt(
@@ -337,6 +368,7 @@ async fn lease_and_start(
             }
             in_flight.finish(&delivery.endpoint_id);
             state.metrics.webhook_in_flight.dec();
+            finished.notify_one();
         });
     }
     Ok(count)
@@ -522,10 +554,37 @@ mod tests {
         }
         in_flight.start("we_fast");
         assert_eq!(in_flight.busy(), ["we_slow"]);
-        assert_eq!(in_flight.total(), MAX_IN_FLIGHT_PER_ENDPOINT + 1);
         in_flight.finish("we_slow");
         assert!(in_flight.busy().is_empty());
-        in_flight.finish("we_fast");
-        assert_eq!(in_flight.total(), MAX_IN_FLIGHT_PER_ENDPOINT - 1);
+    }
+
+    #[test]
+    fn a_lease_never_takes_more_than_one_endpoint_has_room_for() {
+        let in_flight = InFlight::default();
+        // Nothing in flight: every delivery leased may be one endpoint's.
+        assert_eq!(in_flight.lease_limit(), MAX_IN_FLIGHT_PER_ENDPOINT);
+        for _ in 0..10 {
+            in_flight.start("we_fast");
+        }
+        assert_eq!(in_flight.lease_limit(), MAX_IN_FLIGHT_PER_ENDPOINT - 10);
+        // A full endpoint is left out of the lease, so it does not limit it.
+        for _ in 0..MAX_IN_FLIGHT_PER_ENDPOINT {
+            in_flight.start("we_slow");
+        }
+        assert_eq!(in_flight.lease_limit(), MAX_IN_FLIGHT_PER_ENDPOINT - 10);
+        // Nor more than the room left in all.
+        for endpoint in ["we_a", "we_b"] {
+            for _ in 0..MAX_IN_FLIGHT_PER_ENDPOINT {
+                in_flight.start(endpoint);
+            }
+        }
+        assert_eq!(
+            in_flight.lease_limit(),
+            MAX_IN_FLIGHT - 3 * MAX_IN_FLIGHT_PER_ENDPOINT - 10
+        );
+        for _ in 0..MAX_IN_FLIGHT_PER_ENDPOINT - 10 {
+            in_flight.start("we_fast");
+        }
+        assert_eq!(in_flight.lease_limit(), 0);
     }
 }
