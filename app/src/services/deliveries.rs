@@ -354,21 +354,25 @@ async fn lease_and_start(
         let (in_flight, finished) = (in_flight.clone(), finished.clone());
         let (events, endpoints) = (events.clone(), endpoints.clone());
         attempts.spawn(async move {
-            let outcome = attempt(
-                &state,
-                &client,
-                &delivery,
-                events.get(&delivery.event_id),
-                endpoints.get(&delivery.endpoint_id),
-            )
-            .await;
-            if let Err(error) = outcome {
+            // The slot is the endpoint's: it is free once the receiver answered, while the
+            // attempt's record waits for its commit (the delivery stays leased until then).
+            let answered = || {
+                in_flight.finish(&delivery.endpoint_id);
+                state.metrics.webhook_in_flight.dec();
+                finished.notify_one();
+            };
+            let event = events.get(&delivery.event_id);
+            let sent = attempt(&state, &client, event, endpoints.get(&delivery.endpoint_id)).await;
+            answered();
+            let recorded = match sent {
+                Ok(Some(outcome)) => record(&state, &delivery, event, outcome).await,
+                Ok(None) => Ok(()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = recorded {
                 tracing::error!(delivery = delivery.id, %error,
                     "recording a webhook attempt failed; it is attempted again when its lease ends");
             }
-            in_flight.finish(&delivery.endpoint_id);
-            state.metrics.webhook_in_flight.dec();
-            finished.notify_one();
         });
     }
     Ok(count)
@@ -414,15 +418,15 @@ pub async fn lease(
     Ok((leased, events))
 }
 
-/// Attempts one delivery and records what came of it.
+/// Attempts one delivery; `None` when there is nothing to attempt or record (the endpoint
+/// was deleted or disabled since the lease).
 async fn attempt(
     state: &AppState,
     client: &reqwest::Client,
-    delivery: &LeasedDelivery,
     event: Option<&event::Model>,
     endpoint: Option<&webhook_endpoint::Model>,
-) -> ServiceResult<()> {
-    let outcome = match (event, endpoint) {
+) -> ServiceResult<Option<AttemptOutcome>> {
+    Ok(Some(match (event, endpoint) {
         (Some(event), Some(endpoint)) => {
             let body = serde_json::to_vec(&Event::new(event.clone())?)
                 .map_err(|e| ServiceError::internal(e.to_string()))?;
@@ -444,8 +448,17 @@ async fn attempt(
         },
         // Deleted or disabled since the lease: nothing is sent, and the delivery is not
         // leased again while the endpoint is not enabled.
-        (_, None) => return Ok(()),
-    };
+        (_, None) => return Ok(None),
+    }))
+}
+
+/// Records what came of an attempt: the delivery's new status, and the attempt itself.
+async fn record(
+    state: &AppState,
+    delivery: &LeasedDelivery,
+    event: Option<&event::Model>,
+    outcome: AttemptOutcome,
+) -> ServiceResult<()> {
     let now = persistence::now();
     let attempts = u32::try_from(delivery.attempt_count).unwrap_or(0) + 1;
     let jitter = rand::rng().random_range(-1.0..=1.0);
