@@ -290,16 +290,12 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         };
         while attempts.try_join_next().is_some() {}
-        if leased > 0 && leased == room {
-            // A backlog: lease again as soon as attempts make room, not a poll later.
-            tokio::select! {
-                () = finished.notified() => tokio::time::sleep(GATHER).await,
-                _ = shutdown.changed() => break,
-            }
-            continue;
-        }
         // Leases are writes: taken at most every BUSY_POLL while there is work, each for
-        // all the room there is, rather than one per finished attempt.
+        // all the room there is, rather than one per finished attempt. A lease that took
+        // all it asked for left more due: the next is taken as soon as an attempt makes
+        // room, or at the poll when none does (the attempts in flight may all be waiting
+        // out a hanging receiver, and other endpoints' deliveries must not wait with them).
+        let backlog = leased > 0 && leased == room;
         let pause = if leased > 0 || room == 0 {
             BUSY_POLL
         } else {
@@ -307,6 +303,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
+            () = finished.notified(), if backlog => tokio::time::sleep(GATHER).await,
             _ = shutdown.changed() => break,
         }
     }

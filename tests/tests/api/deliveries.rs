@@ -292,6 +292,49 @@ async fn committed_events_are_delivered_after_a_restart(backend: Backend) {
     drop(second);
 }
 
+/// A backlog larger than every slot of the delivery loop (256 attempts in flight), all for
+/// one receiver that never answers, leaves room for another endpoint: one endpoint holds at
+/// most its share (64) of the attempts in flight, however much of it is due at once.
+async fn a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints(backend: Backend) {
+    let Some(first) = TestApp::spawn_configured(backend, |config| config.webhooks = false).await
+    else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: PostgreSQL half skipped");
+        return;
+    };
+    let hanging = Receiver::start_slow(Duration::from_secs(60)).await;
+    subscribe(&first, &hanging.url, &["order.created"]).await;
+    for _ in 0..260 {
+        first.create_order("haidilao").await;
+    }
+    // An instance that delivers finds all 260 due at once.
+    let second = TestApp::spawn_on(backend, first.database_url(), false).await;
+    let prompt = Receiver::start(&[]).await;
+    subscribe(&second, &prompt.url, &["order.created"]).await;
+    let id = order_id(&second.create_order("haidilao").await);
+    // Well within the hanging attempts' 10 s timeout, which would free their slots.
+    let received = prompt.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(
+        received.len(),
+        1,
+        "the other endpoint waited for the hanging one's slots"
+    );
+    assert_eq!(received[0].json()["order_id"], id.as_str());
+    assert!(
+        !hanging.received().is_empty(),
+        "the hanging receiver is being attempted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints_sqlite() {
+    a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints_postgres() {
+    a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_events_are_delivered_after_a_restart_sqlite() {
     committed_events_are_delivered_after_a_restart(Backend::Sqlite).await;
