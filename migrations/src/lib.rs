@@ -10,6 +10,7 @@ mod m20261128_000001_create_events;
 mod m20261128_000002_create_webhook_endpoints;
 mod m20261202_000001_create_webhook_deliveries;
 mod m20261202_000002_create_rollouts;
+mod m20261202_000003_history_by_advance;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_webhook_endpoints::Migration),
             Box::new(m20261202_000001_create_webhook_deliveries::Migration),
             Box::new(m20261202_000002_create_rollouts::Migration),
+            Box::new(m20261202_000003_history_by_advance::Migration),
         ]
     }
 }

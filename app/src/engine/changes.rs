@@ -5,7 +5,7 @@ use domain::lifecycle::{CancelReason, OrderStatus};
 
 use crate::persistence::changes::{ChangeSet, Guard, NewTimer, TimerDeletion, Write};
 use crate::persistence::entities::{
-    event, execution, execution_event, idempotency_key, order, rollout_order, task,
+    event, execution, execution_history, idempotency_key, order, rollout_order, task,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct ExecutionChanges {
     /// The version it was read at; `None` for a new execution (its order is inserted).
     pub expected_version: Option<i64>,
     pub order: order::Model,
-    pub events: Vec<execution_event::Model>,
+    pub events: Vec<execution_history::Entry>,
     pub new_tasks: Vec<task::Model>,
     pub settled_tasks: Vec<TaskSettlement>,
     pub heartbeats: Vec<String>,
@@ -57,7 +57,10 @@ impl ExecutionChanges {
             .with(Write::UpdateOrder(self.order)),
         };
         if !self.events.is_empty() {
-            set.push(Write::InsertEvents(self.events));
+            set.push(Write::InsertHistory(execution_history::Model::of(
+                execution_id.clone(),
+                &self.events,
+            )));
         }
         if !self.new_tasks.is_empty() {
             set.push(Write::InsertTasks(self.new_tasks));

@@ -21,7 +21,7 @@ use crate::events::{
     OrderPaidData, TaskAwaitingCallbackData, TaskTimedOutData,
 };
 use crate::persistence::changes::{NewTimer, TimerDeletion};
-use crate::persistence::entities::{event, execution, execution_event, order, task};
+use crate::persistence::entities::{event, execution, execution_history, order, task};
 use crate::persistence::events::{Subject, new_event};
 use crate::persistence::executions;
 use crate::published::PricingFunctions;
@@ -58,7 +58,7 @@ pub struct Execution {
     /// Loaded only for an advance that may price (see [`Execution::may_run_scripts`]).
     pub(super) pricing: Option<PricingResources>,
     pub(super) evaluations: Vec<EvaluationRecord>,
-    events: Vec<execution_event::Model>,
+    events: Vec<execution_history::Entry>,
     new_tasks: Vec<task::Model>,
     new_timers: Vec<NewTimer>,
     settled: Vec<TaskSettlement>,
@@ -256,12 +256,11 @@ impl Execution {
 
     pub(super) fn record(&mut self, kind: HistoryKind, step: Option<&str>, detail: Value) {
         self.execution.event_count += 1;
-        self.events.push(execution_event::Model {
-            execution_id: self.execution.id.clone(),
+        self.events.push(execution_history::Entry {
             seq: self.execution.event_count,
             kind: kind.as_str().to_owned(),
             step: step.map(str::to_owned),
-            detail: detail.to_string(),
+            detail,
             at: self.now,
         });
     }

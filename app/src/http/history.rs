@@ -19,9 +19,8 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::problem::ApiError;
 use crate::openapi_enums::{discriminated_union, string_enum};
-use crate::persistence::entities::execution_event;
+use crate::persistence::entities::execution_history;
 use details::*;
 
 /// One event of an execution's history. Documented as one schema per `type`
@@ -36,17 +35,15 @@ pub struct HistoryEvent {
     pub detail: Value,
 }
 
-impl TryFrom<execution_event::Model> for HistoryEvent {
-    type Error = ApiError;
-
-    fn try_from(event: execution_event::Model) -> Result<Self, ApiError> {
-        Ok(Self {
-            detail: crate::persistence::stored_json(&event.detail)?,
-            seq: event.seq,
-            event_type: event.kind,
-            step: event.step,
-            at: event.at,
-        })
+impl From<execution_history::Entry> for HistoryEvent {
+    fn from(entry: execution_history::Entry) -> Self {
+        Self {
+            detail: entry.detail,
+            seq: entry.seq,
+            event_type: entry.kind,
+            step: entry.step,
+            at: entry.at,
+        }
     }
 }
 

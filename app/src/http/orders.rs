@@ -733,11 +733,7 @@ async fn order_history(
 ) -> ApiResult<axum::Json<List<HistoryEvent>>> {
     let order = admin_order(&state, &principal, &order_id).await?;
     let page = executions::list_events(&state.db, &order.id, &params.request()?).await?;
-    let data = page
-        .rows
-        .into_iter()
-        .map(HistoryEvent::try_from)
-        .collect::<ApiResult<Vec<_>>>()?;
+    let data = page.rows.into_iter().map(HistoryEvent::from).collect();
     Ok(axum::Json(List {
         data,
         next_cursor: page

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    api_key, audit_entry, event, execution, execution_event, idempotency_key, merchant,
+    api_key, audit_entry, event, execution, execution_history, idempotency_key, merchant,
     metadata_document, metadata_rollout, metadata_version, order, rollout_order, task, timer,
     webhook_attempt, webhook_delivery, webhook_endpoint,
 };
@@ -98,7 +98,8 @@ pub enum TimerDeletion {
 pub enum Write {
     InsertExecution(execution::Model),
     UpdateOrder(order::Model),
-    InsertEvents(Vec<execution_event::Model>),
+    /// An advance's history entries, as one row.
+    InsertHistory(execution_history::Model),
     InsertTasks(Vec<task::Model>),
     /// A waiting task leaves `waiting`.
     SettleTask {
@@ -575,10 +576,10 @@ pub fn write_statements<'a>(
     insert_chunks(
         &mut statements,
         backend,
-        merged.events,
-        |row| row.detail.len() + 64,
+        merged.history,
+        |row| row.entries.len() + 64,
         |rows| {
-            execution_event::Entity::insert_many(
+            execution_history::Entity::insert_many(
                 rows.into_iter().map(IntoActiveModel::into_active_model),
             )
             .into_query()
@@ -771,7 +772,7 @@ struct Merged {
     updated_orders: HashSet<String>,
     task_settlements: Vec<(String, TaskState, DateTime<Utc>)>,
     settled_tokens: HashSet<String>,
-    events: Vec<execution_event::Model>,
+    history: Vec<execution_history::Model>,
     tasks: Vec<task::Model>,
     timers: Vec<NewTimer>,
     fired: Vec<i64>,
@@ -840,7 +841,7 @@ pub fn power_of_two_chunks<T>(items: Vec<T>, max: usize) -> Vec<Vec<T>> {
 fn merge_or_build(write: &Write, merged: &mut Merged, backend: DbBackend) -> Option<Statement> {
     Some(match write {
         Write::InsertExecution(row) => return merge(&mut merged.executions, [row]),
-        Write::InsertEvents(rows) => return merge(&mut merged.events, rows),
+        Write::InsertHistory(row) => return merge(&mut merged.history, [row]),
         Write::InsertTasks(rows) => return merge(&mut merged.tasks, rows),
         Write::InsertTimers(rows) => return merge(&mut merged.timers, rows),
         Write::DeleteTimers(TimerDeletion::Ids(ids)) => return merge(&mut merged.fired, ids),
@@ -972,15 +973,13 @@ mod tests {
         }
     }
 
-    fn event(execution: &str, seq: i32) -> execution_event::Model {
-        execution_event::Model {
+    fn history(execution: &str, seq: i32) -> Write {
+        Write::InsertHistory(execution_history::Model {
             execution_id: execution.into(),
-            seq,
-            kind: "StepEntered".into(),
-            step: None,
-            detail: "{}".into(),
-            at: at(),
-        }
+            first_seq: seq,
+            last_seq: seq,
+            entries: "[]".into(),
+        })
     }
 
     #[test]
@@ -1058,9 +1057,9 @@ mod tests {
     #[test]
     fn rows_of_a_kind_merge_across_change_sets() {
         let writes = [
-            Write::InsertEvents(vec![event("a", 1), event("a", 2), event("a", 3)]),
+            history("a", 1),
             Write::DeleteTimers(TimerDeletion::Ids(vec![1])),
-            Write::InsertEvents(vec![event("b", 1)]),
+            history("b", 1),
             Write::DeleteTimers(TimerDeletion::Ids(vec![2, 3, 4])),
         ];
         let statements = write_statements(&writes, DbBackend::Sqlite, Sinks::default());
@@ -1068,9 +1067,9 @@ mod tests {
         assert!(
             statements[0]
                 .sql
-                .starts_with("INSERT INTO \"execution_events\"")
+                .starts_with("INSERT INTO \"execution_history\"")
         );
-        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(24));
+        assert_eq!(statements[0].values.as_ref().map(|v| v.0.len()), Some(8));
         assert!(statements[1].sql.starts_with("DELETE FROM \"timers\""));
         assert_eq!(statements[1].values.as_ref().map(|v| v.0.len()), Some(4));
     }
@@ -1116,12 +1115,8 @@ mod tests {
         assert_eq!(sizes(20, 8), [8, 8, 4]);
         let mut texts = std::collections::BTreeSet::new();
         for n in 1..=64 {
-            let events: Vec<_> = (0..n).map(|seq| event("a", seq)).collect();
-            for statement in write_statements(
-                &[Write::InsertEvents(events)],
-                DbBackend::Postgres,
-                Sinks::default(),
-            ) {
+            let rows: Vec<_> = (0..n).map(|seq| history("a", seq)).collect();
+            for statement in write_statements(&rows, DbBackend::Postgres, Sinks::default()) {
                 texts.insert(statement.sql);
             }
         }

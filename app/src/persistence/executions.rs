@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::entities::execution::{self, Entity as Executions};
-use super::entities::execution_event::{self, Entity as Events};
+use super::entities::execution_history::{self, Entity as History};
 use super::entities::order::{self, Entity as Orders};
 use super::entities::task::{self, Entity as Tasks};
 use super::entities::timer::{self, Entity as Timers};
@@ -27,19 +27,28 @@ pub async fn find_with_order(
         .await
 }
 
+/// A page of an execution's history entries, by `seq`.
 pub async fn list_events(
     db: &impl ConnectionTrait,
     execution_id: &str,
     page: &PageRequest<i32>,
-) -> Result<Page<execution_event::Model, i32>, DbErr> {
-    let mut query = Events::find()
-        .filter(execution_event::Column::ExecutionId.eq(execution_id))
-        .order_by_asc(execution_event::Column::Seq);
-    if let Some(after) = page.after {
-        query = query.filter(execution_event::Column::Seq.gt(after));
+) -> Result<Page<execution_history::Entry, i32>, DbErr> {
+    let after = page.after.unwrap_or(0);
+    // Each row holds at least one entry after `after`: as many rows as entries wanted are
+    // enough.
+    let rows = History::find()
+        .filter(execution_history::Column::ExecutionId.eq(execution_id))
+        .filter(execution_history::Column::LastSeq.gt(after))
+        .order_by_asc(execution_history::Column::FirstSeq)
+        .limit(page.limit + 1)
+        .all(db)
+        .await?;
+    let mut entries = Vec::new();
+    for row in &rows {
+        entries.extend(row.entries()?.into_iter().filter(|e| e.seq > after));
     }
-    let rows = query.limit(page.limit + 1).all(db).await?;
-    Ok(Page::from_overfetch(rows, page.limit, |e| e.seq))
+    entries.truncate(usize::try_from(page.limit + 1).unwrap_or(usize::MAX));
+    Ok(Page::from_overfetch(entries, page.limit, |e| e.seq))
 }
 
 pub async fn find_task(

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use migrations::MigratorTrait;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 use tests::checkout::{POLL_INTERVAL, POLL_LIMIT, order_body, percent_discount};
 use tests::documented::history_violations;
@@ -168,5 +170,39 @@ on_both_databases! {
         ] {
             assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
         }
+    }
+}
+
+on_both_databases! {
+    async fn history_recorded_before_the_upgrade_reads_the_same_after_it(app: TestApp) {
+        let order = app.create_order("haidilao").await;
+        let id = order["order_id"].as_str().expect("order_id");
+        app.pay(id, "alipay").await.assert_status(200);
+        let before = app.history(id).await;
+        assert!(before.len() > 5, "{before:?}");
+
+        // The database as the previous version left it: one row per history entry.
+        let db = sea_orm::Database::connect(app.database_url()).await.expect("connect");
+        migrations::Migrator::down(&db, Some(1)).await.expect("one step down");
+        let count = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT COUNT(*) FROM execution_events",
+            ))
+            .await
+            .expect("count")
+            .expect("a row")
+            .try_get_by_index::<i64>(0)
+            .expect("a number");
+        assert_eq!(usize::try_from(count).ok(), Some(before.len()));
+        let _ = db.close().await;
+
+        // Starting the new version again moves them.
+        let upgraded = TestApp::spawn_on(app.backend, app.database_url(), false).await;
+        assert_eq!(upgraded.history(id).await, before);
+        let more = upgraded.create_order("haidilao").await;
+        let more = more["order_id"].as_str().expect("order_id");
+        upgraded.pay(more, "alipay").await.assert_status(200);
+        assert_eq!(upgraded.history(more).await.len(), before.len());
     }
 }

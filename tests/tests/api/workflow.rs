@@ -214,12 +214,24 @@ on_both_databases! {
         let last = history.last().expect("events");
         assert_eq!(last["type"], "ExecutionSucceeded", "{history:?}");
 
-        // Paging the history gives the same events.
-        let first_page = app.get(&format!("/v1/orders/{id}/history?limit=2")).await;
-        first_page.assert_status(200);
-        assert_eq!(first_page.body["data"].as_array().map(Vec::len), Some(2));
-        assert_eq!(first_page.body["data"][0], history[0]);
-        assert!(first_page.body["next_cursor"].is_string(), "{}", first_page.text);
+        // Paging the history gives the same events, pages ending inside an advance's
+        // entries as well as between them.
+        for limit in [1, 2, 5] {
+            let mut paged = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = app.get(&format!("/v1/orders/{id}/history?limit={limit}{cursor}")).await;
+                page.assert_status(200);
+                let data = page.body["data"].as_array().expect("data");
+                assert!(data.len() <= limit, "{}", page.text);
+                paged.extend(data.iter().cloned());
+                match page.body["next_cursor"].as_str() {
+                    Some(next) => cursor = format!("&cursor={next}"),
+                    None => break,
+                }
+            }
+            assert_eq!(paged, history, "pages of {limit}");
+        }
 
         app.get("/v1/orders/no-such-order/history")
             .await

@@ -4,7 +4,7 @@ pub mod api_key;
 pub mod audit_entry;
 pub mod event;
 pub mod execution;
-pub mod execution_event;
+pub mod execution_history;
 pub mod idempotency_key;
 pub mod merchant;
 pub mod metadata_document;
