@@ -47,6 +47,13 @@ const SPLIT_SQLITE: &str = "INSERT INTO execution_events (execution_id, seq, kin
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// It moves data: on SQLite too (which sea-orm-migration otherwise runs without one),
+    /// a move that fails or is cut short must leave the database as it was, not a new table
+    /// half-filled that the next start cannot create again.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

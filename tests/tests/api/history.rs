@@ -184,17 +184,29 @@ on_both_databases! {
         // The database as the previous version left it: one row per history entry.
         let db = sea_orm::Database::connect(app.database_url()).await.expect("connect");
         migrations::Migrator::down(&db, Some(1)).await.expect("one step down");
-        let count = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT COUNT(*) FROM execution_events",
-            ))
-            .await
-            .expect("count")
-            .expect("a row")
-            .try_get_by_index::<i64>(0)
-            .expect("a number");
-        assert_eq!(usize::try_from(count).ok(), Some(before.len()));
+        assert_eq!(count_rows(&db, "execution_events").await.ok(), Some(before.len()));
+
+        // A move that fails half-way (here on an entry whose detail is not JSON) leaves the
+        // database as it was, so that the next start can try again.
+        let backend = db.get_database_backend();
+        let set_detail = |detail: &str| {
+            Statement::from_sql_and_values(
+                backend,
+                match backend {
+                    sea_orm::DbBackend::Postgres => {
+                        "UPDATE execution_events SET detail = $1 WHERE seq = (SELECT MAX(seq) FROM execution_events)"
+                    }
+                    _ => "UPDATE execution_events SET detail = ? WHERE seq = (SELECT MAX(seq) FROM execution_events)",
+                },
+                [detail.into()],
+            )
+        };
+        let last = before.last().expect("an entry");
+        db.execute_raw(set_detail("not JSON")).await.expect("spoil an entry");
+        assert!(migrations::Migrator::up(&db, None).await.is_err(), "the move must fail");
+        assert_eq!(count_rows(&db, "execution_events").await.ok(), Some(before.len()));
+        assert!(count_rows(&db, "execution_history").await.is_err(), "no half-made table");
+        db.execute_raw(set_detail(&last["detail"].to_string())).await.expect("mend it");
         let _ = db.close().await;
 
         // Starting the new version again moves them.
@@ -205,4 +217,19 @@ on_both_databases! {
         upgraded.pay(more, "alipay").await.assert_status(200);
         assert_eq!(upgraded.history(more).await.len(), before.len());
     }
+}
+
+/// How many rows `table` holds; an error when it does not exist.
+async fn count_rows(
+    db: &sea_orm::DatabaseConnection,
+    table: &str,
+) -> Result<usize, sea_orm::DbErr> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM {table}"),
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound(table.to_owned()))?;
+    Ok(usize::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(usize::MAX))
 }
