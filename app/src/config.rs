@@ -119,6 +119,11 @@ pub struct ServeArgs {
     /// Requests a second allowed per API key (bursts of as many); 0 turns the limit off.
     #[arg(long, env = "ORDERFLOW_RATE_LIMIT", default_value_t = 5_000)]
     pub rate_limit_per_second: u32,
+    /// Executions this instance keeps as it last wrote them, so that the next request on
+    /// one (a payment soon after its order was created) needs no read; 0 keeps none. About
+    /// 4 KB each.
+    #[arg(long, env = "ORDERFLOW_RECENT_EXECUTIONS", default_value_t = 1024)]
+    pub recent_executions: usize,
     /// The most events one execution's history may hold; reaching it fails the execution
     /// with `Execution.HistoryLimit` and cancels its order.
     #[arg(long, env = "ORDERFLOW_HISTORY_LIMIT", default_value_t = 10_000, value_parser = clap::value_parser!(i32).range(100..))]

@@ -43,7 +43,7 @@ async fn run(command: Command) -> Result<(), String> {
             eprintln!("migrations applied");
         }
         Command::Seed(args) => {
-            let state = build_state(&args, None, i32::MAX, false, Sinks::default())
+            let state = build_state(&args, None, i32::MAX, 0, false, Sinks::default())
                 .await
                 .map_err(|e| e.to_string())?;
             let report = seed::load(&state).await.map_err(|e| e.to_string())?;

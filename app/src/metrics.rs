@@ -34,6 +34,9 @@ pub struct Metrics {
     /// The orders of each active rollout, by version and status; set at each scrape, so
     /// ended rollouts leave no series behind.
     pub rollout_orders: IntGaugeVec,
+    /// Executions read to stage a change, by where from: `recent` (this instance's copy)
+    /// or `database`.
+    pub execution_reads: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -132,6 +135,14 @@ impl Metrics {
             &["merchant", "document", "version", "arm", "status"],
         )?;
         registry.register(Box::new(rollout_orders.clone()))?;
+        let execution_reads = IntCounterVec::new(
+            Opts::new(
+                "execution_reads_total",
+                "Executions read to stage a change, by source: recent (this instance's copy of what it last wrote) or database",
+            ),
+            &["source"],
+        )?;
+        registry.register(Box::new(execution_reads.clone()))?;
         let writer = Arc::new(WriterMetrics::new(&registry)?);
         Ok(Self {
             registry,
@@ -148,6 +159,7 @@ impl Metrics {
             webhook_lag_seconds,
             webhook_in_flight,
             rollout_orders,
+            execution_reads,
         })
     }
 

@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::persistence::api_keys::KnownKeys;
 use crate::persistence::fan_out::Sinks;
 use crate::persistence::merchants::KnownMerchants;
+use crate::persistence::recent_executions::RecentExecutions;
 use crate::persistence::writer::{WriteError, Writer};
 use crate::persistence::{self, api_keys};
 use crate::published::Published;
@@ -97,6 +98,7 @@ pub async fn build_state(
     database: &DatabaseArgs,
     admin_key: Option<&Secret>,
     history_limit: i32,
+    recent_executions: usize,
     webhook_allow_private: bool,
     sinks: Sinks,
 ) -> Result<AppState, StartError> {
@@ -122,6 +124,7 @@ pub async fn build_state(
         scripts,
         merchants: KnownMerchants::default(),
         keys: KnownKeys::default(),
+        recent_executions: RecentExecutions::new(recent_executions),
         metrics,
         history_limit,
         webhook_allow_private,
@@ -148,6 +151,7 @@ impl Application {
             &config.database,
             config.admin_key.as_ref(),
             config.history_limit,
+            config.recent_executions,
             config.webhook_allow_private,
             Sinks {
                 nats: config.nats.url.is_some(),

@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use crate::metrics::Metrics;
 use crate::persistence::api_keys::KnownKeys;
 use crate::persistence::merchants::KnownMerchants;
+use crate::persistence::recent_executions::RecentExecutions;
 use crate::persistence::writer::Writer;
 use crate::published::Published;
 use crate::scripts::Scripts;
@@ -28,6 +29,8 @@ pub struct App {
     pub merchants: KnownMerchants,
     /// API keys found before.
     pub keys: KnownKeys,
+    /// The executions this instance wrote last, to stage their next change from.
+    pub recent_executions: RecentExecutions,
     pub metrics: Metrics,
     /// The most events an execution's history may hold.
     pub history_limit: i32,

@@ -173,6 +173,7 @@ impl TestApp {
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
             history_limit: 10_000,
+            recent_executions: 1024,
             timers: true,
             webhooks: true,
             // The tests' receivers listen on 127.0.0.1.
@@ -412,6 +413,7 @@ impl TestApp {
             request_timeout_secs: 30,
             rate_limit_per_second: 0,
             history_limit: 10_000,
+            recent_executions: 1024,
             timers: true,
             webhooks: true,
             // The tests' receivers listen on 127.0.0.1.

@@ -1,6 +1,6 @@
 //! One execution in memory: read without a lock, advanced by the interpreter and the
 //! actions, and turned into [`ExecutionChanges`]. Nothing here is async or touches a
-//! connection except [`Execution::load`], which only reads.
+//! connection except [`Execution::load`] and [`Execution::recent`], which only read.
 
 use std::sync::Arc;
 
@@ -195,14 +195,40 @@ impl Execution {
         };
         let order =
             order.ok_or_else(|| ServiceError::internal(format!("execution {id} has no order")))?;
+        Self::resume_read(state, row, order, "database")
+            .await
+            .map(Some)
+    }
+
+    /// This instance's copy of an execution as it last wrote it, when it has one. The copy
+    /// may be stale (see [`RecentExecutions`]): only a compare-and-set trusts it.
+    ///
+    /// [`RecentExecutions`]: crate::persistence::recent_executions::RecentExecutions
+    pub async fn recent(state: &crate::state::AppState, id: &str) -> ServiceResult<Option<Self>> {
+        let Some((row, order)) = state.recent_executions.get(id) else {
+            return Ok(None);
+        };
+        Self::resume_read(state, row, order, "recent")
+            .await
+            .map(Some)
+    }
+
+    /// Resumes rows read from `source` (a label of the reads metric).
+    async fn resume_read(
+        state: &crate::state::AppState,
+        row: execution::Model,
+        order: order::Model,
+        source: &str,
+    ) -> ServiceResult<Self> {
+        state
+            .metrics
+            .execution_reads
+            .with_label_values(&[source])
+            .inc();
         let stored = StoredExecution::parse(row, order)?;
         let flow =
             super::pinned_flow(state, &stored.order.merchant_id, &stored.pinned.flow).await?;
-        Ok(Some(stored.resume(
-            flow,
-            state.history_limit,
-            crate::persistence::now(),
-        )))
+        Ok(stored.resume(flow, state.history_limit, crate::persistence::now()))
     }
 
     pub fn order(&self) -> &order::Model {

@@ -44,28 +44,6 @@ fn pin(version: i32) -> PinnedDocument {
     }
 }
 
-fn new_order() -> order::Model {
-    order::Model {
-        id: "o-1".into(),
-        merchant_id: "haidilao".into(),
-        order_num: None,
-        request_fingerprint: "f".into(),
-        status: OrderStatus::AwaitingPayment.as_str().into(),
-        cancel_reason: None,
-        currency: "CNY".into(),
-        amount_minor: 10_000,
-        final_amount_minor: None,
-        payment_method: None,
-        discount: None,
-        items: "[]".into(),
-        address: "{}".into(),
-        fields: "{}".into(),
-        payment_deadline: None,
-        created_at: now(),
-        updated_at: now(),
-    }
-}
-
 fn started(history_limit: i32) -> Execution {
     let pinned = Pinned {
         flow: pin(1),
@@ -76,7 +54,7 @@ fn started(history_limit: i32) -> Execution {
     };
     let input = json!({"payment_methods": [{"code": "alipay", "label": "Alipay", "icon": null}]});
     Execution::start(
-        new_order(),
+        order::Model::awaiting_payment("o-1", now()),
         pinned,
         default_flow(),
         input,

@@ -106,7 +106,7 @@ async fn task_success(
     } else {
         let stage = || async {
             let result = TaskResult::Success(Value::Object(body.output.clone()));
-            orders::stage_task_result(&state, &task.execution_id, &token, result).await
+            orders::stage_task_result(&state, &task.execution_id, &token, &result).await
         };
         commit(&state, stage, |_| None).await?
     };
@@ -163,7 +163,7 @@ async fn task_failure(
             error: body.error.clone(),
             cause: cause.clone(),
         };
-        orders::stage_task_result(&state, &task.execution_id, &token, result).await
+        orders::stage_task_result(&state, &task.execution_id, &token, &result).await
     };
     let order = commit(&state, stage, |_| None).await?;
     Ok(axum::Json(TaskOutcome {

@@ -18,6 +18,7 @@ pub mod merchants;
 pub mod metadata;
 pub mod orders;
 pub mod overview;
+pub mod recent_executions;
 pub mod rollouts;
 pub mod webhooks;
 pub mod writer;

@@ -9,7 +9,7 @@ use domain::lifecycle::{CancelReason, OrderStatus};
 use crate::engine::ExecutionChanges;
 use crate::error::{ServiceError, ServiceResult};
 use crate::persistence::changes::ChangeSet;
-use crate::persistence::entities::idempotency_key;
+use crate::persistence::entities::{execution, idempotency_key, order};
 use crate::persistence::writer::Applied;
 use crate::problem_type::ProblemType;
 use crate::state::AppState;
@@ -20,6 +20,13 @@ const MAX_ATTEMPTS: usize = 16;
 
 /// The final status an order reaches, with why it was canceled.
 type FinalStatus = (OrderStatus, Option<CancelReason>);
+
+/// What an advance writes of its execution and order, for this instance's copy.
+struct Advanced {
+    execution: execution::Model,
+    order: order::Model,
+    finished: Option<FinalStatus>,
+}
 
 /// What a request will change.
 enum Changes {
@@ -79,12 +86,18 @@ impl<T> Staged<T> {
         })
     }
 
+    /// Whether applying it changes anything: an answer staged from a copy that may be
+    /// stale is trusted only when the writer's compare-and-set checks it.
+    pub fn changes_something(&self) -> bool {
+        !matches!(self.changes, Changes::Nothing)
+    }
+
     /// The change set to apply, claiming the request's idempotency key with its answer,
-    /// and the final status an order reaches with it.
+    /// and what an advance writes of its execution.
     fn into_parts(
         self,
         claim: Option<idempotency_key::Model>,
-    ) -> (ServiceResult<T>, ChangeSet, Option<FinalStatus>) {
+    ) -> (ServiceResult<T>, ChangeSet, Option<Advanced>) {
         match self.changes {
             Changes::Nothing => {
                 let mut set = ChangeSet::unguarded(vec![]);
@@ -97,8 +110,12 @@ impl<T> Staged<T> {
             }
             Changes::Execution(mut changes) => {
                 changes.claim = claim;
-                let finished = changes.finished;
-                (self.answer, changes.into_change_set(), finished)
+                let advanced = Advanced {
+                    execution: changes.execution.clone(),
+                    order: changes.order.clone(),
+                    finished: changes.finished,
+                };
+                (self.answer, changes.into_change_set(), Some(advanced))
             }
         }
     }
@@ -120,19 +137,38 @@ where
         }
         let staged = stage().await?;
         let claim = staged.answer.as_ref().ok().and_then(&claim);
-        let (answer, changes, finished) = staged.into_parts(claim);
+        let (answer, changes, advanced) = staged.into_parts(claim);
         match state.writer.apply(changes).await? {
             Applied::Committed => {
-                if let Some((status, reason)) = finished {
-                    state.metrics.order_finished(status, reason);
+                if let Some(advanced) = advanced {
+                    after_commit(state, advanced);
                 }
                 return answer;
             }
-            Applied::Refused => continue,
+            Applied::Refused => {
+                // Staged from a stale copy, or raced by another request: the database knows.
+                if let Some(advanced) = advanced {
+                    state.recent_executions.forget(&advanced.execution.id);
+                }
+            }
         }
     }
     Err(ServiceError::Conflict {
         problem: ProblemType::ConcurrentModification,
         detail: "the resource kept changing while this request was applied; retry it".into(),
     })
+}
+
+/// Counts an order that finished; else keeps what the advance committed for the
+/// execution's next request (a finished order expects none).
+fn after_commit(state: &AppState, advanced: Advanced) {
+    match advanced.finished {
+        Some((status, reason)) => {
+            state.metrics.order_finished(status, reason);
+            state.recent_executions.forget(&advanced.execution.id);
+        }
+        None => state
+            .recent_executions
+            .remember(advanced.execution, advanced.order),
+    }
 }

@@ -310,11 +310,28 @@ async fn stored_task_conflict(state: &AppState, token: &str) -> ServiceResult<Se
     ))
 }
 
-/// Loads an order's execution; a 404 when there is none.
-async fn load(state: &AppState, order_id: &str) -> ServiceResult<Execution> {
-    Execution::load(state, order_id)
+/// Stages `stage` on an order's execution (a 404 when there is none): from this
+/// instance's copy when it has one, else from the database. An answer from the copy that
+/// changes nothing (an error) is staged again from the database: the copy may be stale,
+/// and no compare-and-set would tell.
+async fn stage_on<T, Fut>(
+    state: &AppState,
+    order_id: &str,
+    stage: impl Fn(Execution) -> Fut,
+) -> ServiceResult<Staged<T>>
+where
+    Fut: Future<Output = ServiceResult<Staged<T>>>,
+{
+    if let Some(execution) = Execution::recent(state, order_id).await? {
+        match stage(execution).await {
+            Ok(staged) if staged.changes_something() => return Ok(staged),
+            _ => state.recent_executions.forget(order_id),
+        }
+    }
+    let execution = Execution::load(state, order_id)
         .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))
+        .ok_or_else(|| ServiceError::NotFound(format!("order {order_id} not found")))?;
+    stage(execution).await
 }
 
 /// Pays an order awaiting payment: completes its payment task and runs the flow on to its
@@ -328,7 +345,19 @@ pub async fn stage_pay(
     callback_token: Option<&str>,
     authorize: impl Fn(&order::Model) -> ServiceResult<()>,
 ) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
-    let mut execution = load(state, order_id).await?;
+    stage_on(state, order_id, |execution| {
+        pay(state, execution, method, callback_token, &authorize)
+    })
+    .await
+}
+
+async fn pay(
+    state: &AppState,
+    mut execution: Execution,
+    method: &str,
+    callback_token: Option<&str>,
+    authorize: &impl Fn(&order::Model) -> ServiceResult<()>,
+) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     authorize(execution.order())?;
     if execution.order().cancel_reason.as_deref() == Some(CancelReason::PaymentTimeout.as_str()) {
         // The same answer whether the deadline was met here or the timer got there first.
@@ -398,6 +427,7 @@ async fn time_out_late_callback<T>(
     ))
 }
 
+#[derive(Clone)]
 pub enum TaskResult {
     Success(Value),
     Failure { error: String, cause: String },
@@ -410,9 +440,20 @@ pub async fn stage_task_result(
     state: &AppState,
     execution_id: &str,
     token: &str,
+    result: &TaskResult,
+) -> ServiceResult<Staged<order::Model>> {
+    stage_on(state, execution_id, |execution| {
+        task_result(state, execution, token, result.clone())
+    })
+    .await
+}
+
+async fn task_result(
+    state: &AppState,
+    mut execution: Execution,
+    token: &str,
     result: TaskResult,
 ) -> ServiceResult<Staged<order::Model>> {
-    let mut execution = load(state, execution_id).await?;
     if execution.is_overdue(token) {
         return time_out_late_callback(state, execution, token).await;
     }
@@ -438,7 +479,17 @@ pub async fn stage_heartbeat(
     execution_id: &str,
     token: &str,
 ) -> ServiceResult<Staged<order::Model>> {
-    let mut execution = load(state, execution_id).await?;
+    stage_on(state, execution_id, |execution| {
+        heartbeat(state, execution, token)
+    })
+    .await
+}
+
+async fn heartbeat(
+    state: &AppState,
+    mut execution: Execution,
+    token: &str,
+) -> ServiceResult<Staged<order::Model>> {
     if execution.is_overdue(token) {
         return time_out_late_callback(state, execution, token).await;
     }
@@ -456,7 +507,17 @@ pub async fn stage_cancel(
     reason: CancelReason,
     authorize: impl Fn(&order::Model) -> ServiceResult<()>,
 ) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
-    let mut execution = load(state, order_id).await?;
+    stage_on(state, order_id, |execution| {
+        cancel(execution, reason, &authorize)
+    })
+    .await
+}
+
+async fn cancel(
+    mut execution: Execution,
+    reason: CancelReason,
+    authorize: &impl Fn(&order::Model) -> ServiceResult<()>,
+) -> ServiceResult<Staged<(order::Model, Vec<OfferedMethod>)>> {
     authorize(execution.order())?;
     if execution.status().is_final() {
         return Err(ServiceError::Conflict {

@@ -66,6 +66,10 @@ on_both_databases! {
         assert_eq!(sample(&after, "orderflow_writer_failed_batches_total"), Some(0.0), "{after}");
         assert!(after.contains("orderflow_writer_refused_total"), "{after}");
         assert!(after.contains("orderflow_writer_retries_total"), "{after}");
+        // The payment staged from the copy of the execution its order's creation wrote.
+        let reads = |source: &str| sample(&after, &format!(r#"orderflow_execution_reads_total{{source="{source}"}}"#));
+        assert_eq!(reads("recent"), Some(1.0), "{after}");
+        assert_eq!(reads("database"), None, "{after}");
         // Raw ids never become labels.
         assert!(!after.contains(&id), "the order id leaked into a label");
     }

@@ -663,3 +663,52 @@ async fn a_publish_through_one_instance_reaches_another_within_a_second_sqlite()
 async fn a_publish_through_one_instance_reaches_another_within_a_second_postgres() {
     a_publish_through_one_instance_reaches_another_within_a_second(Backend::Postgres).await;
 }
+
+/// Each instance keeps a copy of the executions it last wrote and stages their next change
+/// from it. A copy that another instance made stale is never trusted: a change staged from
+/// it is refused by the compare-and-set and staged again from the database, and an error
+/// answered from it is checked against the database.
+async fn a_copy_another_instance_made_stale_is_not_trusted(backend: Backend) {
+    let Some(first) = TestApp::spawn(backend).await else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: PostgreSQL half skipped");
+        return;
+    };
+    let second = TestApp::spawn_on(backend, first.database_url(), false).await;
+    let id = |order: &Value| order["order_id"].as_str().expect("order_id").to_owned();
+    let (paid, refused) = (
+        id(&first.create_order("haidilao").await),
+        id(&first.create_order("haidilao").await),
+    );
+    for order in [&paid, &refused] {
+        second.cancel_as(ADMIN_KEY, order).await.assert_status(200);
+    }
+    // The copy still awaits payment: paying would commit, were it not refused.
+    first
+        .pay(&paid, "alipay")
+        .await
+        .assert_problem(409, "order-not-awaiting-payment");
+    // The copy would answer that haidilao does not take UnionPay; the order is canceled.
+    first
+        .pay(&refused, "unionpay")
+        .await
+        .assert_problem(409, "order-not-awaiting-payment");
+    for order in [&paid, &refused] {
+        assert_eq!(first.order(order).await["status"], "canceled");
+    }
+    let metrics = first.get("/metrics").await.text;
+    let refusals = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("orderflow_writer_refused_total "))
+        .and_then(|value| value.parse::<f64>().ok());
+    assert!(refusals.is_some_and(|n| n >= 1.0), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_another_instance_made_stale_is_not_trusted_sqlite() {
+    a_copy_another_instance_made_stale_is_not_trusted(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_another_instance_made_stale_is_not_trusted_postgres() {
+    a_copy_another_instance_made_stale_is_not_trusted(Backend::Postgres).await;
+}

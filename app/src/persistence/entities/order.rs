@@ -31,3 +31,31 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+impl Model {
+    /// An order of 100.00 CNY from haidilao awaiting payment, for unit tests.
+    pub fn awaiting_payment(id: &str, at: DateTimeUtc) -> Self {
+        Self {
+            id: id.into(),
+            merchant_id: "haidilao".into(),
+            order_num: None,
+            request_fingerprint: "f".into(),
+            status: domain::lifecycle::OrderStatus::AwaitingPayment
+                .as_str()
+                .into(),
+            cancel_reason: None,
+            currency: "CNY".into(),
+            amount_minor: 10_000,
+            final_amount_minor: None,
+            payment_method: None,
+            discount: None,
+            items: "[]".into(),
+            address: "{}".into(),
+            fields: "{}".into(),
+            payment_deadline: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
