@@ -30,14 +30,23 @@ start_server() { # url deliver: starts a server in the background; its pid in $s
 
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; }
 
+# CPU time the server process has used so far, in clock ticks (user + system, all threads).
+server_ticks() { awk '{print $14 + $15}' /proc/"$server"/stat; }
+# Microseconds of server CPU per unit: ticks units
+per_unit() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", n ? t * 1e6 / hz / n : 0}'; }
+checkouts_run() { awk '$1 == "pay" {print $2}' "$1"; }
+
 
 for round in $(seq 1 "$ROUNDS"); do
   for mode in without with; do
     start_server "$(database "$mode$round")" true
     echo "== round $round: checkouts $mode a subscribed endpoint ($BACKEND, $CLIENTS clients, $DURATION)"
     flag=""; [ "$mode" = with ] && flag="--webhook"
+    before=$(server_ticks)
     ORDERFLOW_ADMIN_KEY=$KEY "$BIN/loadgen" --url http://127.0.0.1:18080 --concurrency "$CLIENTS" \
       --duration "$DURATION" --expect-final-amount 8000 $flag | grep -v '^\[' | tee "$WORK/$mode.out"
+    # With an endpoint this includes the deliveries made after the load while loadgen waited.
+    echo "server CPU per checkout: $(per_unit $(($(server_ticks) - before)) "$(checkouts_run "$WORK/$mode.out")") µs"
     stop_server
   done
   echo "== round $round: with an endpoint, requests/s $(requests_per_second "$WORK/with.out") =" \
@@ -56,6 +65,9 @@ echo "== backlog: an instance that delivers starts; draining $((BACKLOG_ORDERS *
 receiver=$!
 sleep 0.5
 start_server "$url" true
+before=$(server_ticks)
 wait "$receiver"
+drained=$(($(server_ticks) - before))
 cat "$WORK/drain.out"
+echo "server CPU per delivery while draining: $(per_unit "$drained" $((BACKLOG_ORDERS * 4))) µs"
 stop_server

@@ -14,7 +14,7 @@ use domain::lifecycle::{DeliveryStatus, EventType};
 use domain::webhooks::{is_delivered, retry_delay, signature_header};
 use rand::Rng;
 use serde::Serialize;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use utoipa::ToSchema;
 
@@ -269,33 +269,61 @@ impl InFlight {
     }
 }
 
-/// Attempts due deliveries until `shutdown`; attempts in flight then finish first.
+/// What became of an attempt, told to the loop when the receiver has answered (or not).
+struct Answered {
+    endpoint_id: String,
+    /// What to record; none when nothing was sent (the endpoint was deleted or disabled
+    /// since the lease) or the event could not be sent.
+    record: Option<Finished>,
+}
+
+/// An attempt to record.
+struct Finished {
+    delivery: LeasedDelivery,
+    answered_at: chrono::DateTime<chrono::Utc>,
+    event_created_at: Option<chrono::DateTime<chrono::Utc>>,
+    outcome: AttemptOutcome,
+}
+
+/// Attempts due deliveries until `shutdown`; attempts in flight then finish first, and
+/// are recorded.
+///
+/// The loop records what its attempts came to together with its next lease (both are
+/// queued for the writer at once, so they usually share one transaction): one change set
+/// for all the attempts answered since the last lease instead of one each, and the next
+/// event of an order whose attempt was just recorded can be taken by that same lease.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let client = state.webhook_client.clone();
-    let in_flight = Arc::new(InFlight::default());
-    let finished = Arc::new(Notify::new());
+    let in_flight = InFlight::default();
+    let (answers, mut answered) = mpsc::unbounded_channel::<Answered>();
     let mut attempts = JoinSet::new();
+    let mut finished = Vec::new();
     loop {
         let room = in_flight.lease_limit();
-        let leased = if room == 0 {
-            0
-        } else {
-            match lease_and_start(&state, &client, &in_flight, &finished, &mut attempts, room).await
-            {
-                Ok(leased) => leased,
-                Err(error) => {
-                    tracing::error!(%error, "taking due webhook deliveries failed");
-                    0
-                }
+        let records = take_records(&state, &mut finished);
+        let started = async {
+            if room == 0 {
+                return Ok(0);
             }
+            lease_and_start(&state, &client, &in_flight, &answers, &mut attempts, room).await
         };
+        let (recorded, started) = tokio::join!(records, started);
+        if let Err(error) = recorded {
+            tracing::error!(%error,
+                "recording webhook attempts failed; they are attempted again when their leases end");
+        }
+        let leased = started.unwrap_or_else(|error| {
+            tracing::error!(%error, "taking due webhook deliveries failed");
+            0
+        });
         while attempts.try_join_next().is_some() {}
         // Leases are writes: taken at most every BUSY_POLL while there is work, each for
-        // all the room there is, rather than one per finished attempt. A lease that took
-        // all it asked for left more due: the next is taken as soon as an attempt makes
-        // room, or at the poll when none does (the attempts in flight may all be waiting
-        // out a hanging receiver, and other endpoints' deliveries must not wait with them).
-        let backlog = leased > 0 && leased == room;
+        // all the room there is, rather than one per finished attempt. An answer wakes the
+        // loop at once (after GATHER, so that several are recorded together): its record
+        // lets the order's next event go, and a lease that took all it asked for left
+        // more due. Without answers the loop still leases at the poll: the attempts in
+        // flight may all be waiting out a hanging receiver, and other endpoints'
+        // deliveries must not wait with them.
         let pause = if leased > 0 || room == 0 {
             BUSY_POLL
         } else {
@@ -303,19 +331,57 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            () = finished.notified(), if backlog => tokio::time::sleep(GATHER).await,
+            Some(first) = answered.recv() => {
+                tokio::time::sleep(GATHER).await;
+                note_answered(&state, &in_flight, first, &mut finished);
+            }
             _ = shutdown.changed() => break,
         }
+        while let Ok(answer) = answered.try_recv() {
+            note_answered(&state, &in_flight, answer, &mut finished);
+        }
     }
+    drop(answers);
     while attempts.join_next().await.is_some() {}
+    while let Some(answer) = answered.recv().await {
+        note_answered(&state, &in_flight, answer, &mut finished);
+    }
+    if let Err(error) = take_records(&state, &mut finished).await {
+        tracing::error!(%error, "recording the last webhook attempts before stopping failed");
+    }
+}
+
+/// Frees the answered attempt's slot, and keeps what is to be recorded of it.
+fn note_answered(
+    state: &AppState,
+    in_flight: &InFlight,
+    answer: Answered,
+    finished: &mut Vec<Finished>,
+) {
+    in_flight.finish(&answer.endpoint_id);
+    state.metrics.webhook_in_flight.dec();
+    finished.extend(answer.record);
+}
+
+/// Records the attempts answered since the last call, in one change set.
+async fn take_records(state: &AppState, finished: &mut Vec<Finished>) -> ServiceResult<()> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let mut writes = Vec::with_capacity(finished.len());
+    for attempt in finished.drain(..) {
+        writes.extend(record(state, attempt).await?);
+    }
+    state.writer.commit(ChangeSet::unguarded(writes)).await?;
+    Ok(())
 }
 
 /// Leases up to `room` due deliveries and starts attempting them; returns how many.
 async fn lease_and_start(
     state: &AppState,
     client: &reqwest::Client,
-    in_flight: &Arc<InFlight>,
-    finished: &Arc<Notify>,
+    in_flight: &InFlight,
+    answers: &mpsc::UnboundedSender<Answered>,
     attempts: &mut JoinSet<()>,
     room: usize,
 ) -> ServiceResult<usize> {
@@ -347,29 +413,31 @@ async fn lease_and_start(
     for delivery in leased {
         in_flight.start(&delivery.endpoint_id);
         state.metrics.webhook_in_flight.inc();
-        let (state, client) = (state.clone(), client.clone());
-        let (in_flight, finished) = (in_flight.clone(), finished.clone());
+        let (state, client, answers) = (state.clone(), client.clone(), answers.clone());
         let (events, endpoints) = (events.clone(), endpoints.clone());
         attempts.spawn(async move {
-            // The slot is the endpoint's: it is free once the receiver answered, while the
-            // attempt's record waits for its commit (the delivery stays leased until then).
-            let answered = || {
-                in_flight.finish(&delivery.endpoint_id);
-                state.metrics.webhook_in_flight.dec();
-                finished.notify_one();
-            };
             let event = events.get(&delivery.event_id);
             let sent = attempt(&state, &client, event, endpoints.get(&delivery.endpoint_id)).await;
-            answered();
-            let recorded = match sent {
-                Ok(Some(outcome)) => record(&state, &delivery, event, outcome).await,
-                Ok(None) => Ok(()),
-                Err(error) => Err(error),
+            // The slot is the endpoint's: it is free once the receiver answered, while the
+            // attempt waits for its record to commit (the delivery stays leased until then).
+            let record = match sent {
+                Ok(outcome) => outcome.map(|outcome| Finished {
+                    answered_at: persistence::now(),
+                    event_created_at: event.map(|e| e.created_at),
+                    outcome,
+                    delivery: delivery.clone(),
+                }),
+                Err(error) => {
+                    tracing::error!(delivery = delivery.id, %error,
+                        "a webhook attempt could not be made; it is made again when its lease ends");
+                    None
+                }
             };
-            if let Err(error) = recorded {
-                tracing::error!(delivery = delivery.id, %error,
-                    "recording a webhook attempt failed; it is attempted again when its lease ends");
-            }
+            // The loop outlives its attempts.
+            let _ = answers.send(Answered {
+                endpoint_id: delivery.endpoint_id,
+                record,
+            });
         });
     }
     Ok(count)
@@ -449,23 +517,24 @@ async fn attempt(
     }))
 }
 
-/// Records what came of an attempt: the delivery's new status, and the attempt itself.
-async fn record(
-    state: &AppState,
-    delivery: &LeasedDelivery,
-    event: Option<&event::Model>,
-    outcome: AttemptOutcome,
-) -> ServiceResult<()> {
-    let now = persistence::now();
+/// What an attempt came to, as writes: the delivery's new status, the attempt itself, and
+/// the endpoint disabled when it gave up on a delivery after failing for days.
+async fn record(state: &AppState, finished: Finished) -> ServiceResult<Vec<Write>> {
+    let Finished {
+        delivery,
+        answered_at: now,
+        event_created_at,
+        outcome,
+    } = finished;
     let attempts = u32::try_from(delivery.attempt_count).unwrap_or(0) + 1;
     let jitter = rand::rng().random_range(-1.0..=1.0);
     let (status, next_attempt_at, metric) = if outcome.delivered {
-        if let Some(event) = event {
-            let lag = (now - event.created_at).to_std().unwrap_or_default();
+        if let Some(created_at) = event_created_at {
+            let lag = (now - created_at).to_std().unwrap_or_default();
             state.metrics.webhook_lag_seconds.observe(lag.as_secs_f64());
         }
         (DeliveryStatus::Succeeded, now, "delivered")
-    } else if let Some(delay) = event.and(retry_delay(attempts, jitter)) {
+    } else if let Some(delay) = event_created_at.and(retry_delay(attempts, jitter)) {
         let delay = chrono::Duration::from_std(delay).unwrap_or_default();
         (DeliveryStatus::Pending, now + delay, "retrying")
     } else {
@@ -505,8 +574,7 @@ async fn record(
             at: now,
         });
     }
-    state.writer.commit(ChangeSet::unguarded(writes)).await?;
-    Ok(())
+    Ok(writes)
 }
 
 /// Sends a `webhook.test` event to the endpoint now, and says what came of it. Nothing is
