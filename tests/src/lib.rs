@@ -10,7 +10,10 @@ use app::config::{DatabaseArgs, LogFormat, NatsArgs, Secret, ServeArgs};
 use app::persistence::SqliteSync;
 use reqwest::Method;
 use reqwest::header::HeaderMap;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use serde_json::Value;
 
 pub use serde_json::json;
@@ -437,6 +440,31 @@ impl TestApp {
     /// The URL of the database this app runs on.
     pub fn database_url(&self) -> &str {
         &self.database_url
+    }
+
+    /// Takes, in a session of its own, a lock that keeps the server's writer out until the
+    /// transaction ends: on SQLite the database's write lock, on PostgreSQL an `EXCLUSIVE`
+    /// lock on `postgres_table` (writers of it wait; readers and other tables do not).
+    pub async fn hold_write_lock(&self, postgres_table: &str) -> DatabaseTransaction {
+        let db = Database::connect(self.database_url())
+            .await
+            .expect("a session of the test's own");
+        match self.backend {
+            Backend::Sqlite => db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await
+                .expect("the SQLite write lock"),
+            Backend::Postgres => {
+                let txn = db.begin().await.expect("a transaction");
+                txn.execute_unprepared(&format!("LOCK TABLE {postgres_table} IN EXCLUSIVE MODE"))
+                    .await
+                    .expect("the lock");
+                txn
+            }
+        }
     }
 
     /// A request to this app, authenticated with the platform admin key, to be finished by

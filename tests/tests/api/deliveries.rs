@@ -1,6 +1,7 @@
 //! Webhook delivery to a real receiver: signed the Standard Webhooks way, in order per
-//! order, retried after failures, delivered after a restart, redelivered by hand, sent as
-//! a test event, and never to disabled endpoints or another merchant.
+//! order, retried after failures, delivered after a restart or when an attempt's record
+//! could not commit, redelivered by hand, sent as a test event, and never to disabled
+//! endpoints or another merchant.
 
 use std::time::Duration;
 
@@ -323,6 +324,46 @@ async fn a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints(backen
         !hanging.received().is_empty(),
         "the hanging receiver is being attempted"
     );
+}
+
+on_both_databases! {
+    // The receiver answered, but the database could not take the attempt's record: the
+    // event is not lost. The delivery stays leased, is attempted again when its lease
+    // ends, and then recorded as delivered (at least once: the receiver sees it twice).
+    async fn an_attempt_whose_record_cannot_commit_is_made_again(app: TestApp) {
+        let receiver = Receiver::start_slow(Duration::from_secs(2)).await;
+        let (endpoint, _) = subscribe(&app, &receiver.url, &["order.created"]).await;
+        let id = order_id(&app.create_order("haidilao").await);
+        receiver.wait_for(1, ARRIVAL).await;
+        // The receiver answers 2 s after the request arrived. The loop's next lease waits
+        // for the lock and fails after the writer's 5 s lock timeout; the record, queued
+        // after it, waits and fails 5 s later.
+        let lock = app.hold_write_lock("webhook_deliveries").await;
+        tokio::time::sleep(Duration::from_secs(14)).await;
+        assert_eq!(
+            deliveries(&app, &endpoint, "").await[0]["status"],
+            "pending",
+            "the record must not have committed"
+        );
+        lock.rollback().await.expect("release the lock");
+
+        // Made again once the 20 s lease ends, and recorded this time.
+        let received = receiver.wait_for(2, Duration::from_secs(40)).await;
+        assert_eq!(received[0].id, received[1].id, "the same event, again");
+        assert_eq!(received[1].json()["order_id"], id.as_str());
+        let deadline = tokio::time::Instant::now() + ARRIVAL;
+        loop {
+            let delivery = deliveries(&app, &endpoint, "").await.remove(0);
+            if delivery["status"] == "succeeded" {
+                // The attempt whose record was lost is not counted: what is counted is
+                // what committed.
+                assert_eq!(delivery["attempt_count"], 1, "{delivery}");
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "never recorded: {delivery}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,36 +7,9 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use sea_orm::{
-    ConnectionTrait, Database, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, Database};
 use tests::checkout::order_body;
 use tests::{ADMIN_KEY, Backend, TestApp, on_both_databases};
-
-/// Takes, in a session of its own, the lock that keeps the server's writer out.
-async fn hold_write_lock(app: &TestApp) -> DatabaseTransaction {
-    let db = Database::connect(app.database_url())
-        .await
-        .expect("a session of the test's own");
-    match app.backend {
-        Backend::Sqlite => db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-            .expect("the SQLite write lock"),
-        Backend::Postgres => {
-            let txn = db.begin().await.expect("a transaction");
-            // Writers of `orders` wait; readers do not.
-            txn.execute_unprepared("LOCK TABLE orders IN EXCLUSIVE MODE")
-                .await
-                .expect("the lock");
-            txn
-        }
-    }
-}
 
 async fn order_count(app: &TestApp) -> usize {
     app.list_all("/v1/merchants/haidilao/orders").await.len()
@@ -48,7 +21,7 @@ on_both_databases! {
         let existing_id = existing["order_id"].as_str().expect("order_id").to_owned();
         let before = order_count(&app).await;
 
-        let lock = hold_write_lock(&app).await;
+        let lock = app.hold_write_lock("orders").await;
         let started = Instant::now();
         let blocked = {
             let request = app
@@ -113,7 +86,7 @@ async fn a_request_that_outlives_its_timeout_is_abandoned_not_applied_later(back
         return;
     };
     let before = order_count(&app).await;
-    let lock = hold_write_lock(&app).await;
+    let lock = app.hold_write_lock("orders").await;
     let started = Instant::now();
     let timed_out = app
         .create_order_as(ADMIN_KEY, &order_body("haidilao"))
