@@ -8,6 +8,7 @@
 #   cargo build --release -p app -p tests
 #   tests/perf/webhooks.sh sqlite 32 2            # backend, clients, rounds
 #   BACKLOG_ORDERS=25000 tests/perf/webhooks.sh postgres 32 1
+#   RATE=1000 tests/perf/webhooks.sh sqlite 32 1  # checkouts paced at 1000/s: the lag below saturation
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BACKEND=${1:-sqlite}
@@ -15,6 +16,7 @@ CLIENTS=${2:-32}
 ROUNDS=${3:-2}
 DURATION=${DURATION:-10s}
 BACKLOG_ORDERS=${BACKLOG_ORDERS:-25000}
+RATE=${RATE:-}
 BIN=${CARGO_TARGET_DIR:-target}/release
 KEY=loadgen-admin-key-0123456789
 RECEIVER_PORT=18181
@@ -42,6 +44,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_server "$(database "$mode$round")" true
     echo "== round $round: checkouts $mode a subscribed endpoint ($BACKEND, $CLIENTS clients, $DURATION)"
     flag=""; [ "$mode" = with ] && flag="--webhook"
+    [ -n "$RATE" ] && flag="$flag --rate $RATE"
     before=$(server_ticks)
     ORDERFLOW_ADMIN_KEY=$KEY "$BIN/loadgen" --url http://127.0.0.1:18080 --concurrency "$CLIENTS" \
       --duration "$DURATION" --expect-final-amount 8000 $flag | grep -v '^\[' | tee "$WORK/$mode.out"

@@ -68,6 +68,10 @@ struct Args {
     /// How long to run: `10s`, `500ms`, `2m`, `1.5s` (default 10s).
     #[arg(long, value_parser = parse_duration, conflicts_with = "orders")]
     duration: Option<Duration>,
+    /// Start this many checkouts per second between all workers (paced) instead of each
+    /// worker's next as soon as its last finished: a load below what the server can carry.
+    #[arg(long, value_parser = parse_rate)]
+    rate: Option<f64>,
     /// Stop after this many checkouts instead of after a duration.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     orders: Option<u64>,
@@ -107,6 +111,15 @@ struct Args {
     /// (or none arrived for 10 s), and report their rate and lag.
     #[arg(long, conflicts_with_all = ["baseline", "webhook"])]
     receive: Option<u64>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 1e6 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate of checkouts per second (0 < rate ≤ 1000000)"
+        )),
+    }
 }
 
 fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
@@ -219,7 +232,7 @@ async fn start(args: Args) -> Result<ExitCode, String> {
         )?
     };
 
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(Shared::new(args.rate));
     let started = Instant::now();
     let progress = tokio::spawn(progress(shared.clone(), started, limit));
     let stopper = tokio::spawn(stop_on(shared.clone(), limit));
@@ -232,7 +245,7 @@ async fn start(args: Args) -> Result<ExitCode, String> {
         eprintln!();
     }
 
-    let report = report::Report::new(&target, concurrency, limit, elapsed, stats);
+    let report = report::Report::new(&target, concurrency, args.rate, limit, elapsed, stats);
     let webhook_report = match &receiver_binding {
         Some(receiver) if !args.webhook_wait.is_zero() => {
             let expected = report.checkouts() * webhooks::CHECKOUT_EVENTS.len() as u64;
@@ -344,5 +357,14 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("1000"), Ok(1000.0));
+        assert_eq!(parse_rate("2.5"), Ok(2.5));
+        for bad in ["0", "-5", "NaN", "inf", "fast", "2000000"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 }

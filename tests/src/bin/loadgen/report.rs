@@ -12,6 +12,8 @@ pub struct Report {
     mode: Mode,
     target: String,
     concurrency: usize,
+    /// `--rate`: checkouts started per second, when paced.
+    rate: Option<f64>,
     limit: Limit,
     elapsed: Duration,
     stats: Stats,
@@ -88,6 +90,7 @@ impl Report {
     pub fn new(
         target: &Target,
         concurrency: usize,
+        rate: Option<f64>,
         limit: Limit,
         elapsed: Duration,
         stats: Stats,
@@ -100,6 +103,7 @@ impl Report {
             mode: target.mode,
             target: target.description.clone(),
             concurrency,
+            rate,
             limit,
             elapsed,
             stats,
@@ -146,7 +150,14 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(out, "== loadgen report ({}) ==", self.mode_name());
         let _ = writeln!(out, "target        {}", self.target);
-        let _ = writeln!(out, "concurrency   {}", self.concurrency);
+        let _ = match self.rate {
+            Some(rate) => writeln!(
+                out,
+                "concurrency   {}, paced at {rate} checkouts/s",
+                self.concurrency
+            ),
+            None => writeln!(out, "concurrency   {}", self.concurrency),
+        };
         let _ = writeln!(out, "limit         {}", self.limit_text());
         let _ = writeln!(out, "duration      {:.2} s", self.seconds());
         let _ = writeln!(
@@ -218,6 +229,7 @@ impl Report {
             "mode": self.mode_name(),
             "target": self.target,
             "concurrency": self.concurrency,
+            "rate_per_s": self.rate,
             "limit": limit,
             "duration_s": round2(self.seconds()),
             "checkouts": s.checkouts,

@@ -34,6 +34,48 @@ pub struct Shared {
     claimed: AtomicU64,
     /// Set at the deadline or on Ctrl-C.
     pub stop: AtomicBool,
+    /// With `--rate`: the checkouts' start times, paced from the run's start.
+    pace: Option<Pace>,
+}
+
+impl Shared {
+    /// Counters for a run whose checkouts start at `rate` per second between all workers,
+    /// or each as soon as its worker is free.
+    pub fn new(rate: Option<f64>) -> Self {
+        Self {
+            pace: rate.map(Pace::new),
+            ..Self::default()
+        }
+    }
+}
+
+/// Checkouts started at a fixed rate between all workers (at most one every `interval`),
+/// rather than each worker's next as soon as its last finished: a load the server can
+/// carry, to measure what happens below saturation. A worker that finds its start time
+/// passed starts at once, so a server that falls behind gets the concurrency's worth.
+#[derive(Debug)]
+struct Pace {
+    started: Instant,
+    interval: Duration,
+    /// How many start times were handed out.
+    next: AtomicU64,
+}
+
+impl Pace {
+    fn new(per_second: f64) -> Self {
+        Self {
+            started: Instant::now(),
+            interval: Duration::from_secs_f64(1.0 / per_second),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits for this checkout's start time.
+    async fn wait(&self) {
+        let slot = self.next.fetch_add(1, Ordering::Relaxed);
+        let at = self.started + self.interval.mul_f64(slot as f64);
+        tokio::time::sleep_until(at.into()).await;
+    }
 }
 
 /// The two requests of a checkout.
@@ -263,6 +305,9 @@ async fn worker(
             && shared.claimed.fetch_add(1, Ordering::Relaxed) >= n
         {
             break;
+        }
+        if let Some(pace) = &shared.pace {
+            pace.wait().await;
         }
         stats.attempted += 1;
         match checkout(&client, &target, &mut stats).await {
