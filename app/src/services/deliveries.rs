@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use domain::lifecycle::{DeliveryStatus, EventType};
 use domain::webhooks::{is_delivered, retry_delay, signature_header};
 use rand::Rng;
+use sea_orm::DbBackend;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -459,16 +460,19 @@ pub async fn lease(
     target: DeliveryTarget,
 ) -> ServiceResult<(Vec<LeasedDelivery>, HashMap<String, event::Model>)> {
     let now = persistence::now();
-    let leased = state
-        .writer
-        .lease_deliveries(DeliveryLease {
-            now,
-            until: now + chrono::Duration::from_std(target.lease_for).unwrap_or_default(),
-            limit: target.limit as u64,
-            busy_endpoints: target.busy_endpoints,
-            sink: target.sink,
-        })
-        .await?;
+    let lease = DeliveryLease {
+        now,
+        until: now + chrono::Duration::from_std(target.lease_for).unwrap_or_default(),
+        limit: target.limit as u64,
+        busy_endpoints: target.busy_endpoints,
+        sink: target.sink,
+    };
+    let leased = match state.db.get_database_backend() {
+        // SQLite takes one writer at a time: a lease is one of the writer's works.
+        DbBackend::Sqlite => state.writer.lease_deliveries(lease).await?,
+        // A lease that scans a long queue must not hold up the checkouts queued behind it.
+        _ => deliveries::lease(&state.db, lease).await?,
+    };
     if leased.is_empty() {
         return Ok((leased, HashMap::new()));
     }
