@@ -8,7 +8,6 @@ use sea_orm::{
 use super::entities::event::{self, Entity as Events};
 use super::entities::webhook_attempt::{self, Entity as Attempts};
 use super::entities::webhook_delivery::{self, Entity as Deliveries};
-use super::leases::{DeliveryLease, Lease, LeasedDelivery, LeasedRow};
 use super::{Page, PageRequest};
 
 /// An endpoint's deliveries, newest first; optionally only those in one status.
@@ -29,26 +28,6 @@ pub async fn list(
     }
     let rows = query.limit(page.limit + 1).all(db).await?;
     Ok(Page::from_overfetch(rows, page.limit, |d| d.id))
-}
-
-/// Takes due deliveries in a transaction of their own, beside the writer (PostgreSQL):
-/// `SKIP LOCKED` keeps leases taken at the same moment (by other instances) apart, and the
-/// writer's batches of checkouts never wait behind a lease.
-pub async fn lease(
-    db: &impl ConnectionTrait,
-    lease: DeliveryLease,
-) -> Result<Vec<LeasedDelivery>, DbErr> {
-    let lease = Lease::Deliveries(lease);
-    let rows = db
-        .query_all_raw(lease.statement(db.get_database_backend()))
-        .await?;
-    let mut leased = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if let LeasedRow::Delivery(delivery) = lease.read(row)? {
-            leased.push(delivery);
-        }
-    }
-    Ok(leased)
 }
 
 /// One delivery to the endpoint; `None` for another endpoint's.

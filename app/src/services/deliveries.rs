@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use domain::lifecycle::{DeliveryStatus, EventType};
 use domain::webhooks::{is_delivered, retry_delay, signature_header};
 use rand::Rng;
-use sea_orm::DbBackend;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -421,12 +420,13 @@ async fn lease_and_start(
             let sent = attempt(&state, &client, event, endpoints.get(&delivery.endpoint_id)).await;
             // The slot is the endpoint's: it is free once the receiver answered, while the
             // attempt waits for its record to commit (the delivery stays leased until then).
+            let endpoint_id = delivery.endpoint_id.clone();
             let record = match sent {
                 Ok(outcome) => outcome.map(|outcome| Finished {
                     answered_at: persistence::now(),
                     event_created_at: event.map(|e| e.created_at),
                     outcome,
-                    delivery: delivery.clone(),
+                    delivery,
                 }),
                 Err(error) => {
                     tracing::error!(delivery = delivery.id, %error,
@@ -436,7 +436,7 @@ async fn lease_and_start(
             };
             // The loop outlives its attempts.
             let _ = answers.send(Answered {
-                endpoint_id: delivery.endpoint_id,
+                endpoint_id,
                 record,
             });
         });
@@ -460,19 +460,16 @@ pub async fn lease(
     target: DeliveryTarget,
 ) -> ServiceResult<(Vec<LeasedDelivery>, HashMap<String, event::Model>)> {
     let now = persistence::now();
-    let lease = DeliveryLease {
-        now,
-        until: now + chrono::Duration::from_std(target.lease_for).unwrap_or_default(),
-        limit: target.limit as u64,
-        busy_endpoints: target.busy_endpoints,
-        sink: target.sink,
-    };
-    let leased = match state.db.get_database_backend() {
-        // SQLite takes one writer at a time: a lease is one of the writer's works.
-        DbBackend::Sqlite => state.writer.lease_deliveries(lease).await?,
-        // A lease that scans a long queue must not hold up the checkouts queued behind it.
-        _ => deliveries::lease(&state.db, lease).await?,
-    };
+    let leased = state
+        .writer
+        .lease_deliveries(DeliveryLease {
+            now,
+            until: now + chrono::Duration::from_std(target.lease_for).unwrap_or_default(),
+            limit: target.limit as u64,
+            busy_endpoints: target.busy_endpoints,
+            sink: target.sink,
+        })
+        .await?;
     if leased.is_empty() {
         return Ok((leased, HashMap::new()));
     }

@@ -83,6 +83,9 @@ enum Work {
 pub struct Writer {
     queue: mpsc::Sender<Work>,
     metrics: Arc<WriterMetrics>,
+    /// PostgreSQL: where deliveries are leased, beside the queue (see
+    /// [`Writer::lease_deliveries`]).
+    deliveries_leased_on: Option<DatabaseConnection>,
 }
 
 /// How the writer is doing, for `/metrics`.
@@ -170,13 +173,21 @@ impl Writer {
         sinks: Sinks,
     ) -> Result<Self, WriteError> {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        match db.get_database_backend() {
+        let deliveries_leased_on = match db.get_database_backend() {
             sea_orm::DbBackend::Sqlite => {
                 sqlite::start(url, sqlite_sync, receiver, metrics.clone(), sinks)?;
+                None
             }
-            _ => postgres::start(url, transactions, receiver, metrics.clone(), sinks).await?,
-        }
-        Ok(Self { queue, metrics })
+            _ => {
+                postgres::start(url, transactions, receiver, metrics.clone(), sinks).await?;
+                Some(db.clone())
+            }
+        };
+        Ok(Self {
+            queue,
+            metrics,
+            deliveries_leased_on,
+        })
     }
 
     pub fn metrics(&self) -> &WriterMetrics {
@@ -231,7 +242,19 @@ impl Writer {
         &self,
         lease: DeliveryLease,
     ) -> Result<Vec<LeasedDelivery>, WriteError> {
-        let rows = self.lease(Lease::Deliveries(lease)).await?;
+        let lease = Lease::Deliveries(lease);
+        let rows = match &self.deliveries_leased_on {
+            // PostgreSQL: in a transaction of its own. A lease that scans a long queue of
+            // due deliveries must not hold up the checkouts queued behind it, and `SKIP
+            // LOCKED` keeps it apart from leases taken at the same moment, as it does
+            // between instances.
+            Some(db) => {
+                let statement = lease.statement(db.get_database_backend());
+                postgres::take(db, &lease, statement).await?
+            }
+            // SQLite takes one writer at a time: the lease is one of the queue's works.
+            None => self.lease(lease).await?,
+        };
         Ok(rows
             .into_iter()
             .filter_map(|row| match row {

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -19,7 +19,7 @@ use super::batch::{Batch, Outcomes};
 use super::{PAUSE_AFTER_FAILURE, Work, WriteError, WriterMetrics, fill_batch};
 use crate::persistence::changes::GuardStatement;
 use crate::persistence::fan_out::Sinks;
-use crate::persistence::leases::ReturnedRow;
+use crate::persistence::leases::{Lease, LeasedRow, ReturnedRow};
 use crate::persistence::{Pool, SqliteSync};
 
 pub(super) async fn start(
@@ -167,18 +167,25 @@ async fn apply(db: &DatabaseConnection, batch: &Batch) -> Result<Outcomes, Write
     }
     let mut leased = Vec::new();
     for (i, lease, statement) in batch.leases(&abandoned, DbBackend::Postgres) {
-        let rows = transaction
-            .query_all_raw(statement)
-            .await
-            .map_err(WriteError::from)?
-            .iter()
-            .map(|row| lease.read(row))
-            .collect::<Result<Vec<_>, DbErr>>()
-            .map_err(WriteError::from)?;
-        leased.push((i, rows));
+        leased.push((i, take(&transaction, lease, statement).await?));
     }
     transaction.commit().await.map_err(WriteError::from)?;
     Ok(Outcomes { refused, leased })
+}
+
+/// Runs a lease's statement on `conn`: in a batch's transaction, or on a connection of its
+/// own (see [`super::Writer::lease_deliveries`]).
+pub(super) async fn take(
+    conn: &impl ConnectionTrait,
+    lease: &Lease,
+    statement: Statement,
+) -> Result<Vec<LeasedRow>, WriteError> {
+    conn.query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| lease.read(row))
+        .collect::<Result<Vec<_>, DbErr>>()
+        .map_err(WriteError::from)
 }
 
 impl ReturnedRow for sea_orm::QueryResult {
