@@ -366,6 +366,39 @@ on_both_databases! {
     }
 }
 
+/// Two instances on one PostgreSQL database share a backlog of deliveries: each is taken by
+/// one of them (their leases skip each other's rows), so every event arrives, and, with a
+/// receiver that answers at once, arrives once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_on_one_postgres_share_deliveries_without_sending_twice() {
+    let Some(first) =
+        TestApp::spawn_configured(Backend::Postgres, |config| config.webhooks = false).await
+    else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let receiver = Receiver::start(&[]).await;
+    subscribe(&first, &receiver.url, &["order.created"]).await;
+    const ORDERS: usize = 150;
+    for _ in 0..ORDERS {
+        first.create_order("haidilao").await;
+    }
+    // Both find the whole backlog due at once.
+    let (a, b) = tokio::join!(
+        TestApp::spawn_on(Backend::Postgres, first.database_url(), false),
+        TestApp::spawn_on(Backend::Postgres, first.database_url(), false)
+    );
+    receiver.wait_for(ORDERS, ARRIVAL).await;
+    // Time for a second copy of anything to arrive.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut ids: Vec<String> = receiver.received().iter().map(|r| r.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), ORDERS, "every event, once");
+    assert_eq!(receiver.received().len(), ORDERS, "no event sent twice");
+    drop((a, b));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints_sqlite() {
     a_backlog_for_a_hanging_receiver_leaves_room_for_other_endpoints(Backend::Sqlite).await;
