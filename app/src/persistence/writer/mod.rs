@@ -180,7 +180,8 @@ impl Writer {
             }
             _ => {
                 postgres::start(url, transactions, receiver, metrics.clone(), sinks).await?;
-                Some(db.clone())
+                let pool = crate::persistence::Pool::Leases;
+                Some(crate::persistence::connect(url, sqlite_sync, pool).await?)
             }
         };
         Ok(Self {
