@@ -204,11 +204,17 @@ fn deliveries_statement(lease: &DeliveryLease, backend: DbBackend) -> Statement 
             .collect();
         let _ = write!(sql, " AND d.\"endpoint_id\" NOT IN ({})", busy.join(", "));
     }
+    // The first pending delivery of its order to its endpoint, found as the first entry of
+    // the order's index range rather than by "no earlier one exists": a subquery ordered by
+    // the index can only be read from that index (the lease pool prices sorting out), where
+    // an anti-join let PostgreSQL probe every pending delivery for each candidate when its
+    // statistics said few were pending.
     let _ = write!(
         sql,
-        " AND NOT EXISTS (SELECT 1 FROM \"webhook_deliveries\" AS p \
+        " AND (d.\"order_id\" IS NULL OR d.\"event_position\" = (\
+         SELECT p.\"event_position\" FROM \"webhook_deliveries\" AS p \
          WHERE p.\"endpoint_id\" = d.\"endpoint_id\" AND p.\"order_id\" = d.\"order_id\" \
-         AND p.\"status\" = '{pending}' AND p.\"event_position\" < d.\"event_position\") \
+         AND p.\"status\" = '{pending}' ORDER BY p.\"event_position\" LIMIT 1)) \
          ORDER BY d.\"next_attempt_at\", d.\"id\" LIMIT {}",
         lease.limit
     );

@@ -87,13 +87,14 @@ pub async fn connect(
                 // fresh database: `UPDATE orders … FROM (VALUES …)` at 1–1.6 ms and 100–190
                 // buffers a call.
                 Pool::Writer { .. } => o.options([("enable_seqscan", "off")]),
-                // A delivery lease takes the first due deliveries in due order. Until a
-                // table is analyzed PostgreSQL guesses that few rows are due (1/200 of them
-                // `pending`, a third of those due), and gathers them all in a bitmap and
-                // sorts them rather than walking the due index in order to its limit:
-                // measured on an unanalyzed backlog of 100,000 due deliveries, 610 ms a
-                // lease against 3.9 ms with sorting priced out.
-                Pool::Leases => o.options([("enable_sort", "off")]),
+                // A delivery lease walks the due index in due order to its limit, probing
+                // each candidate's order by the order index. Its statement leaves PostgreSQL
+                // only that plan once sorting and sequential scans are priced out; left
+                // free, it planned from guesses (a table not analyzed yet, or analyzed while
+                // it was small) and gathered every due delivery in a bitmap and sorted them
+                // all (610 ms a lease with 100,000 due, against 3.9 ms), or read the whole
+                // table for each lease (50–110 ms after 10 s of checkouts).
+                Pool::Leases => o.options([("enable_sort", "off"), ("enable_seqscan", "off")]),
                 Pool::Requests { .. } => o,
             }
         });
