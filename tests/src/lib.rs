@@ -467,6 +467,21 @@ impl TestApp {
         }
     }
 
+    /// Has PostgreSQL end every session of this app's database but the caller's (a restart,
+    /// a failover, an operator): every pooled connection of the server is dead at once.
+    pub async fn drop_database_connections(&self) {
+        let admin = Database::connect(self.database_url())
+            .await
+            .expect("a session of the test's own");
+        admin
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .await
+            .expect("terminate the server's connections");
+    }
+
     /// A request to this app, authenticated with the platform admin key, to be finished by
     /// the caller (headers, raw bodies) and sent with [`execute`].
     pub fn admin_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {

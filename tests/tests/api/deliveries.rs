@@ -15,7 +15,7 @@ use reqwest::Method;
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::Value;
 use sha2::Sha256;
-use tests::checkout::{flow_with_payment_timeout, review_flow};
+use tests::checkout::{flow_with_payment_timeout, order_body, review_flow};
 use tests::documented::assert_events_documented;
 use tests::receiver::{Received, Receiver};
 use tests::{ADMIN_KEY, Backend, TestApp, json, on_both_databases};
@@ -387,15 +387,56 @@ on_both_databases! {
     }
 }
 
+/// An app on PostgreSQL that delivers nothing itself; `None` without a test database.
+async fn postgres_not_delivering() -> Option<TestApp> {
+    let app = TestApp::spawn_configured(Backend::Postgres, |config| config.webhooks = false).await;
+    if app.is_none() {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+    }
+    app
+}
+
+/// PostgreSQL drops every connection of the server (a restart, a failover) while it
+/// delivers: the leases, which run on connections of their own beside the writer's, go on
+/// once PostgreSQL is back, and events committed after the drop arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_go_on_after_postgres_drops_the_connections() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+        return;
+    };
+    let receiver = Receiver::start(&[]).await;
+    subscribe(&app, &receiver.url, &["order.created"]).await;
+    app.create_order("haidilao").await;
+    receiver.wait_for(1, ARRIVAL).await;
+
+    app.drop_database_connections().await;
+    // The writer reconnects too: a write may answer 503 meanwhile.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let created = loop {
+        let response = app
+            .create_order_as(ADMIN_KEY, &order_body("haidilao"))
+            .await;
+        if response.status == 201 {
+            break response.body;
+        }
+        response.assert_problem(503, "unavailable");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no write succeeded after the drop"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let received = receiver.wait_for(2, ARRIVAL).await;
+    assert_eq!(received[1].json()["order_id"], order_id(&created).as_str());
+}
+
 /// Two instances on one PostgreSQL database share a backlog of deliveries: each is taken by
 /// one of them (their leases skip each other's rows), so every event arrives, and, with a
 /// receiver that answers at once, arrives once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_on_one_postgres_share_deliveries_without_sending_twice() {
-    let Some(first) =
-        TestApp::spawn_configured(Backend::Postgres, |config| config.webhooks = false).await
-    else {
-        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+    let Some(first) = postgres_not_delivering().await else {
         return;
     };
     let receiver = Receiver::start(&[]).await;
@@ -426,10 +467,7 @@ async fn instances_on_one_postgres_share_deliveries_without_sending_twice() {
 /// bitmap and sorted them all: 610 ms a lease with 100,000 due.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_on_a_table_never_analyzed_walks_the_due_queue_in_order() {
-    let Some(app) =
-        TestApp::spawn_configured(Backend::Postgres, |config| config.webhooks = false).await
-    else {
-        eprintln!("ORDERFLOW_TEST_DATABASE_URL is not set: skipped");
+    let Some(app) = postgres_not_delivering().await else {
         return;
     };
     let (endpoint, _) = subscribe(&app, "http://127.0.0.1:9/hooks", &["order.created"]).await;

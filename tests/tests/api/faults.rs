@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Database};
 use tests::checkout::order_body;
 use tests::{ADMIN_KEY, Backend, TestApp, on_both_databases};
 
@@ -138,16 +137,7 @@ async fn the_writer_reconnects_after_postgres_drops_its_connections() {
         return;
     };
     let before = order_count(&app).await;
-    let admin = Database::connect(app.database_url())
-        .await
-        .expect("a session of the test's own");
-    admin
-        .execute_unprepared(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        )
-        .await
-        .expect("terminate the server's connections");
+    app.drop_database_connections().await;
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut created = 0;
